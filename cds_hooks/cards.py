@@ -1,0 +1,347 @@
+"""Findings as CDS Hooks cards, suggestions and system actions, worded for clinicians.
+
+All code findings about one order (missing, mismatched, stale) become one card with one
+suggestion: an update action carries the whole resource, so two cards each updating the same
+order would undo each other. On order-sign the same update goes out as a system action for the
+LIS when every fix in it is certain.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from plugin.codes import CodeKind, CodeSystems
+from plugin.findings import CodeChange, Finding
+from plugin.knowledge import CatalogRow, DexStatus, Knowledge
+from plugin.orders import DateSource, OrderFacts
+from plugin.rules import (
+    ambiguous_test,
+    mismatched_codes,
+    missing_zcode,
+    not_payable,
+    stale_code,
+    unknown_test,
+)
+
+from .decision import Decision
+from .models import Action, Card, HookResponse, Source, Suggestion
+
+SUMMARY_LIMIT = 139
+CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_ID)
+_KIND_NAMES = {CodeKind.TEST: "test code", CodeKind.CPT: "CPT", CodeKind.ZCODE: "Z-code"}
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """What the cards need besides the decision."""
+
+    knowledge: Knowledge
+    systems: CodeSystems
+    source_label: str
+    system_actions: bool  # order-sign: the LIS may apply certain fixes without a human
+
+    def response(self, decision: Decision) -> HookResponse:
+        cards: list[Card] = []
+        actions: list[Action] = []
+        for facts in decision.facts:
+            resource = decision.orders[facts.order].raw
+            findings = decision.findings_for(facts.order)
+            coding = [f for f in findings if f.rule in CODE_RULES]
+            if coding:
+                card, action = self._coding_card(facts, resource, coding)
+                cards.append(card)
+                if action and self.system_actions:
+                    actions.append(action)
+            cards += [self._other_card(facts, resource, f) for f in findings
+                      if f.rule not in CODE_RULES]
+        return HookResponse(cards=cards, systemActions=actions or None)
+
+    # -- the coding card ---------------------------------------------------------------
+
+    def _coding_card(self, facts: OrderFacts, resource: dict,
+                     findings: list[Finding]) -> tuple[Card, Action | None]:
+        changes = _merged_changes(findings)
+        row = findings[0].evidence.row
+        assert row is not None  # every code rule needs the catalog row
+        what = describe_changes(changes)
+        update = self._update(resource, changes, what)
+        if len(findings) == 1:
+            summary = _CODE_SUMMARIES[findings[0].rule](findings[0], row)
+        else:
+            summary = lambda name: f"Fix the billing codes of {name}: {what}"  # noqa: E731
+        detail = [_CODE_DETAILS[f.rule](f, row, self.knowledge) for f in findings]
+        detail += [_catalog_line(row), _date_line(facts), _at_risk_line(row)]
+        card = self._card(
+            summary=_fit(summary, row), detail=detail, indicator="warning",
+            suggestions=[Suggestion(label=_sentence(what), uuid=_uuid(), isRecommended=True,
+                                    actions=[update])],
+        )
+        certain = all(f.certain_fix for f in findings)
+        return card, update if certain else None
+
+    def _update(self, resource: dict, changes: Iterable[CodeChange], what: str) -> Action:
+        return Action(type="update", resource=with_codes(resource, changes, self.systems),
+                      description=f"{_reference(resource)}: {what}")
+
+    # -- the other cards -----------------------------------------------------------------
+
+    def _other_card(self, facts: OrderFacts, resource: dict, finding: Finding) -> Card:
+        if finding.rule == not_payable.RULE_ID:
+            return self._not_payable_card(facts, finding)
+        if finding.rule == unknown_test.RULE_ID:
+            return self._unknown_test_card(facts, finding)
+        if finding.rule == ambiguous_test.RULE_ID:
+            return self._ambiguous_card(facts, resource, finding)
+        raise ValueError(f"no card for rule {finding.rule}")
+
+    def _not_payable_card(self, facts: OrderFacts, finding: Finding) -> Card:
+        row = finding.evidence.row
+        assert row is not None
+        reason, advice = _NOT_PAYABLE[row.dex_status]
+        payer = finding.evidence.payer
+        if payer and payer.program == "medicare" and row.dex_status is not DexStatus.RETIRED:
+            advice += (" For this Medicare patient, an Advance Beneficiary Notice signed before "
+                       "the specimen is taken (modifier GA) lets the lab bill the patient.")
+        return self._card(
+            summary=_fit(lambda name: f"{name} {_NOT_PAYABLE_SUMMARY[row.dex_status]}", row),
+            detail=[reason.format(z=row.zcode), advice, _catalog_line(row), _date_line(facts),
+                    _at_risk_line(row)],
+            indicator="warning",
+        )
+
+    def _unknown_test_card(self, facts: OrderFacts, finding: Finding) -> Card:
+        lab = self.knowledge.lab.name
+        codes = ", ".join(finding.evidence.codes)
+        if finding.evidence.periods:
+            periods = "; ".join(_period(start, end) for start, end in finding.evidence.periods)
+            return self._card(
+                summary=_truncate(f"{codes} is not on the test menu of {lab} on "
+                                  f"{facts.date_of_service}: codes not checked"),
+                detail=[f"The lab's catalog lists {codes} for {periods} only.",
+                        _date_line(facts)],
+                indicator="info")
+        return self._card(
+            summary=_truncate(f"{codes} is not in the test catalog of {lab}: codes not checked"),
+            detail=[f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
+                    "coverage could not be checked. Order the test by the lab's test code, or "
+                    "ask the lab which of its tests this is."],
+            indicator="info")
+
+    def _ambiguous_card(self, facts: OrderFacts, resource: dict, finding: Finding) -> Card:
+        cpts = ", ".join(finding.evidence.codes)
+        rows = finding.evidence.candidates
+        suggestions = []
+        for row, fix in zip(rows, finding.fixes, strict=True):
+            label = f"Order {row.test_name} ({row.test_code}), Z-code {row.zcode}"
+            suggestions.append(Suggestion(
+                label=label, uuid=_uuid(),
+                actions=[self._update(resource, fix.changes, describe_changes(fix.changes))]))
+        return self._card(
+            summary=_truncate(f"CPT {cpts} fits {len(rows)} of the lab's tests: choose the test "
+                              "to get its Z-code"),
+            detail=["Each of these tests is billed with CPT " + cpts + " and has its own "
+                    "Z-code; the claim needs the one of the test performed:",
+                    *(f"- {r.test_name} ({r.test_code}): Z-code {r.zcode}" for r in rows),
+                    _date_line(facts)],
+            indicator="info", suggestions=suggestions)
+
+    def _card(self, *, summary: str, detail: list[str], indicator: str,
+              suggestions: list[Suggestion] | None = None) -> Card:
+        return Card(
+            uuid=_uuid(), summary=summary, detail="\n\n".join(line for line in detail if line),
+            indicator=indicator, source=Source(label=self.source_label),
+            suggestions=suggestions or None,
+            selectionBehavior="at-most-one" if suggestions else None)
+
+
+def with_codes(resource: dict[str, Any], changes: Iterable[CodeChange],
+               systems: CodeSystems) -> dict[str, Any]:
+    """A copy of the order with each change's code as its only code of that kind. A wrong code
+    is replaced where it stood, new codes follow the others, empty codings (`{}`) are dropped
+    and everything else is kept as it was."""
+    wanted = {c.kind: {"system": systems.system_for(c.kind), "code": c.code}
+              for c in sorted(changes, key=lambda c: list(CodeKind).index(c.kind))}
+    placed: set[CodeKind] = set()
+    codings: list[dict] = []
+    updated = copy.deepcopy(resource)
+    concept = updated.setdefault("code", {})
+    for coding in concept.get("coding", []):
+        kind = systems.kind_of(coding.get("system"))
+        if kind in wanted:
+            if kind not in placed:
+                codings.append(wanted[kind])
+                placed.add(kind)
+        elif coding:
+            codings.append(coding)
+    concept["coding"] = codings + [c for kind, c in wanted.items() if kind not in placed]
+    return updated
+
+
+def describe_changes(changes: Iterable[CodeChange]) -> str:
+    """`add CPT 81445 and Z-code ZL5H2`, `replace Z-code ZK3B5 with ZL5H2`."""
+    added = [f"{_KIND_NAMES[c.kind]} {c.code}" for c in changes if not c.replaces]
+    replaced = [f"replace {_KIND_NAMES[c.kind]} {c.replaces} with {c.code}"
+                for c in changes if c.replaces]
+    parts = ([f"add {' and '.join(added)}"] if added else []) + replaced
+    return "; ".join(parts)
+
+
+def _merged_changes(findings: list[Finding]) -> list[CodeChange]:
+    """One change per kind of code across the order's code findings, the first one winning."""
+    merged: dict[CodeKind, CodeChange] = {}
+    for finding in findings:
+        for change in finding.fixes[0].changes:
+            merged.setdefault(change.kind, change)
+    return list(merged.values())
+
+
+# -- wording ------------------------------------------------------------------------------
+
+Namer = Callable[[str], str]  # test name or code -> summary
+
+
+def _missing_summary(finding: Finding, row: CatalogRow) -> Namer:
+    what = _sentence(describe_changes(finding.fixes[0].changes))
+    payer = finding.evidence.payer
+    return lambda name: f"{what} to {name}: {payer.name} requires the Z-code"
+
+
+def _mismatch_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change = finding.fixes[0].changes[0]
+    kind = _KIND_NAMES[change.kind]
+    return lambda name: f"Wrong {kind} {change.replaces} on {name}: use {change.code}"
+
+
+def _stale_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change, old = finding.fixes[0].changes[0], finding.evidence.superseded
+    kind = _KIND_NAMES[change.kind]
+    return lambda name: (f"{kind} {change.replaces} of {name} ended {old.effective_to}: "
+                         f"use {change.code}")
+
+
+_CODE_SUMMARIES: dict[str, Callable[[Finding, CatalogRow], Namer]] = {
+    missing_zcode.RULE_ID: _missing_summary,
+    mismatched_codes.RULE_ID: _mismatch_summary,
+    stale_code.RULE_ID: _stale_summary,
+}
+
+
+def _missing_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    payer = finding.evidence.payer
+    return (f"**{payer.name}** requires the DEX Z-code of a molecular test on the claim for "
+            f"dates of service from {payer.zcode_required_from}; a claim without it is "
+            "returned unpaid (CARC CO-252, RARC N706).")
+
+
+def _mismatch_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    owners = dict(finding.evidence.owners)
+    lines = []
+    for change in finding.fixes[0].changes:
+        kind = _KIND_NAMES[change.kind]
+        owner = owners.get(change.replaces)
+        whose = f"belongs to {owner}, not to this test" if owner and owner != row.test_code \
+            else "is not the one DEX assigned to this test"
+        lines.append(f"{kind} {change.replaces} {whose}; this test's {kind} is **{change.code}**.")
+    lines.append("Payers deny a claim whose Z-code and CPT do not match the test performed.")
+    return " ".join(lines)
+
+
+def _stale_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    change, old = finding.fixes[0].changes[0], finding.evidence.superseded
+    kind = _KIND_NAMES[change.kind]
+    return (f"{kind} {change.replaces} was this test's code until {old.effective_to}; from "
+            f"{row.effective_from} it is **{change.code}**. A claim with the old code is denied.")
+
+
+_CODE_DETAILS: dict[str, Callable[[Finding, CatalogRow, Knowledge], str]] = {
+    missing_zcode.RULE_ID: _missing_detail,
+    mismatched_codes.RULE_ID: _mismatch_detail,
+    stale_code.RULE_ID: _stale_detail,
+}
+
+_NOT_PAYABLE_SUMMARY = {
+    DexStatus.REGISTERED: "will not be paid yet: DEX has not assigned its CPT and coverage",
+    DexStatus.TA_PENDING: "will not be paid yet: its MolDX technical assessment is pending",
+    DexStatus.TA_NOT_SUCCESSFUL: "will not be paid: its MolDX technical assessment failed",
+    DexStatus.NOT_COVERED: "will not be paid: MolDX does not cover it",
+    DexStatus.RETIRED: "is retired from the lab's test menu",
+}
+
+_NOT_PAYABLE = {
+    DexStatus.REGISTERED: (
+        "Z-code {z} is registered in DEX, but a Z-code is not effective for claims until the "
+        "DEX clinical team has reviewed the test and assigned its CPT code and coverage.",
+        "The lab can complete its DEX submission and any technical assessment DEX asks for; "
+        "until then, consider a covered alternative."),
+    DexStatus.TA_PENDING: (
+        "The MolDX technical assessment of Z-code {z} is under way; claims are not paid until "
+        "it is complete and successful.",
+        "The lab can answer DEX's documentation requests (due within 15 calendar days); "
+        "meanwhile, consider a covered alternative."),
+    DexStatus.TA_NOT_SUCCESSFUL: (
+        "MolDX found the technical assessment of Z-code {z} not successful: the documentation "
+        "did not show the test's analytical and clinical validity or clinical utility.",
+        "The lab can resubmit the technical assessment with new evidence; meanwhile, consider "
+        "a covered alternative."),
+    DexStatus.NOT_COVERED: (
+        "The MolDX coverage decision for Z-code {z} is that the test is not covered.",
+        "Consider a covered alternative."),
+    DexStatus.RETIRED: (
+        "The lab has retired this test (Z-code {z}) and no longer performs it.",
+        "Order the lab's current test instead."),
+}
+
+
+def _catalog_line(row: CatalogRow) -> str:
+    cpt = f"CPT **{row.cpt}**" if row.cpt else "no CPT yet"
+    return (f"Catalog: **{row.test_name}** ({row.test_code}), {cpt}, Z-code **{row.zcode}**, "
+            f"DEX status {row.dex_status.value}.")
+
+
+def _date_line(facts: OrderFacts) -> str:
+    source = {DateSource.OCCURRENCE: "the order's occurrence",
+              DateSource.AUTHORED: "the order's authoredOn"}.get(facts.date_source)
+    if source:
+        return f"Date of service: {facts.date_of_service} (from {source})."
+    return f"The order carries no date of service; checked for today, {facts.date_of_service}."
+
+
+def _at_risk_line(row: CatalogRow) -> str:
+    return f"Amount at risk: ${_money(row.list_price_usd)} (list price)." \
+        if row.list_price_usd else ""
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _period(start: date, end: date | None) -> str:
+    return f"{start} to {end}" if end else f"{start} on"
+
+
+def _fit(summary: Namer, row: CatalogRow) -> str:
+    """The summary naming the test by name when that fits, else by its shorter code."""
+    by_name = summary(row.test_name)
+    return by_name if len(by_name) <= SUMMARY_LIMIT else _truncate(summary(row.test_code))
+
+
+def _truncate(text: str) -> str:
+    return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT - 1].rstrip() + "…"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _reference(resource: dict) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())

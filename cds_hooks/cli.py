@@ -1,0 +1,195 @@
+"""The `moldx-cds` command: serve the CDS Hooks service, or check orders without HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from plugin import fhir
+from plugin.findings import Finding, Severity
+from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
+
+from .cards import describe_changes
+from .decision import Decision, decide
+from .errors import RequestError
+from .models import HookRequest
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moldx-cds",
+        description="CDS Hooks service that puts the right CPT and DEX Z-code on molecular lab "
+        "orders and flags the ones that will not be paid.",
+        epilog="Settings come from MOLDX_CDS_* environment variables (see README.md).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="run the CDS Hooks service",
+        description="Run the CDS Hooks service with gunicorn (or Flask's development server "
+        "with --debug). Discovery is at http://HOST:PORT/cds-services.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default %(default)s)")
+    serve.add_argument("--workers", type=int, default=2,
+                       help="gunicorn worker processes (default %(default)s)")
+    _knowledge_option(serve)
+    serve.add_argument("--debug", action="store_true",
+                       help="use Flask's development server, with reloading and tracebacks")
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser(
+        "check", help="check the orders in a JSON file and print the findings",
+        description="Read a CDS Hooks request, a FHIR Bundle or a ServiceRequest (JSON) and print "
+        "what the service would find, without HTTP. Exit status: 0 no warning, 1 at least one "
+        "warning, 2 the input or the knowledge could not be read.")
+    check.add_argument("file", type=Path, help="the JSON file ('-' for standard input)")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="date of service for orders that carry none (default: today)")
+    _knowledge_option(check)
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _knowledge_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--knowledge", type=Path, metavar="DIR",
+        help="folder with lab.csv, catalog.csv and payers.csv (default: "
+        "$MOLDX_CDS_KNOWLEDGE_DIR, else the embedded demo lab)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"knowledge_dir": args.knowledge} if args.knowledge else {}
+    return Settings.from_env(**overrides)
+
+
+def _load(settings: Settings) -> Knowledge | None:
+    try:
+        return load_knowledge(settings.knowledge_dir)
+    except KnowledgeError as bad:
+        print(f"moldx-cds: the knowledge in {settings.knowledge_dir} is not usable:",
+              file=sys.stderr)
+        for problem in bad.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+
+    settings = _settings(args)
+    knowledge = _load(settings)  # fail here, with the bad rows listed, not inside a worker
+    if knowledge is None:
+        return 2
+    app = create_app(settings, knowledge)
+    print(f"moldx-cds: {knowledge.lab.name}, {len(knowledge.catalog)} catalog rows, "
+          f"knowledge {knowledge.version}; discovery at "
+          f"http://{args.host}:{args.port}/cds-services", file=sys.stderr)
+    if args.debug:
+        app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
+        return 0
+    from .server import run
+
+    run(app, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+# -- check -----------------------------------------------------------------------------------
+
+def _check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    knowledge = _load(settings)
+    if knowledge is None:
+        return 2
+    try:
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text()
+        orders, resources = _orders_in(json.loads(text))
+    except (OSError, ValueError) as bad:
+        print(f"moldx-cds: cannot read {args.file}: {bad}", file=sys.stderr)
+        return 2
+    except RequestError as bad:
+        print(f"moldx-cds: {args.file} is not usable:", file=sys.stderr)
+        for issue in bad.issues:
+            print(f"  {issue.diagnostics}", file=sys.stderr)
+        return 2
+    decision = decide(orders, resources, knowledge, settings.code_systems(knowledge.lab),
+                      args.date or settings.today())
+    print(json.dumps(_as_json(decision), indent=2, default=_plain) if args.json
+          else _table(decision))
+    return 1 if any(f.severity is Severity.WARNING for f in decision.findings) else 0
+
+
+def _orders_in(data: Any) -> tuple[list[fhir.ServiceRequest], list[fhir.Resource]]:
+    """The orders and the other resources of a hook request, a Bundle or a ServiceRequest."""
+    try:
+        if isinstance(data, dict) and "hook" in data:
+            request = HookRequest.model_validate(data)
+            return request.orders(), request.resources()
+        resource = fhir.parse_resource(data)
+    except ValidationError as bad:
+        raise RequestError.from_validation(bad) from None
+    resources = fhir.resources_in(resource)
+    orders = [r for r in resources if isinstance(r, fhir.ServiceRequest)]
+    if not orders:
+        raise RequestError.invalid(None, "no ServiceRequest in the file")
+    return orders, resources
+
+
+def _table(decision: Decision) -> str:
+    rows = [("ORDER", "TEST", "DATE", "RULE", "SEVERITY", "FIX")]
+    for facts in decision.facts:
+        findings = decision.findings_for(facts.order) or [None]
+        for finding in findings:
+            rows.append((facts.order, facts.test_code or "-", str(facts.date_of_service),
+                         finding.rule if finding else "ok",
+                         finding.severity.value if finding else "-",
+                         _fix_text(finding) if finding else ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)),
+                                row[-1]]).rstrip() for row in rows)
+
+
+def _fix_text(finding: Finding) -> str:
+    return " | or ".join(describe_changes(fix.changes) for fix in finding.fixes)
+
+
+def _as_json(decision: Decision) -> dict[str, Any]:
+    return {"knowledge": decision.knowledge_version,
+            "orders": [dataclasses.asdict(f) for f in decision.facts],
+            "findings": [dataclasses.asdict(f) for f in decision.findings]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""From FHIR orders to findings: the one path the HTTP service and the CLI share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from plugin import fhir
+from plugin.codes import CodeSystems
+from plugin.findings import Finding
+from plugin.knowledge import Knowledge
+from plugin.orders import OrderFacts, facts_for
+from plugin.rules import evaluate
+
+
+@dataclass(frozen=True)
+class Decision:
+    orders: dict[str, fhir.ServiceRequest]  # by `ServiceRequest/id`, in request order
+    facts: tuple[OrderFacts, ...]
+    findings: tuple[Finding, ...]
+    knowledge_version: str
+
+    def findings_for(self, order: str) -> list[Finding]:
+        return [f for f in self.findings if f.order == order]
+
+
+def decide(orders: Sequence[fhir.ServiceRequest], resources: Sequence[fhir.Resource],
+           knowledge: Knowledge, systems: CodeSystems, today: date) -> Decision:
+    """Evaluate `orders` with every resource known for the request (drafts, prefetch)."""
+    facts, patient = facts_for(orders, fhir.ResourceIndex(list(resources)), knowledge, systems,
+                               today)
+    return Decision(
+        orders={f.order: sr for f, sr in zip(facts, orders, strict=True)},
+        facts=facts,
+        findings=tuple(evaluate(facts, patient, knowledge)),
+        knowledge_version=knowledge.version,
+    )

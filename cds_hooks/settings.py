@@ -1,0 +1,45 @@
+"""Settings, read from environment variables prefixed MOLDX_CDS_ (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from plugin.codes import DEFAULT_ZCODE_SYSTEM, CodeSystems
+from plugin.knowledge import DEMO_DIR, Lab
+
+PREFIX = "MOLDX_CDS_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_dir: Path = DEMO_DIR
+    zcode_system: str = DEFAULT_ZCODE_SYSTEM
+    zcode_system_aliases: frozenset[str] = frozenset()
+    source_label: str = "MolDX order coding"
+    today: Callable[[], date] = field(default=date.today, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
+        def get(name: str) -> str | None:
+            value = environ.get(PREFIX + name, "").strip()
+            return value or None
+
+        values: dict = {}
+        if knowledge := get("KNOWLEDGE_DIR"):
+            values["knowledge_dir"] = Path(knowledge)
+        if system := get("ZCODE_SYSTEM"):
+            values["zcode_system"] = system
+        if aliases := get("ZCODE_SYSTEM_ALIASES"):
+            values["zcode_system_aliases"] = frozenset(
+                a.strip() for a in aliases.split(",") if a.strip())
+        if label := get("SOURCE_LABEL"):
+            values["source_label"] = label
+        return cls(**{**values, **overrides})
+
+    def code_systems(self, lab: Lab) -> CodeSystems:
+        return CodeSystems(test=lab.test_code_system, zcode=self.zcode_system,
+                           zcode_aliases=self.zcode_system_aliases)

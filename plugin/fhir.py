@@ -1,0 +1,232 @@
+"""Slim pydantic models of the FHIR R4 elements this service reads.
+
+fhir.resources builds full models at about 0.4 ms per ServiceRequest (docs/tooling.md); these
+read only the fields the rules use, ignore the rest, and keep each resource's JSON as received
+so that an update action can return the whole resource with only our codes changed.
+Validation is structural and lenient where real clients are sloppy (the CDS Hooks sandbox sends
+`code.coding: [{}]` on its first call), strict where a wrong type would break a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    TypeAdapter,
+    model_validator,
+)
+
+_DATE_TIME = re.compile(
+    r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+
+
+def _date_time(value: str) -> str:
+    """A FHIR date or dateTime: partial dates are allowed, impossible days are not."""
+    if not _DATE_TIME.match(value):
+        raise ValueError("is not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD or "
+                         "YYYY-MM-DDThh:mm:ss+zz:zz)")
+    if len(value) >= 10:
+        date.fromisoformat(value[:10])  # raises for 2026-02-30
+    return value
+
+
+DateTime = Annotated[str, AfterValidator(_date_time)]
+
+
+def day_of(value: DateTime | None) -> date | None:
+    """The calendar day of a FHIR dateTime as written, or None when it is absent or partial."""
+    return date.fromisoformat(value[:10]) if value and len(value) >= 10 else None
+
+
+class Element(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Coding(Element):
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class CodeableConcept(Element):
+    coding: list[Coding] = []
+    text: str | None = None
+
+
+class Identifier(Element):
+    system: str | None = None
+    value: str | None = None
+
+
+class Reference(Element):
+    reference: str | None = None
+    identifier: Identifier | None = None
+    display: str | None = None
+
+
+class Period(Element):
+    start: DateTime | None = None
+    end: DateTime | None = None
+
+
+class Resource(Element):
+    """A resource with its JSON kept as received (`raw`)."""
+
+    resourceType: str
+    id: str | None = None
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: Any) -> Any:
+        model = handler(data)
+        if isinstance(data, dict):
+            model._raw = data
+        return model
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self._raw
+
+    @property
+    def reference(self) -> str | None:
+        """`Type/id`, the form actions and references use."""
+        return f"{self.resourceType}/{self.id}" if self.id else None
+
+
+class ServiceRequest(Resource):
+    resourceType: Literal["ServiceRequest"]
+    status: str | None = None
+    intent: str | None = None
+    code: CodeableConcept | None = None
+    reasonCode: list[CodeableConcept] = []
+    reasonReference: list[Reference] = []
+    subject: Reference | None = None
+    insurance: list[Reference] = []
+    specimen: list[Reference] = []
+    occurrenceDateTime: DateTime | None = None
+    occurrencePeriod: Period | None = None
+    authoredOn: DateTime | None = None
+    contained: list[AnyResource] = []
+
+
+class Coverage(Resource):
+    resourceType: Literal["Coverage"]
+    status: str | None = None
+    payor: list[Reference] = []
+    order: int | None = None
+    contained: list[AnyResource] = []
+
+
+class Condition(Resource):
+    resourceType: Literal["Condition"]
+    code: CodeableConcept | None = None
+    clinicalStatus: CodeableConcept | None = None
+    verificationStatus: CodeableConcept | None = None
+
+
+class Organization(Resource):
+    resourceType: Literal["Organization"]
+    identifier: list[Identifier] = []
+    name: str | None = None
+
+
+class BundleEntry(Element):
+    fullUrl: str | None = None
+    resource: AnyResource | None = None
+
+
+class BundleLink(Element):
+    relation: str | None = None
+    url: str | None = None
+
+
+class Bundle(Resource):
+    resourceType: Literal["Bundle"]
+    type: str | None = None
+    entry: list[BundleEntry] = []
+    link: list[BundleLink] = []
+
+    def resources(self) -> list[Resource]:
+        return [e.resource for e in self.entry if e.resource is not None]
+
+
+class OtherResource(Resource):
+    """Any resource type this service does not read (MedicationRequest, OperationOutcome...)."""
+
+
+_MODELS: dict[str, type[Resource]] = {
+    m.model_fields["resourceType"].annotation.__args__[0]: m
+    for m in (ServiceRequest, Coverage, Condition, Organization, Bundle)
+}
+
+
+RESOURCE_TAGS = frozenset({*_MODELS, "other"})  # the tags of the typed union below
+
+
+def _resource_tag(value: Any) -> str:
+    kind = value.get("resourceType") if isinstance(value, dict) else getattr(
+        value, "resourceType", None)
+    return kind if kind in _MODELS else "other"
+
+
+AnyResource = Annotated[
+    Annotated[ServiceRequest, Tag("ServiceRequest")]
+    | Annotated[Coverage, Tag("Coverage")]
+    | Annotated[Condition, Tag("Condition")]
+    | Annotated[Organization, Tag("Organization")]
+    | Annotated[Bundle, Tag("Bundle")]
+    | Annotated[OtherResource, Tag("other")],
+    Discriminator(_resource_tag),
+    Field(description="A FHIR resource, typed by its resourceType"),
+]
+
+for _model in (ServiceRequest, Coverage, BundleEntry, Bundle):
+    _model.model_rebuild()
+
+_ANY_RESOURCE = TypeAdapter(AnyResource)
+R = TypeVar("R", bound=Resource)
+
+
+def parse_resource(data: Any) -> Resource:
+    """Validate one resource of any type (raises pydantic.ValidationError)."""
+    return _ANY_RESOURCE.validate_python(data)
+
+
+class ResourceIndex:
+    """The resources known for one request, found by their `Type/id` reference."""
+
+    def __init__(self, resources: list[Resource]):
+        self._by_reference = {r.reference: r for r in resources if r.reference}
+
+    def resolve(self, reference: Reference, within: Resource | None = None) -> Resource | None:
+        """The resource a Reference points at: contained (`#id`) in `within`, or known here."""
+        target = reference.reference
+        if not target:
+            return None
+        if target.startswith("#"):
+            contained = getattr(within, "contained", [])
+            return next((r for r in contained if r.id == target[1:]), None)
+        return self._by_reference.get(target) or self._by_reference.get(
+            "/".join(target.rsplit("/", 2)[-2:]))  # absolute URL -> Type/id
+
+    def of_type(self, kind: type[R]) -> list[R]:
+        return [r for r in self._by_reference.values() if isinstance(r, kind)]
+
+
+def resources_in(value: Resource | None) -> list[Resource]:
+    """The resources a prefetch value or search result holds: a Bundle's entries, or itself."""
+    if value is None:
+        return []
+    if isinstance(value, Bundle):
+        return value.resources()
+    return [value]

@@ -1,0 +1,180 @@
+"""The lab's test menu: each orderable test's CPT, Z-code and DEX status over time."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from ..codes import CPT_PATTERN, ZCODE_PATTERN, CodeKind
+from .csvrows import Cells, KnowledgeError, Row, parse_rows
+
+COLUMNS = ("test_code", "test_name", "method", "nucleic_acid", "gene_count", "panel_kind", "cpt",
+           "zcode", "dex_status", "effective_from", "effective_to", "policy_article",
+           "list_price_usd")
+
+
+class DexStatus(StrEnum):
+    REGISTERED = "registered"  # Z-code assigned; no CPT or coverage decision yet
+    TA_PENDING = "ta-pending"
+    TA_NOT_SUCCESSFUL = "ta-not-successful"
+    COVERED = "covered"  # payable when the diagnosis meets the policy
+    NOT_COVERED = "not-covered"
+    RETIRED = "retired"
+
+
+class PanelKind(StrEnum):
+    SINGLE_GENE = "single-gene"
+    TARGETED_PANEL = "targeted-panel"
+    RNA_PANEL = "rna-panel"
+    CGP = "cgp"
+
+
+class NucleicAcid(StrEnum):
+    DNA = "DNA"
+    RNA = "RNA"
+    DNA_RNA = "DNA+RNA"
+
+
+_ARTICLE = re.compile(r"^A\d{5}$")
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    """One test over one period of validity (both ends inclusive; `effective_to` None = open)."""
+
+    test_code: str
+    test_name: str
+    method: str
+    nucleic_acid: NucleicAcid
+    gene_count: int
+    panel_kind: PanelKind
+    cpt: str | None  # None while DEX has not assigned one
+    zcode: str
+    dex_status: DexStatus
+    effective_from: date
+    effective_to: date | None
+    policy_article: str | None
+    list_price_usd: Decimal | None
+
+    def code_of(self, kind: CodeKind) -> str | None:
+        return {CodeKind.TEST: self.test_code, CodeKind.CPT: self.cpt,
+                CodeKind.ZCODE: self.zcode}[kind]
+
+    def in_effect_on(self, day: date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Catalog rows indexed by test code, Z-code and CPT."""
+
+    rows_by_test: Mapping[str, tuple[CatalogRow, ...]]  # each sorted by effective_from
+    test_by_zcode: Mapping[str, str]
+    tests_by_cpt: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, rows: Iterable[CatalogRow]) -> Catalog:
+        by_test: dict[str, list[CatalogRow]] = defaultdict(list)
+        by_zcode: dict[str, str] = {}
+        by_cpt: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            by_test[row.test_code].append(row)
+            by_zcode[row.zcode] = row.test_code
+            if row.cpt:
+                by_cpt[row.cpt].add(row.test_code)
+        return cls(
+            rows_by_test={t: tuple(sorted(rs, key=lambda r: r.effective_from))
+                          for t, rs in by_test.items()},
+            test_by_zcode=by_zcode,
+            tests_by_cpt={c: frozenset(ts) for c, ts in by_cpt.items()},
+        )
+
+    def rows(self, test_code: str) -> tuple[CatalogRow, ...]:
+        return self.rows_by_test.get(test_code, ())
+
+    def row_on(self, test_code: str, day: date) -> CatalogRow | None:
+        return next((r for r in self.rows(test_code) if r.in_effect_on(day)), None)
+
+    def superseded(self, test_code: str, day: date, kind: CodeKind,
+                   code: str) -> CatalogRow | None:
+        """The latest row of the test that ended before `day` and had `code` as its code of
+        `kind`: the evidence that a code on an order was right once and is stale now."""
+        ended = [r for r in self.rows(test_code)
+                 if r.effective_to is not None and r.effective_to < day and r.code_of(kind) == code]
+        return ended[-1] if ended else None
+
+    def test_for_zcode(self, zcode: str) -> str | None:
+        return self.test_by_zcode.get(zcode)
+
+    def tests_for_cpt(self, cpt: str) -> frozenset[str]:
+        return self.tests_by_cpt.get(cpt, frozenset())
+
+    def __iter__(self) -> Iterator[CatalogRow]:
+        for rows in self.rows_by_test.values():
+            yield from rows
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.rows_by_test.values())
+
+
+def _parse(row: Row) -> CatalogRow:
+    with Cells(row) as c:
+        cpt = c.matching("cpt", CPT_PATTERN, "a CPT code (five digits, or four digits and a "
+                         "letter)", required=False)
+        status = c.choice("dex_status", DexStatus)
+        if status is DexStatus.COVERED and not cpt:
+            c.fail("cpt", "a covered test needs the CPT code DEX assigned")
+        effective_from = c.date("effective_from")
+        effective_to = c.date("effective_to", required=False)
+        if effective_from and effective_to and effective_to < effective_from:
+            c.fail("effective_to", f"{effective_to} is before effective_from {effective_from}")
+        parsed = CatalogRow(
+            test_code=c.text("test_code"),
+            test_name=c.text("test_name"),
+            method=c.text("method"),
+            nucleic_acid=c.choice("nucleic_acid", NucleicAcid),
+            gene_count=c.integer("gene_count", minimum=1),
+            panel_kind=c.choice("panel_kind", PanelKind),
+            cpt=cpt or None,
+            zcode=c.matching("zcode", ZCODE_PATTERN,
+                             "a Z-code (Z and four capital letters or digits)"),
+            dex_status=status,
+            effective_from=effective_from,
+            effective_to=effective_to,
+            policy_article=c.matching("policy_article", _ARTICLE, "an article id like A57901",
+                                      required=False) or None,
+            list_price_usd=c.money("list_price_usd"),
+        )
+    return parsed
+
+
+def _problems_across_rows(located: list[tuple[Row, CatalogRow]]) -> list[str]:
+    problems: list[str] = []
+    owner_of_zcode: dict[str, str] = {}
+    previous: dict[str, CatalogRow] = {}
+    for where, row in sorted(located, key=lambda p: (p[1].test_code, p[1].effective_from)):
+        owner = owner_of_zcode.setdefault(row.zcode, row.test_code)
+        if owner != row.test_code:
+            problems.append(f"{where.where('zcode')}: Z-code {row.zcode} already belongs to "
+                            f"test {owner}")
+        before = previous.get(row.test_code)
+        if before and (before.effective_to is None or before.effective_to >= row.effective_from):
+            problems.append(f"{where.where('effective_from')}: period of {row.test_code} "
+                            f"overlaps the one starting {before.effective_from}")
+        previous[row.test_code] = row
+    return problems
+
+
+def load_catalog(path: Path) -> Catalog:
+    located = parse_rows(path, COLUMNS, _parse)
+    problems = _problems_across_rows(located)
+    if problems:
+        raise KnowledgeError(problems)
+    return Catalog.of(row for _, row in located)

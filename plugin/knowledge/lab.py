@@ -1,0 +1,51 @@
+"""The billing lab: who it is and where, which decides its Medicare contractor."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .csvrows import Cells, KnowledgeError, Row, parse_rows
+
+COLUMNS = ("name", "state", "clia", "npi", "medicare_part_b_contract", "mac", "jurisdiction",
+           "test_code_system")
+
+_STATE = re.compile(r"^[A-Z]{2}$")
+_CONTRACT = re.compile(r"^\d{5}$")
+_URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    state: str
+    clia: str
+    npi: str
+    medicare_part_b_contract: str
+    mac: str
+    jurisdiction: str
+    test_code_system: str  # the system of the lab's orderable test codes in ServiceRequest.code
+
+
+def _parse(row: Row) -> Lab:
+    with Cells(row) as c:
+        lab = Lab(
+            name=c.text("name"),
+            state=c.matching("state", _STATE, "a two-letter state code"),
+            clia=c.text("clia"),
+            npi=c.text("npi"),
+            medicare_part_b_contract=c.matching(
+                "medicare_part_b_contract", _CONTRACT, "a five-digit contract number"),
+            mac=c.text("mac"),
+            jurisdiction=c.text("jurisdiction"),
+            test_code_system=c.matching("test_code_system", _URI, "a URI"),
+        )
+    return lab
+
+
+def load_lab(path: Path) -> Lab:
+    labs = [lab for _, lab in parse_rows(path, COLUMNS, _parse)]
+    if len(labs) != 1:
+        raise KnowledgeError([f"{path.name}: expected exactly one lab row, found {len(labs)}"])
+    return labs[0]

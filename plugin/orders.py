@@ -1,0 +1,208 @@
+"""Order facts: what a FHIR ServiceRequest says, in the terms the rules reason with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from . import fhir
+from .codes import ICD10CM_SYSTEM, CodeKind, CodeSystems, is_dex_cpt, normalize_icd10
+from .knowledge import CatalogRow, Knowledge, Payer
+
+# Condition.clinicalStatus codes of a condition the patient has now.
+_ACTIVE = frozenset({"active", "recurrence", "relapse"})
+
+
+class IdentifiedBy(StrEnum):
+    """Which code on the order named the catalog test."""
+
+    TEST_CODE = "test-code"
+    ZCODE = "zcode"
+    CPT = "cpt"
+
+
+class DateSource(StrEnum):
+    OCCURRENCE = "occurrence"
+    AUTHORED = "authoredOn"
+    TODAY = "today"  # the order carries no usable date
+
+
+@dataclass(frozen=True)
+class CoverageFacts:
+    coverage: str | None  # `Coverage/id` of the coverage the order is billed to
+    payer_identifier: tuple[str, str] | None  # (system, value) from Coverage.payor
+    payer: Payer | None  # what the knowledge says of that payer; None when unknown
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    order: str  # `ServiceRequest/id`
+    test_codes: tuple[str, ...]  # the lab's test codes on the order
+    cpts: tuple[str, ...]
+    zcodes: tuple[str, ...]
+    test_code: str | None  # the catalog test the order is, when its codes name exactly one
+    identified_by: IdentifiedBy | None
+    row: CatalogRow | None  # that test's catalog row in force on the date of service
+    candidates: tuple[CatalogRow, ...]  # catalog rows sharing the order's CPT, when several do
+    date_of_service: date
+    date_source: DateSource
+    diagnoses: tuple[str, ...]  # ICD-10-CM codes, dotted, from reasonCode and reasonReference
+    coverage: CoverageFacts | None  # None: no active Coverage known
+    specimens: tuple[str, ...]  # specimen references
+
+    def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
+        return {CodeKind.TEST: self.test_codes, CodeKind.CPT: self.cpts,
+                CodeKind.ZCODE: self.zcodes}[kind]
+
+    @property
+    def payer(self) -> Payer | None:
+        return self.coverage.payer if self.coverage else None
+
+    @property
+    def names_a_molecular_test(self) -> bool:
+        """The order carries a code that should be in the lab's catalog: one of the lab's own
+        test codes, a Z-code, or a CPT that DEX registers tests under."""
+        return bool(self.test_codes or self.zcodes or any(is_dex_cpt(c) for c in self.cpts))
+
+
+@dataclass(frozen=True)
+class ConditionFacts:
+    condition: str  # `Condition/id`
+    codes: tuple[str, ...]  # ICD-10-CM, dotted
+    active: bool
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What is known of the patient beyond each order: the evidence for rules across orders."""
+
+    conditions: tuple[ConditionFacts, ...]
+    orders: tuple[OrderFacts, ...]  # the draft orders of this request
+
+
+def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
+              knowledge: Knowledge, systems: CodeSystems,
+              today: date) -> tuple[tuple[OrderFacts, ...], PatientFacts]:
+    """Facts for each order, and for the patient, from the resources known for the request."""
+    facts = tuple(order_facts(sr, known, knowledge, systems, today) for sr in orders)
+    conditions = tuple(_condition_facts(c) for c in known.of_type(fhir.Condition))
+    return facts, PatientFacts(conditions=conditions, orders=facts)
+
+
+def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
+                systems: CodeSystems, today: date) -> OrderFacts:
+    codes = _codes_by_kind(sr, systems)
+    day, source = _date_of_service(sr, today)
+    test_code, identified_by, candidates = _identify(codes, day, knowledge)
+    return OrderFacts(
+        order=sr.reference or "ServiceRequest",
+        test_codes=codes[CodeKind.TEST],
+        cpts=codes[CodeKind.CPT],
+        zcodes=codes[CodeKind.ZCODE],
+        test_code=test_code,
+        identified_by=identified_by,
+        row=knowledge.catalog.row_on(test_code, day) if test_code else None,
+        candidates=candidates,
+        date_of_service=day,
+        date_source=source,
+        diagnoses=_diagnoses(sr, known),
+        coverage=_coverage(sr, known, knowledge),
+        specimens=tuple(r.reference for r in sr.specimen if r.reference),
+    )
+
+
+def _codes_by_kind(sr: fhir.ServiceRequest, systems: CodeSystems) -> dict[CodeKind, tuple]:
+    found: dict[CodeKind, list[str]] = {kind: [] for kind in CodeKind}
+    for coding in sr.code.coding if sr.code else ():
+        kind = systems.kind_of(coding.system)
+        code = (coding.code or "").strip()
+        if kind is None or not code:
+            continue
+        code = code if kind is CodeKind.TEST else code.upper()
+        if code not in found[kind]:
+            found[kind].append(code)
+    return {kind: tuple(codes) for kind, codes in found.items()}
+
+
+def _identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge
+              ) -> tuple[str | None, IdentifiedBy | None, tuple[CatalogRow, ...]]:
+    """The catalog test the codes name. The lab's own code decides when present, then the
+    Z-code (it names one test of one lab, in any period), then the CPT when exactly one
+    catalog test bills it on the date of service; when several do, they are the candidates."""
+    catalog = knowledge.catalog
+    if codes[CodeKind.TEST]:
+        known = [c for c in codes[CodeKind.TEST] if catalog.rows(c)]
+        return (known[0], IdentifiedBy.TEST_CODE, ()) if known else (None, None, ())
+    if codes[CodeKind.ZCODE]:
+        tests = [t for t in map(catalog.test_for_zcode, codes[CodeKind.ZCODE]) if t]
+        return (tests[0], IdentifiedBy.ZCODE, ()) if tests else (None, None, ())
+    rows = sorted({row for cpt in codes[CodeKind.CPT] for test in catalog.tests_for_cpt(cpt)
+                   if (row := catalog.row_on(test, day)) and row.cpt == cpt},
+                  key=lambda r: r.test_code)
+    if len(rows) == 1:
+        return rows[0].test_code, IdentifiedBy.CPT, ()
+    return None, None, tuple(rows)
+
+
+def _date_of_service(sr: fhir.ServiceRequest, today: date) -> tuple[date, DateSource]:
+    occurrence = sr.occurrenceDateTime or (sr.occurrencePeriod.start if sr.occurrencePeriod
+                                           else None)
+    if day := fhir.day_of(occurrence):
+        return day, DateSource.OCCURRENCE
+    if day := fhir.day_of(sr.authoredOn):
+        return day, DateSource.AUTHORED
+    return today, DateSource.TODAY
+
+
+def _icd10_codes(concepts: Iterable[fhir.CodeableConcept | None]) -> list[str]:
+    return [normalize_icd10(coding.code)
+            for concept in concepts if concept
+            for coding in concept.coding
+            if coding.system == ICD10CM_SYSTEM and coding.code and coding.code.strip()]
+
+
+def _diagnoses(sr: fhir.ServiceRequest, known: fhir.ResourceIndex) -> tuple[str, ...]:
+    referenced = (known.resolve(ref, sr) for ref in sr.reasonReference)
+    conditions = [r.code for r in referenced if isinstance(r, fhir.Condition)]
+    return tuple(dict.fromkeys(_icd10_codes([*sr.reasonCode, *conditions])))
+
+
+def _condition_facts(condition: fhir.Condition) -> ConditionFacts:
+    status = condition.clinicalStatus
+    active = status is None or any(c.code in _ACTIVE for c in status.coding)
+    return ConditionFacts(condition=condition.reference or "Condition",
+                          codes=tuple(dict.fromkeys(_icd10_codes([condition.code]))),
+                          active=active)
+
+
+def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
+              knowledge: Knowledge) -> CoverageFacts | None:
+    """The coverage the order is billed to: those it names in `insurance`, else the patient's
+    active ones; the primary (lowest Coverage.order) first."""
+    named = [known.resolve(ref, sr) for ref in sr.insurance]
+    coverages = [c for c in named if isinstance(c, fhir.Coverage)] or known.of_type(fhir.Coverage)
+    active = [c for c in coverages if c.status in (None, "active")]
+    if not active:
+        return None
+    primary = min(active, key=lambda c: c.order if c.order is not None else float("inf"))
+    identifiers = _payer_identifiers(primary, known)
+    for identifier in identifiers:
+        if payer := knowledge.payers.find(*identifier):
+            return CoverageFacts(primary.reference, identifier, payer)
+    return CoverageFacts(primary.reference, identifiers[0] if identifiers else None, None)
+
+
+def _payer_identifiers(coverage: fhir.Coverage,
+                       known: fhir.ResourceIndex) -> list[tuple[str, str]]:
+    """Every (system, value) naming a payor of the coverage: on the reference itself, or on the
+    Organization it points at."""
+    found: list[tuple[str, str]] = []
+    for payor in coverage.payor:
+        identifiers = [payor.identifier] if payor.identifier else []
+        organization = known.resolve(payor, coverage)
+        if isinstance(organization, fhir.Organization):
+            identifiers += organization.identifier
+        found += [(i.system or "", i.value) for i in identifiers if i.value]
+    return found

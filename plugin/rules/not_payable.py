@@ -1,0 +1,25 @@
+"""The test's DEX status on the date of service means the claim will not be paid: registered
+without a CPT or coverage decision, technical assessment pending or not successful, not
+covered, or retired. No code can fix this, so nothing is suggested.
+
+The DEX status matters to payers that use DEX (those requiring Z-codes); a retired test is
+off the lab's menu whoever pays.
+"""
+
+from __future__ import annotations
+
+from ..findings import Evidence, Finding, Severity
+from ..knowledge import DexStatus, Knowledge
+from ..orders import OrderFacts, PatientFacts
+
+RULE_ID = "not-payable"
+
+
+def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
+    row, payer = order.row, order.payer
+    if row is None or row.dex_status is DexStatus.COVERED:
+        return []
+    uses_dex = payer is not None and payer.requires_zcode_on(order.date_of_service)
+    if not uses_dex and row.dex_status is not DexStatus.RETIRED:
+        return []
+    return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(row=row, payer=payer))]

@@ -1,0 +1,28 @@
+"""The order carries a code that was the test's own before and is superseded on the date of
+service (a Z-code re-issued after a method change, a CPT re-assigned by DEX)."""
+
+from __future__ import annotations
+
+from ..codes import CodeKind
+from ..findings import CodeChange, Evidence, Finding, Fix, Severity
+from ..knowledge import Knowledge
+from ..orders import OrderFacts, PatientFacts
+
+RULE_ID = "stale-code"
+
+
+def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
+    row = order.row
+    if row is None:
+        return []
+    findings = []
+    for kind in (CodeKind.CPT, CodeKind.ZCODE):
+        current = row.code_of(kind)
+        for code in order.codes_of(kind):
+            old = knowledge.catalog.superseded(row.test_code, order.date_of_service, kind, code)
+            if current and code != current and old:
+                findings.append(Finding(
+                    RULE_ID, Severity.WARNING, order.order,
+                    Evidence(row=row, payer=order.payer, codes=(code,), superseded=old),
+                    (Fix((CodeChange(kind, current, replaces=code),)),)))
+    return findings
