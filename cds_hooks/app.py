@@ -83,9 +83,9 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     try:
         body = json.loads(request.get_data(cache=False) or b"")
     except (ValueError, UnicodeDecodeError) as bad:
-        raise RequestError.invalid(None, f"the body is not JSON: {bad}") from None
+        raise RequestError.invalid(None, f"not JSON ({bad})") from None
     if not isinstance(body, dict):
-        raise RequestError.invalid(None, "the body must be a JSON object")
+        raise RequestError.invalid(None, "must be a JSON object")
     try:
         hook_request = HookRequest.model_validate(body)
     except ValidationError as bad:
@@ -97,9 +97,9 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     for index, entry in enumerate(entries):
         if entry.resource is not None and entry.resource.resourceType == "ServiceRequest" \
                 and not entry.resource.id:
-            raise RequestError(400, [Issue(
-                "required", "a draft ServiceRequest needs an id for actions to refer to it",
-                f"context.draftOrders.entry[{index}].resource.id")])
+            raise RequestError.invalid(
+                f"context.draftOrders.entry[{index}].resource.id",
+                "a draft ServiceRequest needs an id for actions to refer to it", "required")
     return hook_request
 
 

@@ -151,7 +151,7 @@ def _orders_in(data: Any) -> tuple[list[fhir.ServiceRequest], list[fhir.Resource
     resources = fhir.resources_in(resource)
     orders = [r for r in resources if isinstance(r, fhir.ServiceRequest)]
     if not orders:
-        raise RequestError.invalid(None, "no ServiceRequest in the file")
+        raise RequestError.invalid(None, "holds no ServiceRequest")
     return orders, resources
 
 

@@ -27,8 +27,10 @@ class RequestError(Exception):
         super().__init__("; ".join(i.diagnostics for i in self.issues))
 
     @classmethod
-    def invalid(cls, expression: str | None, diagnostics: str) -> RequestError:
-        return cls(400, [Issue("invalid", diagnostics, expression)])
+    def invalid(cls, expression: str | None, message: str, code: str = "invalid"
+                ) -> RequestError:
+        """A 400 about one field (`expression`), or about the body as a whole (None)."""
+        return cls(400, [Issue(code, f"{expression or 'body'}: {message}", expression)])
 
     @classmethod
     def from_validation(cls, error: ValidationError, prefix: str = "") -> RequestError:

@@ -129,7 +129,7 @@ def _parse(row: Row) -> CatalogRow:
         cpt = c.matching("cpt", CPT_PATTERN, "a CPT code (five digits, or four digits and a "
                          "letter)", required=False)
         status = c.choice("dex_status", DexStatus)
-        if status is DexStatus.COVERED and not cpt:
+        if status is DexStatus.COVERED and not row.cells["cpt"]:
             c.fail("cpt", "a covered test needs the CPT code DEX assigned")
         effective_from = c.date("effective_from")
         effective_to = c.date("effective_to", required=False)
@@ -158,12 +158,13 @@ def _parse(row: Row) -> CatalogRow:
 def _problems_across_rows(located: list[tuple[Row, CatalogRow]]) -> list[str]:
     problems: list[str] = []
     owner_of_zcode: dict[str, str] = {}
-    previous: dict[str, CatalogRow] = {}
-    for where, row in sorted(located, key=lambda p: (p[1].test_code, p[1].effective_from)):
+    for where, row in located:  # file order: the later row is the one to blame
         owner = owner_of_zcode.setdefault(row.zcode, row.test_code)
         if owner != row.test_code:
             problems.append(f"{where.where('zcode')}: Z-code {row.zcode} already belongs to "
                             f"test {owner}")
+    previous: dict[str, CatalogRow] = {}
+    for where, row in sorted(located, key=lambda p: (p[1].test_code, p[1].effective_from)):
         before = previous.get(row.test_code)
         if before and (before.effective_to is None or before.effective_to >= row.effective_from):
             problems.append(f"{where.where('effective_from')}: period of {row.test_code} "

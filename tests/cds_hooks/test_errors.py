@@ -1,0 +1,99 @@
+"""Bad requests get a 4xx with an OperationOutcome naming the failing field, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import hook_fixture
+
+SIGN = "/cds-services/moldx-order-sign"
+
+
+def _outcome(response, status):
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    return body["issue"]
+
+
+def _expressions(issues):
+    return [e for issue in issues for e in issue.get("expression", [])]
+
+
+def test_a_body_that_is_not_json(client):
+    [issue] = _outcome(client.post(SIGN, data=b"{not json",
+                                   content_type="application/json"), 400)
+    assert issue["code"] == "invalid" and "not JSON" in issue["diagnostics"]
+
+
+def test_a_body_that_is_not_an_object(client):
+    [issue] = _outcome(client.post(SIGN, json=[1, 2]), 400)
+    assert "JSON object" in issue["diagnostics"]
+
+
+@pytest.mark.parametrize(("edit", "expression", "code"), [
+    (lambda b: b.pop("hookInstance"), "hookInstance", "required"),
+    (lambda b: b.update(hook=7), "hook", "invalid"),
+    (lambda b: b["context"].pop("draftOrders"), "context.draftOrders", "required"),
+    (lambda b: b["context"].update(patientId=""), "context.patientId", "invalid"),
+    (lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(code="CMD-LUNG50"),
+     "context.draftOrders.entry[0].resource.code", "invalid"),
+    (lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(
+        occurrenceDateTime="2026-02-30"),
+     "context.draftOrders.entry[0].resource.occurrenceDateTime", "invalid"),
+    (lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(
+        occurrenceDateTime="next week"),
+     "context.draftOrders.entry[0].resource.occurrenceDateTime", "invalid"),
+    (lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].pop("id"),
+     "context.draftOrders.entry[0].resource.id", "required"),
+    (lambda b: b["prefetch"]["coverage"]["entry"][0]["resource"].update(payor={}),
+     "prefetch.coverage.entry[0].resource.payor", "invalid"),
+])
+def test_an_invalid_field_is_named(client, edit, expression, code):
+    body = hook_fixture("missing-zcode")
+    edit(body)
+    issues = _outcome(client.post(SIGN, json=body), 400)
+    assert expression in _expressions(issues)
+    assert any(i["code"] == code and i["diagnostics"].startswith(expression) for i in issues)
+
+
+def test_a_request_for_another_hook(client):
+    body = hook_fixture("missing-zcode")
+    body["hook"] = "patient-view"
+    assert _expressions(_outcome(client.post(SIGN, json=body), 400)) == ["hook"]
+
+
+def test_an_unknown_service(client):
+    [issue] = _outcome(client.post("/cds-services/nope", json=hook_fixture("all-correct")), 404)
+    assert issue["code"] == "not-found"
+
+
+def test_a_wrong_method(client):
+    _outcome(client.get(SIGN), 405)
+
+
+def test_unknown_members_are_ignored(client):
+    body = hook_fixture("all-correct")
+    body["extension"] = {"com.example.anything": {"x": 1}}
+    body["context"]["somethingNew"] = True
+    body["context"]["draftOrders"]["entry"][0]["resource"]["vendorField"] = [1]
+    assert client.post(SIGN, json=body).get_json() == {"cards": []}
+
+
+def test_resources_of_other_types_in_draft_orders_are_left_alone(client):
+    body = hook_fixture("all-correct")
+    body["context"]["draftOrders"]["entry"].append(
+        {"resource": {"resourceType": "MedicationRequest", "id": "m1", "status": "draft"}})
+    assert client.post(SIGN, json=body).get_json() == {"cards": []}
+
+
+def test_an_unexpected_failure_is_a_500_outcome_without_details(app, monkeypatch):
+    import cds_hooks.app as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(module, "decide", broken)
+    response = app.test_client().post(SIGN, json=hook_fixture("all-correct"))
+    [issue] = _outcome(response, 500)
+    assert "secret" not in issue["diagnostics"]
