@@ -79,11 +79,20 @@ class Period(Element):
 
 
 class Resource(Element):
-    """A resource with its JSON kept as received (`raw`)."""
-
     resourceType: str
     id: str | None = None
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def reference(self) -> str | None:
+        """`Type/id`, the form actions and references use."""
+        return f"{self.resourceType}/{self.id}" if self.id else None
+
+
+class ServiceRequest(Resource):
+    """An order, with its JSON kept as received (`raw`): an update action returns the whole
+    resource with only our codes changed. (Only orders keep it: it costs a validator call.)"""
+
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -95,15 +104,8 @@ class Resource(Element):
 
     @property
     def raw(self) -> dict[str, Any]:
-        return self._raw
+        return self._raw if self._raw is not None else self.model_dump(exclude_none=True)
 
-    @property
-    def reference(self) -> str | None:
-        """`Type/id`, the form actions and references use."""
-        return f"{self.resourceType}/{self.id}" if self.id else None
-
-
-class ServiceRequest(Resource):
     resourceType: Literal["ServiceRequest"]
     status: str | None = None
     intent: str | None = None

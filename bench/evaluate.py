@@ -1,0 +1,100 @@
+"""In-process cost of one evaluation of a 3-order order-sign request, stage by stage.
+
+Stages: parse (JSON and models), facts, rules, cards (with JSON out). The baseline is the
+least any service must do with the same bytes: json.loads of the request and json.dumps of a
+response of the same size. Run: python -m bench.evaluate [--iterations N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+from cds_hooks.cards import Renderer
+from cds_hooks.decision import Decision
+from cds_hooks.models import HookRequest, dump
+from cds_hooks.settings import Settings
+from plugin import fhir
+from plugin.knowledge import load_knowledge
+from plugin.orders import facts_for
+from plugin.rules import evaluate
+
+from .request import build
+
+TARGET_P99_MS = 2.0
+
+
+def _percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def measure(iterations: int) -> dict[str, list[float]]:
+    settings = Settings()
+    knowledge = load_knowledge(settings.knowledge_dir)
+    systems = settings.code_systems(knowledge.lab)
+    renderer = Renderer(knowledge, systems, settings.source_label, system_actions=True)
+    body = json.dumps(build()).encode()
+    today = settings.today()
+    times: dict[str, list[float]] = {s: [] for s in ("parse", "facts", "rules", "cards",
+                                                       "total", "baseline")}
+    response_size = 0
+    for i in range(iterations + iterations // 10):
+        warm = i >= iterations // 10
+        t0 = time.perf_counter_ns()
+        request = HookRequest.model_validate(json.loads(body))
+        t1 = time.perf_counter_ns()
+        orders = request.orders()
+        facts, patient = facts_for(orders, fhir.ResourceIndex(request.resources()), knowledge,
+                                   systems, today)
+        t2 = time.perf_counter_ns()
+        findings = tuple(evaluate(facts, patient, knowledge))
+        t3 = time.perf_counter_ns()
+        decision = Decision({f.order: sr for f, sr in zip(facts, orders, strict=True)}, facts,
+                            findings, knowledge.version)
+        out = json.dumps(dump(renderer.response(decision))).encode()
+        t4 = time.perf_counter_ns()
+        response_size = len(out)
+        if warm:
+            for stage, (a, b) in {"parse": (t0, t1), "facts": (t1, t2), "rules": (t2, t3),
+                                  "cards": (t3, t4), "total": (t0, t4)}.items():
+                times[stage].append((b - a) / 1e6)
+    filler = {"cards": [], "padding": "x" * max(0, response_size - 30)}
+    times["baseline"] = _timed(lambda: json.dumps(filler) and json.loads(body), iterations)
+    return times
+
+
+def _timed(work: Callable[[], object], iterations: int) -> list[float]:
+    samples = []
+    for _ in range(iterations):
+        t0 = time.perf_counter_ns()
+        work()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return samples
+
+
+def report(times: dict[str, list[float]]) -> str:
+    base = statistics.median(times["baseline"])
+    lines = ["| stage | p50 ms | p99 ms | p50 / baseline p50 |", "| --- | --- | --- | --- |"]
+    for stage, samples in times.items():
+        p50, p99 = _percentile(samples, 0.5), _percentile(samples, 0.99)
+        lines.append(f"| {stage} | {p50:.3f} | {p99:.3f} | {p50 / base:.1f}x |")
+    p99 = _percentile(times["total"], 0.99)
+    verdict = "meets" if p99 < TARGET_P99_MS else "MISSES"
+    lines.append(f"\nEvaluation p99 {p99:.3f} ms {verdict} the {TARGET_P99_MS} ms target "
+                 f"({len(times['total'])} runs).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=2000)
+    args = parser.parse_args()
+    print(report(measure(args.iterations)))
+
+
+if __name__ == "__main__":
+    main()
