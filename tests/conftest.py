@@ -36,3 +36,48 @@ def app(knowledge):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def fhir_server():
+    """A real FHIR R4 server on loopback (tests/fhir_server: Medplum's router, in memory) that
+    requires a bearer token. Yields (base URL, token). Skipped when Node or the server's npm
+    packages are missing, unless MOLDX_CDS_REQUIRE_FHIR_SERVER is set (as .ci/run does)."""
+    import os
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    import requests
+
+    folder = Path(__file__).parent / "fhir_server"
+    node = shutil.which("node")
+    if not node or not (folder / "node_modules").is_dir():
+        message = "the FHIR server needs node and `npm ci --prefix tests/fhir_server`"
+        if os.environ.get("MOLDX_CDS_REQUIRE_FHIR_SERVER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "integration-test-token"
+    process = subprocess.Popen(
+        [node, "--experimental-websocket", "server.mjs"], cwd=folder,
+        env={**os.environ, "PORT": str(port), "FHIR_TOKEN": token},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/fhir/R4"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{base}/Patient", timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the FHIR server did not start:\n{process.stdout.read().decode()}")
+            time.sleep(0.1)
+    yield base, token
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)

