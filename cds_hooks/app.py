@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     app = Flask(__name__)
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get a 413
     app.extensions["moldx_cds"] = Runtime(settings, knowledge, settings.code_systems(knowledge.lab))
     app.register_blueprint(routes)
     app.register_error_handler(RequestError, _request_error)
@@ -84,6 +85,8 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
         body = json.loads(request.get_data(cache=False) or b"")
     except (ValueError, UnicodeDecodeError) as bad:
         raise RequestError.invalid(None, f"not JSON ({bad})") from None
+    except RecursionError:
+        raise RequestError.invalid(None, "JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise RequestError.invalid(None, "must be a JSON object")
     try:

@@ -22,7 +22,7 @@ from .cards import describe_changes
 from .decision import Decision, decide
 from .errors import RequestError
 from .models import HookRequest
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except SettingsError as bad:
+        print(f"moldx-cds: {bad}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

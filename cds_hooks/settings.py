@@ -14,12 +14,17 @@ from plugin.knowledge import DEMO_DIR, Lab
 PREFIX = "MOLDX_CDS_"
 
 
+class SettingsError(ValueError):
+    """An environment variable has a value the service cannot use."""
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path = DEMO_DIR
     zcode_system: str = DEFAULT_ZCODE_SYSTEM
     zcode_system_aliases: frozenset[str] = frozenset()
     source_label: str = "MolDX order coding"
+    max_body_bytes: int = 10 * 1024 * 1024
     today: Callable[[], date] = field(default=date.today, compare=False)
 
     @classmethod
@@ -38,6 +43,10 @@ class Settings:
                 a.strip() for a in aliases.split(",") if a.strip())
         if label := get("SOURCE_LABEL"):
             values["source_label"] = label
+        if limit := get("MAX_BODY_BYTES"):
+            if not limit.isdigit():
+                raise SettingsError(f"{PREFIX}MAX_BODY_BYTES: {limit!r} is not a number of bytes")
+            values["max_body_bytes"] = int(limit)
         return cls(**{**values, **overrides})
 
     def code_systems(self, lab: Lab) -> CodeSystems:

@@ -95,3 +95,9 @@ def test_help_lists_the_commands(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert "serve" in out and "check" in out
+
+
+def test_a_bad_setting_is_named(capsys, monkeypatch):
+    monkeypatch.setenv("MOLDX_CDS_MAX_BODY_BYTES", "lots")
+    status, _, err = _run(capsys, "check", str(FIXTURES / "hooks/all-correct.json"))
+    assert status == 2 and "MOLDX_CDS_MAX_BODY_BYTES: 'lots'" in err

@@ -97,3 +97,21 @@ def test_an_unexpected_failure_is_a_500_outcome_without_details(app, monkeypatch
     response = app.test_client().post(SIGN, json=hook_fixture("all-correct"))
     [issue] = _outcome(response, 500)
     assert "secret" not in issue["diagnostics"]
+
+
+def test_a_body_over_the_limit_is_a_413(knowledge):
+    from cds_hooks.app import create_app
+    from cds_hooks.settings import Settings
+
+    small = create_app(Settings(max_body_bytes=1000), knowledge).test_client()
+    body = hook_fixture("all-correct")
+    body["padding"] = "x" * 2000
+    [issue] = _outcome(small.post(SIGN, json=body), 413)
+    assert "413" in issue["diagnostics"]
+
+
+def test_deeply_nested_json_is_a_400(client):
+    depth = 100_000
+    body = b'{"hook": ' + b"[" * depth + b"]" * depth + b"}"
+    [issue] = _outcome(client.post(SIGN, data=body, content_type="application/json"), 400)
+    assert "nested too deeply" in issue["diagnostics"]
