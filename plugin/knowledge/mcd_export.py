@@ -36,6 +36,8 @@ from .policy_store import (
 )
 
 Progress = Callable[[int], None]  # called with the number of bytes just read
+# Called once with the total bytes to read, before reading; returns the Progress to call.
+ProgressStart = Callable[[int], Progress]
 MAX_PROBLEMS = 20  # stop reading after this many bad values: the file is not what we expect
 
 
@@ -54,18 +56,17 @@ class ImportReport:
     import_id: str  # digest of the CSV bytes read
 
 
-def export_size(path: Path | str) -> int:
-    """The bytes of the CSVs an import of `path` reads (for a progress bar's total)."""
-    with _members(Path(path)) as members:
-        return sum(m.size for t in TABLES if (m := members.get(t.file)))
-
-
 def import_export(path: Path | str, store: Path | str,
-                  progress: Progress | None = None) -> ImportReport:
+                  progress: ProgressStart | None = None) -> ImportReport:
     """Read the export at `path` into a new store at `store` (replacing it when done)."""
     path = Path(path)
     with _members(path) as members, new_store(store) as db:
-        return _import(path, members, db, progress or (lambda n: None))
+        total = sum(m.size for t in TABLES if (m := members.get(t.file)))
+        return _import(path, members, db, progress(total) if progress else _no_progress)
+
+
+def _no_progress(count: int) -> None:
+    pass
 
 
 def policy_from_export(path: Path | str, articles: Iterable[str]) -> Policy:
@@ -73,7 +74,7 @@ def policy_from_export(path: Path | str, articles: Iterable[str]) -> Policy:
     loaded, through the same reader and store as a real import."""
     path = Path(path)
     with _members(path) as members, new_store(":memory:") as db:
-        _import(path, members, db, lambda n: None)
+        _import(path, members, db, _no_progress)
         return load_policy(db, articles, str(path))
 
 

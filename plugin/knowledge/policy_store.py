@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -126,6 +126,23 @@ _INDEXES = [f"CREATE INDEX {t.name}_key ON {t.name} (article_id, article_version
     "contractor_version)"]
 
 
+def convert_record(table: Table, record: Mapping[str, object], where: str) -> tuple:
+    """A row given as a mapping (a Coverage API record), converted like a CSV row; `where`
+    names the record in errors. Keys are matched case-insensitively: the API writes
+    `article_rev_end_Date`."""
+    lowered = {str(k).lower(): v for k, v in record.items()}
+    values, problems = [], []
+    for column, convert in table.columns:
+        raw = lowered.get(column)
+        try:
+            values.append(convert("" if raw is None else str(raw)))
+        except CellError as bad:
+            problems.append(f"{where}, column {column}: {bad}")
+    if problems:
+        raise PolicyError(problems)
+    return tuple(values)
+
+
 def _create(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     for table in TABLES:
@@ -189,6 +206,17 @@ def _check_store(db: sqlite3.Connection, where: Path | str) -> None:
     missing = sorted({"meta", *TABLES_BY_NAME} - tables)
     if missing:
         raise PolicyError([f"{where}: not a policy store (no table {', '.join(missing)})"])
+
+
+@contextmanager
+def updated_store(path: Path | str) -> Iterator[sqlite3.Connection]:
+    """The store at `path` to add to in one transaction, created when there is none yet."""
+    if not Path(path).is_file():
+        with new_store(path) as db:
+            yield db
+        return
+    with closing(open_store(path)) as db, db:
+        yield db
 
 
 def replace_article_version(db: sqlite3.Connection, article_id: int, version: int) -> None:
