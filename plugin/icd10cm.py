@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -40,9 +40,11 @@ class Icd10cm:
     """The codes of one ICD-10-CM release, dotted (`C34.90`)."""
 
     release: str
-    codes: frozenset[str]  # categories, subcategories and codes; no chapters or blocks
-    billable: frozenset[str]
-    _sorted_billable: tuple[str, ...]  # for the billable codes under a prefix, by bisection
+    # categories, subcategories and codes; no chapters or blocks
+    codes: frozenset[str] = field(repr=False)
+    billable: frozenset[str] = field(repr=False)
+    # for the billable codes under a prefix, by bisection
+    _sorted_billable: tuple[str, ...] = field(repr=False)
 
     def status(self, code: str) -> IcdStatus:
         code = normalize_icd10(code)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
-from plugin.knowledge import Knowledge, load_knowledge
+from plugin.knowledge import DEMO_DIR, Knowledge, load_knowledge
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -36,3 +37,26 @@ def app(knowledge):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def post_hook(client, request: dict | str) -> dict:
+    """POST a hook request (or the fixture of that name) to the service its hook names; the
+    response body."""
+    request = hook_fixture(request) if isinstance(request, str) else request
+    service = {"order-sign": "moldx-order-sign", "order-select": "moldx-order-select"}
+    response = client.post(f"/cds-services/{service[request['hook']]}", json=request)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@pytest.fixture(scope="session")
+def knowledge_with_v25(tmp_path_factory) -> Knowledge:
+    """The demo knowledge with a version 25 of A57901 from 2026-01-01 (version 24 ends
+    2025-12-31) that adds C78.01 to the covered codes and lists R91.8 as not covered."""
+    from tests.mcd_packs import add_version
+
+    folder = tmp_path_factory.mktemp("knowledge")
+    shutil.copytree(DEMO_DIR, folder, dirs_exist_ok=True)
+    add_version(folder / "mcd", "57901", "25", "2026-01-01", "2025-12-31",
+                add_covered=("C78.01",), noncovered=("R91.8",))
+    return load_knowledge(folder)
