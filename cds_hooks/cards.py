@@ -586,16 +586,19 @@ def with_fix(resource: dict[str, Any], fix: Fix, systems: CodeSystems) -> dict[s
 
 def _fix_update(renderer: Renderer, resource: dict, fix: Fix) -> Action:
     return Action(type="update", resource=with_fix(resource, fix, renderer.systems),
-                  description=f"{_reference(resource)}: {_describe_fix(fix)}")
+                  description=f"{_reference(resource)}: {describe_fix(fix)}")
 
 
-def _describe_fix(fix: Fix) -> str:
+def describe_fix(fix: Fix) -> str:
+    """`replace CPT 81445 with 81479`, `add Condition/c-1 as a reason`, `drop the order`."""
     parts = [describe_changes(fix.changes)] if fix.changes else []
     for reason in fix.reasons:
         parts.append(f"add {reason.condition} as a reason" if reason.condition
                      else f"replace diagnosis {reason.replaces} with {reason.code}")
     if fix.quantity is not None:
         parts.append(f"set the quantity to {fix.quantity}")
+    if fix.cancel:
+        parts.append("drop the order")
     return "; ".join(parts)
 
 
@@ -621,7 +624,7 @@ def _order_name(facts: OrderFacts) -> str:
 
 def _article_link(article: str, version: int | None = None) -> Link:
     label = f"{article} version {version} (CMS MCD)" if version else f"{article} (CMS MCD)"
-    return Link(label=label, url=ARTICLE_URL.format(article.lstrip("A")))
+    return Link(label=label, url=ARTICLE_URL.format(article[1:]))
 
 
 def _number(value: float | None) -> str:

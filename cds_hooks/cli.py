@@ -18,7 +18,7 @@ from plugin import fhir
 from plugin.findings import Finding, Severity
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 
-from .cards import describe_changes
+from .cards import describe_fix
 from .decision import Decision, decide
 from .errors import RequestError
 from .models import HookRequest
@@ -192,7 +192,7 @@ def _table(decision: Decision) -> str:
 
 
 def _fix_text(finding: Finding) -> str:
-    return " | or ".join(describe_changes(fix.changes) for fix in finding.fixes)
+    return " | or ".join(describe_fix(fix) for fix in finding.fixes)
 
 
 def _as_json(decision: Decision) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from .codes import CodeKind
-from .knowledge import ArticleVersion, CatalogRow, Payer
+from .knowledge import ArticleRef, CatalogRow, Payer
 
 
 class Severity(StrEnum):
@@ -66,7 +66,7 @@ class Evidence:
     superseded: CatalogRow | None = None  # the earlier row a stale code came from
     periods: tuple[tuple[date, date | None], ...] = ()  # when the test is on the lab's menu
     candidates: tuple[CatalogRow, ...] = ()  # catalog tests the order's codes could mean
-    article: ArticleVersion | None = None  # the policy article version in force on the DOS
+    article: ArticleRef | None = None  # the policy article version in force on the DOS
     article_id: str | None = None  # the article the catalog names (when no version applies)
     noncovered: tuple[str, ...] = ()  # the order's diagnoses the article lists as not covered
     abn: bool = False  # an Advance Beneficiary Notice (modifier GA) is needed

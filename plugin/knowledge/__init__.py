@@ -18,7 +18,7 @@ from .csvrows import KnowledgeError
 from .lab import Lab, load_lab
 from .mcd_export import policy_from_export
 from .payers import CoverageRules, Payer, Payers, load_payers
-from .policy import ArticleVersion, Policy
+from .policy import ArticleRef, ArticleVersion, Policy
 from .policy_store import load_policy_file
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -26,9 +26,9 @@ FILES = ("lab.csv", "catalog.csv", "payers.csv")
 POLICY_PACK = "mcd"  # a knowledge folder's own excerpt of the MCD article export
 
 __all__ = [
-    "DEMO_DIR", "ArticleVersion", "Catalog", "CatalogRow", "CoverageRules", "DexStatus",
-    "Icd10cm", "Knowledge", "KnowledgeError", "Lab", "NucleicAcid", "PanelKind", "Payer",
-    "Payers", "Policy", "load_knowledge",
+    "DEMO_DIR", "ArticleRef", "ArticleVersion", "Catalog", "CatalogRow", "CoverageRules",
+    "DexStatus", "Icd10cm", "Knowledge", "KnowledgeError", "Lab", "NucleicAcid", "PanelKind",
+    "Payer", "Payers", "Policy", "load_knowledge",
 ]
 
 

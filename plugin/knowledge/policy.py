@@ -22,6 +22,21 @@ def article_key(article: str | int) -> str:
 
 
 @dataclass(frozen=True)
+class ArticleRef:
+    """Which article version a finding rests on, without the lists it holds."""
+
+    article: str  # A57901
+    version: int
+    title: str
+    effective_from: date
+    effective_to: date | None
+
+    @property
+    def url(self) -> str:
+        return ARTICLE_URL.format(self.article[1:])
+
+
+@dataclass(frozen=True)
 class ArticleVersion:
     """One version of a billing article and what it lists."""
 
@@ -37,12 +52,9 @@ class ArticleVersion:
     lcds: tuple[str, ...] = ()  # related LCDs, L38121
 
     @property
-    def number(self) -> int:
-        return int(self.article[1:])
-
-    @property
-    def url(self) -> str:
-        return ARTICLE_URL.format(self.number)
+    def ref(self) -> ArticleRef:
+        return ArticleRef(self.article, self.version, self.title, self.effective_from,
+                          self.effective_to)
 
     def in_effect_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None

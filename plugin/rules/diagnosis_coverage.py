@@ -27,6 +27,6 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     fixes = tuple(Fix(reasons=(ReasonChange(code=code, condition=condition),), certain=False)
                   for condition, code in linkable.items())
     return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
-        row=order.row, payer=order.payer, article=article, codes=order.diagnoses,
+        row=order.row, payer=order.payer, article=article.ref, codes=order.diagnoses,
         noncovered=tuple(code for code in order.diagnoses if code in article.noncovered),
         abn=not fixes and order.payer.program == MEDICARE), fixes)]

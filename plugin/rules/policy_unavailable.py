@@ -16,6 +16,7 @@ RULE_ID = "policy-unavailable"
 def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
     if not checks_diagnoses(order) or governing_article(order, knowledge) is not None:
         return []
+    version = article_version(order, knowledge)
     return [Finding(RULE_ID, Severity.INFO, order.order, Evidence(
         row=order.row, payer=order.payer, article_id=order.row.policy_article,
-        article=article_version(order, knowledge)))]
+        article=version.ref if version else None))]

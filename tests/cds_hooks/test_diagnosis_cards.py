@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from plugin.knowledge.policy import ARTICLE_URL
 from tests.conftest import hook_fixture, post_hook
 
 DOS = date(2026, 3, 2)  # the date of service of the fixtures
@@ -38,7 +37,7 @@ def test_an_uncovered_diagnosis_alone_warns_naming_the_article_and_asks_for_an_a
     assert "Advance Beneficiary Notice" in card["detail"] and "**GA**" in card["detail"]
     assert "before the specimen is taken" in card["detail"]
     assert card["links"] == [{"label": f"{article.article} version {article.version} (CMS MCD)",
-                              "url": ARTICLE_URL.format(article.number), "type": "absolute"}]
+                              "url": article.ref.url, "type": "absolute"}]
     assert "suggestions" not in card
 
 
