@@ -104,3 +104,13 @@ def test_a_non_covered_listed_code_is_named_as_such(tmp_path, knowledge_with_v25
     [card] = post_hook(client, "diagnosis-not-covered")["cards"]
     assert "R91.8: on the article's list of diagnoses that do **not** support" in card["detail"]
     assert "version 25" in card["detail"]
+
+
+def test_a_covered_diagnosis_in_a_linked_condition_is_enough(client, article):
+    request = hook_fixture("diagnosis-on-problem-list")
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    condition = request["prefetch"]["conditions"]["entry"][0]["resource"]
+    del order["reasonCode"]
+    order["reasonReference"] = [{"reference": f"Condition/{condition['id']}"}]
+    assert article.covers(condition["code"]["coding"][0]["code"])
+    assert post_hook(client, request)["cards"] == []

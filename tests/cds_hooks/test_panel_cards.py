@@ -107,3 +107,14 @@ def test_more_than_one_unit_of_service(client):
     assert "one unit of service, not 2" in card["summary"]
     resource = card["suggestions"][0]["actions"][0]["resource"]
     assert resource["quantityQuantity"] == {"value": 1}
+
+
+def test_dna_and_rna_panels_always_run_together_are_one_81479_service(knowledge):
+    from dataclasses import replace
+
+    from plugin.knowledge import NucleicAcid
+
+    lung = knowledge.catalog.row_on("CMD-LUNG50", DOS)
+    assert expected_cpts(replace(lung, nucleic_acid=NucleicAcid.DNA_RNA)) == {"81479"}
+    assert expected_cpts(replace(lung, gene_count=4)) == {"81479"}
+    assert "81445" in expected_cpts(replace(lung, gene_count=5))
