@@ -18,6 +18,7 @@ from typing import Any
 
 from plugin.codes import ICD10CM_SYSTEM, CodeKind, CodeSystems, normalize_icd10
 from plugin.findings import CodeChange, Finding, Fix, OtherOrder
+from plugin.icd10cm import IcdStatus
 from plugin.knowledge import CatalogRow, DexStatus, Knowledge
 from plugin.knowledge.policy import ARTICLE_URL
 from plugin.orders import DateSource, OrderFacts
@@ -400,7 +401,8 @@ def _panel_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         summary=_fit(lambda name: f"CPT {wrong} of {name} does not fit the panel: the lab "
                      "should review it with DEX", row),
         detail=[_panel_rule(finding, row),
-                f"The lab's catalog bills this test with CPT {row.cpt}. A code on the order "
+                (f"The lab's catalog bills this test with CPT {row.cpt}" if row.cpt else
+                 "The lab's catalog has no CPT for this test yet") + ". A code on the order "
                 "cannot fix this: the lab should have DEX review the CPT assigned to Z-code "
                 f"{row.zcode}.", _catalog_line(row), _date_line(facts)],
         indicator="warning")
@@ -412,7 +414,7 @@ def _invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dic
     release = renderer.knowledge.icd10.release.replace("-", " ")
     name = _order_name(facts)
     choices = finding.evidence.choices
-    if renderer.knowledge.icd10.status(code).value == "unknown":
+    if renderer.knowledge.icd10.status(code) is IcdStatus.UNKNOWN:
         summary = f"{code} on {name} is not an ICD-10-CM code: the claim will be rejected"
         detail = [f"**{code}** is not a code of ICD-10-CM ({release} release). Check the "
                   "diagnosis and enter a valid, billable code."]

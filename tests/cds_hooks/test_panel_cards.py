@@ -118,3 +118,25 @@ def test_dna_and_rna_panels_always_run_together_are_one_81479_service(knowledge)
     assert expected_cpts(replace(lung, nucleic_acid=NucleicAcid.DNA_RNA)) == {"81479"}
     assert expected_cpts(replace(lung, gene_count=4)) == {"81479"}
     assert "81445" in expected_cpts(replace(lung, gene_count=5))
+
+
+def test_a_catalog_cpt_that_breaks_the_article_is_a_warning_without_a_fix(tmp_path):
+    import shutil
+
+    from cds_hooks.app import create_app
+    from cds_hooks.settings import Settings
+    from plugin.knowledge import DEMO_DIR, load_knowledge
+    from tests.mcd_packs import read, write
+
+    folder = tmp_path / "knowledge"
+    shutil.copytree(DEMO_DIR, folder)
+    header, rows = read(folder, "catalog.csv")
+    for row in rows:
+        if row["test_code"] == "CMD-KNB3":
+            row["cpt"] = "81445"  # a 3-gene panel: the article says 81479
+    write(folder, "catalog.csv", header, rows)
+    client = create_app(Settings(), load_knowledge(folder)).test_client()
+    [card] = post_hook(client, "mismatched-cpt")["cards"]  # the order carries 81445 too
+    assert card["indicator"] == "warning"
+    assert "should review it with DEX" in card["summary"]
+    assert "suggestions" not in card
