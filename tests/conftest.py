@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
-from plugin.knowledge import DEMO_DIR, Knowledge, load_knowledge
+from plugin.knowledge import Knowledge, load_knowledge
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -53,10 +52,9 @@ def post_hook(client, request: dict | str) -> dict:
 def knowledge_with_v25(tmp_path_factory) -> Knowledge:
     """The demo knowledge with a version 25 of A57901 from 2026-01-01 (version 24 ends
     2025-12-31) that adds C78.01 to the covered codes and lists R91.8 as not covered."""
-    from tests.mcd_packs import add_version
+    from tests.mcd_packs import add_version, copy_knowledge
 
-    folder = tmp_path_factory.mktemp("knowledge")
-    shutil.copytree(DEMO_DIR, folder, dirs_exist_ok=True)
+    folder = copy_knowledge(tmp_path_factory.mktemp("v25") / "knowledge")
     add_version(folder / "mcd", "57901", "25", "2026-01-01", "2025-12-31",
                 add_covered=("C78.01",), noncovered=("R91.8",))
     return load_knowledge(folder)

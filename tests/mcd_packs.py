@@ -13,6 +13,12 @@ from plugin.knowledge import DEMO_DIR
 DEMO_PACK = DEMO_DIR / "mcd"
 
 
+def copy_knowledge(destination: Path) -> Path:
+    """A copy of the whole embedded demo knowledge folder, to change for one test."""
+    shutil.copytree(DEMO_DIR, destination)
+    return destination
+
+
 def copy_pack(destination: Path) -> Path:
     shutil.copytree(DEMO_PACK, destination)
     return destination

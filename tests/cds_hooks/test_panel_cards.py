@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from plugin.knowledge import PanelKind
+from cds_hooks.app import create_app
+from cds_hooks.settings import Settings
+from plugin.knowledge import NucleicAcid, PanelKind, load_knowledge
 from plugin.rules.panel_cpt import expected_cpts
 from tests.conftest import hook_fixture, post_hook
+from tests.mcd_packs import copy_knowledge, read, write
 
 DOS = date(2026, 3, 2)
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -110,10 +114,6 @@ def test_more_than_one_unit_of_service(client):
 
 
 def test_dna_and_rna_panels_always_run_together_are_one_81479_service(knowledge):
-    from dataclasses import replace
-
-    from plugin.knowledge import NucleicAcid
-
     lung = knowledge.catalog.row_on("CMD-LUNG50", DOS)
     assert expected_cpts(replace(lung, nucleic_acid=NucleicAcid.DNA_RNA)) == {"81479"}
     assert expected_cpts(replace(lung, gene_count=4)) == {"81479"}
@@ -121,15 +121,7 @@ def test_dna_and_rna_panels_always_run_together_are_one_81479_service(knowledge)
 
 
 def test_a_catalog_cpt_that_breaks_the_article_is_a_warning_without_a_fix(tmp_path):
-    import shutil
-
-    from cds_hooks.app import create_app
-    from cds_hooks.settings import Settings
-    from plugin.knowledge import DEMO_DIR, load_knowledge
-    from tests.mcd_packs import read, write
-
-    folder = tmp_path / "knowledge"
-    shutil.copytree(DEMO_DIR, folder)
+    folder = copy_knowledge(tmp_path / "knowledge")
     header, rows = read(folder, "catalog.csv")
     for row in rows:
         if row["test_code"] == "CMD-KNB3":

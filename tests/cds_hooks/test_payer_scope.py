@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
-from plugin.knowledge import DEMO_DIR, CoverageRules, KnowledgeError, load_knowledge
+from plugin.knowledge import CoverageRules, KnowledgeError, load_knowledge
 from tests.conftest import hook_fixture, post_hook
-from tests.mcd_packs import read, write
+from tests.mcd_packs import copy_knowledge, read, write
 
 
 def _payer(knowledge, value):
@@ -67,8 +65,7 @@ def test_without_coverage_the_checks_that_need_no_payer_still_run(client):
 def test_medicare_must_agree_with_the_labs_contractor(tmp_path):
     """Medicare Part B follows the lab's contractor: a lab outside MolDX cannot have Medicare
     follow MolDX."""
-    folder = tmp_path / "knowledge"
-    shutil.copytree(DEMO_DIR, folder)
+    folder = copy_knowledge(tmp_path / "knowledge")
     header, [lab] = read(folder, "lab.csv")
     write(folder, "lab.csv", header, [{**lab, "state": "NY", "jurisdiction": "JK",
                                        "mac": "National Government Services"}])
@@ -77,8 +74,7 @@ def test_medicare_must_agree_with_the_labs_contractor(tmp_path):
 
 
 def test_a_medicare_claim_needs_an_article_of_the_labs_contractor(tmp_path):
-    folder = tmp_path / "knowledge"
-    shutil.copytree(DEMO_DIR, folder)
+    folder = copy_knowledge(tmp_path / "knowledge")
     header, rows = read(folder / "mcd", "contractor.csv")
     write(folder / "mcd", "contractor.csv", header, [{**rows[0], "contractor_number": "03302"}])
     client = create_app(Settings(), load_knowledge(folder)).test_client()

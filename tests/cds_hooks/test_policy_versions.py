@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
-from plugin.knowledge import DEMO_DIR, load_knowledge
+from plugin.knowledge import load_knowledge
 from tests.conftest import hook_fixture, post_hook
-from tests.mcd_packs import read, write
+from tests.mcd_packs import copy_knowledge, read, write
 
 
 def _on(request: dict, day: str, code: str) -> dict:
@@ -52,8 +50,7 @@ def test_no_version_in_force_is_a_notice_not_a_guess(client_v25):
 
 def test_the_catalog_row_in_force_decides_the_article(tmp_path):
     """CMD-LUNG50 names no article until 2025-12-31 and A57901 from 2026-01-01."""
-    folder = tmp_path / "knowledge"
-    shutil.copytree(DEMO_DIR, folder)
+    folder = copy_knowledge(tmp_path / "knowledge")
     header, rows = read(folder, "catalog.csv")
     [lung] = [r for r in rows if r["test_code"] == "CMD-LUNG50"]
     earlier = {**lung, "effective_to": "2025-12-31", "policy_article": ""}
