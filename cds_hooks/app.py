@@ -36,7 +36,7 @@ class Runtime:
 
 def create_app(settings: Settings | None = None, knowledge: Knowledge | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir, settings.policy_store)
     app = Flask(__name__)
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get a 413

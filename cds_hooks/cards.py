@@ -16,24 +16,35 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from plugin.codes import CodeKind, CodeSystems
-from plugin.findings import CodeChange, Finding
+from plugin.codes import ICD10CM_SYSTEM, CodeKind, CodeSystems, normalize_icd10
+from plugin.findings import CodeChange, Finding, Fix, OtherOrder
+from plugin.icd10cm import IcdStatus
 from plugin.knowledge import CatalogRow, DexStatus, Knowledge
+from plugin.knowledge.policy import ARTICLE_URL
 from plugin.orders import DateSource, OrderFacts
 from plugin.rules import (
     ambiguous_test,
+    cgp_specimen,
+    diagnosis_coverage,
+    invalid_diagnosis,
     mismatched_codes,
     missing_zcode,
     not_payable,
+    panel_cpt,
+    policy_unavailable,
+    single_gene_in_panel,
     stale_code,
+    units_of_service,
+    unknown_payer,
     unknown_test,
 )
 
 from .decision import Decision
-from .models import Action, Card, HookResponse, Source, Suggestion
+from .models import Action, Card, HookResponse, Link, Source, Suggestion
 
 SUMMARY_LIMIT = 139
-CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_ID)
+CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_ID,
+              panel_cpt.RULE_ID)
 _KIND_NAMES = {CodeKind.TEST: "test code", CodeKind.CPT: "CPT", CodeKind.ZCODE: "Z-code"}
 
 
@@ -52,14 +63,14 @@ class Renderer:
         for facts in decision.facts:
             resource = decision.orders[facts.order].raw
             findings = decision.findings_for(facts.order)
-            coding = [f for f in findings if f.rule in CODE_RULES]
+            coding = [f for f in findings if _is_code_fix(f)]
             if coding:
                 card, action = self._coding_card(facts, resource, coding)
                 cards.append(card)
                 if action and self.system_actions:
                     actions.append(action)
             cards += [self._other_card(facts, resource, f) for f in findings
-                      if f.rule not in CODE_RULES]
+                      if not _is_code_fix(f)]
         return HookResponse(cards=cards, systemActions=actions or None)
 
     # -- the coding card ---------------------------------------------------------------
@@ -92,6 +103,8 @@ class Renderer:
     # -- the other cards -----------------------------------------------------------------
 
     def _other_card(self, facts: OrderFacts, resource: dict, finding: Finding) -> Card:
+        if policy_card := _POLICY_CARDS.get(finding.rule):
+            return policy_card(self, facts, resource, finding)
         if finding.rule == not_payable.RULE_ID:
             return self._not_payable_card(facts, finding)
         if finding.rule == unknown_test.RULE_ID:
@@ -152,12 +165,13 @@ class Renderer:
             indicator="info", suggestions=suggestions)
 
     def _card(self, *, summary: str, detail: list[str], indicator: str,
-              suggestions: list[Suggestion] | None = None) -> Card:
+              suggestions: list[Suggestion] | None = None,
+              links: list[Link] | None = None) -> Card:
         return Card(
             uuid=_uuid(), summary=summary, detail="\n\n".join(line for line in detail if line),
             indicator=indicator, source=Source(label=self.source_label),
             suggestions=suggestions or None,
-            selectionBehavior="at-most-one" if suggestions else None)
+            selectionBehavior="at-most-one" if suggestions else None, links=links or None)
 
 
 def with_codes(resource: dict[str, Any], changes: Iterable[CodeChange],
@@ -225,10 +239,17 @@ def _stale_summary(finding: Finding, row: CatalogRow) -> Namer:
                          f"use {change.code}")
 
 
+def _panel_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change = finding.fixes[0].changes[0]
+    return lambda name: (f"{name} is billed as one panel with CPT {change.code}, not "
+                         f"{change.replaces}")
+
+
 _CODE_SUMMARIES: dict[str, Callable[[Finding, CatalogRow], Namer]] = {
     missing_zcode.RULE_ID: _missing_summary,
     mismatched_codes.RULE_ID: _mismatch_summary,
     stale_code.RULE_ID: _stale_summary,
+    panel_cpt.RULE_ID: _panel_summary,
 }
 
 
@@ -263,6 +284,7 @@ _CODE_DETAILS: dict[str, Callable[[Finding, CatalogRow, Knowledge], str]] = {
     missing_zcode.RULE_ID: _missing_detail,
     mismatched_codes.RULE_ID: _mismatch_detail,
     stale_code.RULE_ID: _stale_detail,
+    panel_cpt.RULE_ID: lambda finding, row, knowledge: _panel_rule(finding, row),
 }
 
 _NOT_PAYABLE_SUMMARY = {
@@ -345,3 +367,267 @@ def _reference(resource: dict) -> str:
 
 def _uuid() -> str:
     return str(uuid.uuid4())
+
+
+# -- coverage policy and panel coding cards --------------------------------------------------
+# Each finding of these rules is a card of its own. Their suggestions update the order from
+# the order as received: a clinician takes one of them, and the coding card's update stays
+# the one that carries the codes.
+
+CardBuilder = Callable[[Renderer, OrderFacts, dict, Finding], Card]
+TCGP_ARTICLE = "MolDX: Targeted and Comprehensive Genomic Profile Testing in Cancer"
+
+
+def _is_code_fix(finding: Finding) -> bool:
+    """A finding whose fix is a code on the order: it joins the order's one coding card. A panel
+    finding without a fix (the catalog's own CPT is wrong) gets a card of its own."""
+    return finding.rule in CODE_RULES and bool(finding.fixes)
+
+
+def _panel_rule(finding: Finding, row: CatalogRow) -> str:
+    allowed = ", ".join(finding.evidence.expected)
+    kind = {"cgp": "a comprehensive genomic profile", "rna-panel": "an RNA panel"}.get(
+        row.panel_kind.value, f"a {row.nucleic_acid.value} panel of {row.gene_count} genes")
+    return (f"The MolDX article *{TCGP_ARTICLE}* codes {kind} as CPT **{allowed}**, one unit "
+            f"of service; {', '.join(finding.evidence.codes)} does not fit it.")
+
+
+def _panel_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                finding: Finding) -> Card:
+    """The catalog's own CPT does not fit the panel: only the lab can correct it with DEX."""
+    row = finding.evidence.row
+    wrong = ", ".join(finding.evidence.codes)
+    return renderer._card(
+        summary=_fit(lambda name: f"CPT {wrong} of {name} does not fit the panel: the lab "
+                     "should review it with DEX", row),
+        detail=[_panel_rule(finding, row),
+                (f"The lab's catalog bills this test with CPT {row.cpt}" if row.cpt else
+                 "The lab's catalog has no CPT for this test yet") + ". A code on the order "
+                "cannot fix this: the lab should have DEX review the CPT assigned to Z-code "
+                f"{row.zcode}.", _catalog_line(row), _date_line(facts)],
+        indicator="warning")
+
+
+def _invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                            finding: Finding) -> Card:
+    code = finding.evidence.codes[0]
+    release = renderer.knowledge.icd10.release.replace("-", " ")
+    name = _order_name(facts)
+    choices = finding.evidence.choices
+    if renderer.knowledge.icd10.status(code) is IcdStatus.UNKNOWN:
+        summary = f"{code} on {name} is not an ICD-10-CM code: the claim will be rejected"
+        detail = [f"**{code}** is not a code of ICD-10-CM ({release} release). Check the "
+                  "diagnosis and enter a valid, billable code."]
+    else:
+        summary = f"{code} on {name} is not billable: choose a more specific ICD-10-CM code"
+        detail = [f"**{code}** is a category of ICD-10-CM ({release} release) that needs more "
+                  "characters; a claim needs a billable code."]
+        if choices:
+            detail.append("The billable codes under it: " + ", ".join(choices) + ".")
+        if not finding.fixes and choices:
+            detail.append("The code comes from a Condition linked to the order: correct it "
+                          "there.")
+    suggestions = [Suggestion(label=f"Use {fix.reasons[0].code} in place of {code}",
+                              uuid=_uuid(), actions=[_fix_update(renderer, resource, fix)])
+                   for fix in finding.fixes]
+    return renderer._card(summary=_truncate(summary), detail=[*detail, _date_line(facts)],
+                          indicator="warning", suggestions=suggestions)
+
+
+def _unknown_payer_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                        finding: Finding) -> Card:
+    identifier = finding.evidence.payer_identifier
+    payer = f"payer {identifier[1]}" if identifier else "a payer without an identifier"
+    where = f" ({identifier[0]})" if identifier and identifier[0] else ""
+    return renderer._card(
+        summary=_truncate(f"The lab does not know {payer}: Z-code and coverage checks were "
+                          "skipped"),
+        detail=[f"The order's coverage ({facts.coverage.coverage or 'Coverage'}) names {payer}"
+                f"{where}, which is not in the payer list of {renderer.knowledge.lab.name}. "
+                "Whether it requires DEX Z-codes or follows the MolDX coverage articles is "
+                "unknown, so those checks were not made; the checks that need no payer were.",
+                "Ask the lab to add the payer to its payer list."],
+        indicator="info")
+
+
+def _policy_unavailable_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                             finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    article = evidence.article_id
+    if evidence.article is not None:
+        contract = renderer.knowledge.lab.medicare_part_b_contract
+        why = (f"{article} is not an article of the lab's Medicare contractor (Part B "
+               f"contract {contract}), which Medicare Part B claims go to")
+    elif renderer.knowledge.policy.has(article):
+        why = f"{article} has no version in force on {facts.date_of_service}"
+    else:
+        why = (f"the coverage policy loaded does not hold {article} (load it with `moldx-cds "
+               f"policy import` or `moldx-cds policy sync --article {article}`)")
+    return renderer._card(
+        summary=_fit(lambda name: f"Diagnosis not checked for {name}: no usable version of "
+                     f"{article}", row),
+        detail=[f"The lab's catalog names billing article **{article}** for this test, but "
+                f"{why}. The diagnosis was not checked against the coverage policy.",
+                _catalog_line(row), _date_line(facts)],
+        indicator="info", links=[_article_link(article)])
+
+
+def _diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                    finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    article = evidence.article
+    codes = ", ".join(evidence.codes)
+    detail = [
+        (f"None of the order's diagnoses ({codes})" if codes else "The order has no diagnosis,"
+         " and so none") + f" is in a covered ICD-10-CM group of **{article.article}** "
+        f"version {article.version}, *{article.title}* (in force from {article.effective_from})"
+        ". The claim will be denied as not medically necessary."]
+    if evidence.noncovered:
+        detail.append(f"{', '.join(evidence.noncovered)}: on the article's list of diagnoses "
+                      "that do **not** support medical necessity.")
+    suggestions = []
+    for fix in finding.fixes:
+        reason = fix.reasons[0]
+        suggestions.append(Suggestion(
+            label=f"Add {reason.code} ({reason.condition}) as a reason for the order",
+            uuid=_uuid(), actions=[_fix_update(renderer, resource, fix)]))
+    if suggestions:
+        detail.append("The patient's problem list has a diagnosis the article covers; link it "
+                      "to the order if it is the reason for this test.")
+    if evidence.abn:
+        detail.append("For this Medicare patient, an **Advance Beneficiary Notice** (form "
+                      "CMS-R-131) must be signed **before the specimen is taken**; the claim then "
+                      "carries modifier **GA** and the patient can be billed if Medicare denies "
+                      "it.")
+    summary = (lambda name: f"{name}: diagnosis not covered by {article.article}; ABN "
+               "(modifier GA) needed before collection") if evidence.abn else (
+        lambda name: f"{name}: the diagnosis on the order is not covered by {article.article}")
+    return renderer._card(
+        summary=_fit(summary, row),
+        detail=[*detail, _catalog_line(row), _date_line(facts), _at_risk_line(row)],
+        indicator="warning", suggestions=suggestions,
+        links=[_article_link(article.article, article.version)])
+
+
+def _units_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                finding: Finding) -> Card:
+    row, units = finding.evidence.row, _number(finding.evidence.quantity)
+    return renderer._card(
+        summary=_fit(lambda name: f"Bill {name} as one unit of service, not {units}", row),
+        detail=[f"The order asks for {units} units. An NGS panel is one unit of service "
+                f"(*{TCGP_ARTICLE}*); more units are denied.", _catalog_line(row),
+                _date_line(facts)],
+        indicator="warning",
+        suggestions=[Suggestion(label="Set the quantity to 1", uuid=_uuid(), isRecommended=True,
+                                actions=[_fix_update(renderer, resource, finding.fixes[0])])])
+
+
+def _cgp_specimen_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                       finding: Finding) -> Card:
+    evidence, name = finding.evidence, _order_name(facts)
+    if cgp_specimen.is_cgp(facts):
+        summary = (f"Second comprehensive genomic profile on {evidence.specimen}: MolDX covers "
+                   "one per specimen")
+    else:
+        summary = (f"{name} is on a specimen with a comprehensive genomic profile: no further "
+                   "molecular test is covered")
+    return renderer._card(
+        summary=_truncate(summary),
+        detail=[f"Specimen {evidence.specimen} also has:", *map(_other_line, evidence.others),
+                f"Coverage of a comprehensive genomic profile is limited to one test per "
+                f"surgical specimen and precludes any further molecular testing on that "
+                f"specimen (*{TCGP_ARTICLE}*). Use another specimen, or drop this order.",
+                _date_line(facts)],
+        indicator="warning", suggestions=_drop_order(resource, finding))
+
+
+def _single_gene_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                      finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    genes = sorted(row.genes & frozenset().union(*(o.row.genes for o in evidence.others)))
+    return renderer._card(
+        summary=_fit(lambda name: f"{name}: {', '.join(genes)} is already tested by a panel on "
+                     f"{evidence.specimen}", row),
+        detail=[f"CPT {', '.join(evidence.codes)} is a Tier 1/Tier 2 single-gene code. MolDX "
+                "does not pay such codes for genes tested in an NGS or other multiplex panel "
+                f"(*{TCGP_ARTICLE}*), and specimen {evidence.specimen} has:",
+                *map(_other_line, evidence.others), _catalog_line(row), _date_line(facts)],
+        indicator="warning", suggestions=_drop_order(resource, finding))
+
+
+_POLICY_CARDS: dict[str, CardBuilder] = {
+    panel_cpt.RULE_ID: _panel_card,
+    invalid_diagnosis.RULE_ID: _invalid_diagnosis_card,
+    unknown_payer.RULE_ID: _unknown_payer_card,
+    policy_unavailable.RULE_ID: _policy_unavailable_card,
+    diagnosis_coverage.RULE_ID: _diagnosis_card,
+    units_of_service.RULE_ID: _units_card,
+    cgp_specimen.RULE_ID: _cgp_specimen_card,
+    single_gene_in_panel.RULE_ID: _single_gene_card,
+}
+
+
+def with_fix(resource: dict[str, Any], fix: Fix, systems: CodeSystems) -> dict[str, Any]:
+    """A copy of the order with a fix's codes, diagnoses and quantity applied."""
+    updated = with_codes(resource, fix.changes, systems) if fix.changes else copy.deepcopy(
+        resource)
+    for reason in fix.reasons:
+        if reason.condition:
+            updated.setdefault("reasonReference", []).append({"reference": reason.condition})
+            continue
+        for concept in updated.get("reasonCode", []):
+            for coding in concept.get("coding", []):
+                if coding.get("system") == ICD10CM_SYSTEM and coding.get("code") and \
+                        normalize_icd10(coding["code"]) == reason.replaces:
+                    coding["code"] = reason.code
+                    coding.pop("display", None)  # it described the old code
+    if fix.quantity is not None:
+        updated["quantityQuantity"] = {"value": fix.quantity}
+    return updated
+
+
+def _fix_update(renderer: Renderer, resource: dict, fix: Fix) -> Action:
+    return Action(type="update", resource=with_fix(resource, fix, renderer.systems),
+                  description=f"{_reference(resource)}: {describe_fix(fix)}")
+
+
+def describe_fix(fix: Fix) -> str:
+    """`replace CPT 81445 with 81479`, `add Condition/c-1 as a reason`, `drop the order`."""
+    parts = [describe_changes(fix.changes)] if fix.changes else []
+    for reason in fix.reasons:
+        parts.append(f"add {reason.condition} as a reason" if reason.condition
+                     else f"replace diagnosis {reason.replaces} with {reason.code}")
+    if fix.quantity is not None:
+        parts.append(f"set the quantity to {fix.quantity}")
+    if fix.cancel:
+        parts.append("drop the order")
+    return "; ".join(parts)
+
+
+def _drop_order(resource: dict, finding: Finding) -> list[Suggestion]:
+    if not any(fix.cancel for fix in finding.fixes):
+        return []
+    reference = _reference(resource)
+    return [Suggestion(label="Drop this order", uuid=_uuid(), actions=[Action(
+        type="delete", resourceId=reference, description=f"{reference}: drop the order")])]
+
+
+def _other_line(other: OtherOrder) -> str:
+    test = f"{other.row.test_name} ({other.row.test_code})" if other.row else "a molecular test"
+    return f"- {test}: {'a draft order of this request' if other.draft else 'an existing order'}" \
+        f" ({other.order})"
+
+
+def _order_name(facts: OrderFacts) -> str:
+    row = facts.row
+    return row.test_name if row and len(row.test_name) <= 50 else (
+        facts.test_code or facts.order)
+
+
+def _article_link(article: str, version: int | None = None) -> Link:
+    label = f"{article} version {version} (CMS MCD)" if version else f"{article} (CMS MCD)"
+    return Link(label=label, url=ARTICLE_URL.format(article[1:]))
+
+
+def _number(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "?"

@@ -18,10 +18,11 @@ from plugin import fhir
 from plugin.findings import Finding, Severity
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 
-from .cards import describe_changes
+from .cards import describe_fix
 from .decision import Decision, decide
 from .errors import RequestError
 from .models import HookRequest
+from .policy_commands import add_policy_commands
 from .settings import Settings, SettingsError
 
 
@@ -70,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="date of service for orders that carry none (default: today)")
     _knowledge_option(check)
     check.set_defaults(run=_check)
+
+    add_policy_commands(commands)
     return parser
 
 
@@ -78,22 +81,40 @@ def _knowledge_option(command: argparse.ArgumentParser) -> None:
         "--knowledge", type=Path, metavar="DIR",
         help="folder with lab.csv, catalog.csv and payers.csv (default: "
         "$MOLDX_CDS_KNOWLEDGE_DIR, else the embedded demo lab)")
+    command.add_argument(
+        "--policy-store", type=Path, metavar="FILE",
+        help="policy store written by `moldx-cds policy import` (default: "
+        "$MOLDX_CDS_POLICY_STORE, else the default store if it exists, else the knowledge "
+        "folder's mcd/ excerpt)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {"knowledge_dir": args.knowledge} if args.knowledge else {}
+    if args.policy_store:
+        overrides["policy_store"] = args.policy_store
     return Settings.from_env(**overrides)
 
 
 def _load(settings: Settings) -> Knowledge | None:
     try:
-        return load_knowledge(settings.knowledge_dir)
+        return load_knowledge(settings.knowledge_dir, settings.policy_store)
     except KnowledgeError as bad:
         print(f"moldx-cds: the knowledge in {settings.knowledge_dir} is not usable:",
               file=sys.stderr)
         for problem in bad.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
+
+
+def policy_line(knowledge: Knowledge) -> str:
+    """Which coverage policy the service runs with, and what the catalog names that it lacks."""
+    policy = knowledge.policy
+    line = (f"moldx-cds: policy from {policy.source}: {len(policy)} versions of "
+            f"{len(policy.versions)} articles; ICD-10-CM {knowledge.icd10.release}")
+    if knowledge.missing_articles:
+        line += (f"; NOT LOADED (diagnoses of their tests go unchecked): "
+                 f"{', '.join(sorted(knowledge.missing_articles))}")
+    return line
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -109,6 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"moldx-cds: {knowledge.lab.name}, {len(knowledge.catalog)} catalog rows, "
           f"knowledge {knowledge.version}; discovery at "
           f"http://{args.host}:{args.port}/cds-services", file=sys.stderr)
+    print(policy_line(knowledge), file=sys.stderr)
     if args.debug:
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
         return 0
@@ -174,7 +196,7 @@ def _table(decision: Decision) -> str:
 
 
 def _fix_text(finding: Finding) -> str:
-    return " | or ".join(describe_changes(fix.changes) for fix in finding.fixes)
+    return " | or ".join(describe_fix(fix) for fix in finding.fixes)
 
 
 def _as_json(decision: Decision) -> dict[str, Any]:

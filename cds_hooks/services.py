@@ -10,6 +10,9 @@ PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
     "coverage": "Coverage?patient={{context.patientId}}&status=active",
+    # The patient's existing orders: the evidence for the rules per specimen (one CGP per
+    # specimen, no single-gene code for a gene a panel on the specimen tests).
+    "serviceRequests": "ServiceRequest?patient={{context.patientId}}",
 }
 
 

@@ -18,9 +18,17 @@ class SettingsError(ValueError):
     """An environment variable has a value the service cannot use."""
 
 
+def default_policy_store(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where `moldx-cds policy import` writes and the service looks: the user's data folder."""
+    data = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "moldx-cds" / "policy.sqlite"
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path = DEMO_DIR
+    # The SQLite policy store to load; None: the knowledge folder's own MCD excerpt (mcd/).
+    policy_store: Path | None = None
     zcode_system: str = DEFAULT_ZCODE_SYSTEM
     zcode_system_aliases: frozenset[str] = frozenset()
     source_label: str = "MolDX order coding"
@@ -36,6 +44,10 @@ class Settings:
         values: dict = {}
         if knowledge := get("KNOWLEDGE_DIR"):
             values["knowledge_dir"] = Path(knowledge)
+        if store := get("POLICY_STORE"):
+            values["policy_store"] = Path(store)
+        elif default_policy_store(environ).is_file():
+            values["policy_store"] = default_policy_store(environ)
         if system := get("ZCODE_SYSTEM"):
             values["zcode_system"] = system
         if aliases := get("ZCODE_SYSTEM_ALIASES"):

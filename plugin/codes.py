@@ -89,3 +89,9 @@ def is_dex_cpt(code: str) -> bool:
         return False
     number = int(code)
     return any(low <= number <= high for low, high in _DEX_CPT_RANGES)
+
+
+def is_tier_code(code: str) -> bool:
+    """A Tier 1 (single-gene and single-analyte molecular pathology, 81105-81383) or Tier 2
+    (81400-81408) CPT code: the codes MolDX forbids for genes tested in an NGS panel."""
+    return code.isdigit() and (81105 <= int(code) <= 81383 or 81400 <= int(code) <= 81408)

@@ -73,6 +73,11 @@ class Reference(Element):
     display: str | None = None
 
 
+class Quantity(Element):
+    value: float | None = None
+    unit: str | None = None
+
+
 class Period(Element):
     start: DateTime | None = None
     end: DateTime | None = None
@@ -115,6 +120,7 @@ class ServiceRequest(Resource):
     subject: Reference | None = None
     insurance: list[Reference] = []
     specimen: list[Reference] = []
+    quantityQuantity: Quantity | None = None
     occurrenceDateTime: DateTime | None = None
     occurrencePeriod: Period | None = None
     authoredOn: DateTime | None = None

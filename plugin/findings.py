@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from .codes import CodeKind
-from .knowledge import CatalogRow, Payer
+from .knowledge import ArticleRef, CatalogRow, Payer
 
 
 class Severity(StrEnum):
@@ -25,12 +25,34 @@ class CodeChange:
 
 
 @dataclass(frozen=True)
+class ReasonChange:
+    """A diagnosis on the order: `code` in place of `replaces` in reasonCode, or a link to the
+    patient's `condition` (`Condition/id`) added to reasonReference."""
+
+    code: str | None = None
+    replaces: str | None = None
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
 class Fix:
     """One way to resolve a finding. A finding with several fixes offers a choice; a single
     certain fix may be applied by a system without asking anyone."""
 
-    changes: tuple[CodeChange, ...]
+    changes: tuple[CodeChange, ...] = ()
     certain: bool = True
+    reasons: tuple[ReasonChange, ...] = ()
+    quantity: int | None = None  # set the order's quantity (units of service)
+    cancel: bool = False  # drop the draft order
+
+
+@dataclass(frozen=True)
+class OtherOrder:
+    """Another order on the same specimen: a draft of this request or an existing one."""
+
+    order: str  # `ServiceRequest/id`
+    row: CatalogRow | None
+    draft: bool
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,16 @@ class Evidence:
     superseded: CatalogRow | None = None  # the earlier row a stale code came from
     periods: tuple[tuple[date, date | None], ...] = ()  # when the test is on the lab's menu
     candidates: tuple[CatalogRow, ...] = ()  # catalog tests the order's codes could mean
+    article: ArticleRef | None = None  # the policy article version in force on the DOS
+    article_id: str | None = None  # the article the catalog names (when no version applies)
+    noncovered: tuple[str, ...] = ()  # the order's diagnoses the article lists as not covered
+    abn: bool = False  # an Advance Beneficiary Notice (modifier GA) is needed
+    choices: tuple[str, ...] = ()  # billable ICD-10-CM codes under a non-billable one
+    expected: tuple[str, ...] = ()  # the CPT codes the article allows for the test
+    specimen: str | None = None
+    others: tuple[OtherOrder, ...] = ()  # other orders on that specimen
+    payer_identifier: tuple[str, str] | None = None  # a payer the knowledge does not know
+    quantity: float | None = None  # units of service on the order
 
 
 @dataclass(frozen=True)

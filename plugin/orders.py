@@ -13,6 +13,8 @@ from .knowledge import CatalogRow, Knowledge, Payer
 
 # Condition.clinicalStatus codes of a condition the patient has now.
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
+# ServiceRequest.status of orders that were never valid or were withdrawn: no evidence of a test.
+_VOID = frozenset({"revoked", "entered-in-error"})
 
 
 class IdentifiedBy(StrEnum):
@@ -51,6 +53,9 @@ class OrderFacts:
     diagnoses: tuple[str, ...]  # ICD-10-CM codes, dotted, from reasonCode and reasonReference
     coverage: CoverageFacts | None  # None: no active Coverage known
     specimens: tuple[str, ...]  # specimen references
+    reason_codes: tuple[str, ...] = ()  # the diagnoses written in reasonCode itself
+    quantity: float | None = None  # quantityQuantity.value: the units of service asked for
+    draft: bool = True  # status draft: ordered now, not yet placed
 
     def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
         return {CodeKind.TEST: self.test_codes, CodeKind.CPT: self.cpts,
@@ -79,7 +84,10 @@ class PatientFacts:
     """What is known of the patient beyond each order: the evidence for rules across orders."""
 
     conditions: tuple[ConditionFacts, ...]
-    orders: tuple[OrderFacts, ...]  # the draft orders of this request
+    orders: tuple[OrderFacts, ...]  # the orders of this request that are checked
+    # Every other order known: the request's other drafts and the patient's existing
+    # ServiceRequests (prefetch); the evidence of the rules per specimen.
+    others: tuple[OrderFacts, ...] = ()
 
 
 def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
@@ -87,8 +95,12 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
               today: date) -> tuple[tuple[OrderFacts, ...], PatientFacts]:
     """Facts for each order, and for the patient, from the resources known for the request."""
     facts = tuple(order_facts(sr, known, knowledge, systems, today) for sr in orders)
+    checked = {sr.reference for sr in orders}
+    others = tuple(order_facts(sr, known, knowledge, systems, today)
+                   for sr in known.of_type(fhir.ServiceRequest)
+                   if sr.reference not in checked and sr.status not in _VOID)
     conditions = tuple(_condition_facts(c) for c in known.of_type(fhir.Condition))
-    return facts, PatientFacts(conditions=conditions, orders=facts)
+    return facts, PatientFacts(conditions=conditions, orders=facts, others=others)
 
 
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
@@ -110,6 +122,9 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
         diagnoses=_diagnoses(sr, known),
         coverage=_coverage(sr, known, knowledge),
         specimens=tuple(r.reference for r in sr.specimen if r.reference),
+        reason_codes=tuple(dict.fromkeys(_icd10_codes(sr.reasonCode))),
+        quantity=sr.quantityQuantity.value if sr.quantityQuantity else None,
+        draft=sr.status in (None, "draft"),
     )
 
 

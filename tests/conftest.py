@@ -81,3 +81,25 @@ def fhir_server():
     yield base, token
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=10)
+
+
+def post_hook(client, request: dict | str) -> dict:
+    """POST a hook request (or the fixture of that name) to the service its hook names; the
+    response body."""
+    request = hook_fixture(request) if isinstance(request, str) else request
+    service = {"order-sign": "moldx-order-sign", "order-select": "moldx-order-select"}
+    response = client.post(f"/cds-services/{service[request['hook']]}", json=request)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@pytest.fixture(scope="session")
+def knowledge_with_v25(tmp_path_factory) -> Knowledge:
+    """The demo knowledge with a version 25 of A57901 from 2026-01-01 (version 24 ends
+    2025-12-31) that adds C78.01 to the covered codes and lists R91.8 as not covered."""
+    from tests.mcd_packs import add_version, copy_knowledge
+
+    folder = copy_knowledge(tmp_path_factory.mktemp("v25") / "knowledge")
+    add_version(folder / "mcd", "57901", "25", "2026-01-01", "2025-12-31",
+                add_covered=("C78.01",), noncovered=("R91.8",))
+    return load_knowledge(folder)

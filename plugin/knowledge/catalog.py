@@ -61,6 +61,9 @@ class CatalogRow:
     effective_to: date | None
     policy_article: str | None
     list_price_usd: Decimal | None
+    # The genes the test reports, when the lab lists them (optional column `genes`, separated by
+    # spaces): the evidence that a single-gene test repeats a gene of a panel.
+    genes: frozenset[str] = frozenset()
 
     def code_of(self, kind: CodeKind) -> str | None:
         return {CodeKind.TEST: self.test_code, CodeKind.CPT: self.cpt,
@@ -151,8 +154,20 @@ def _parse(row: Row) -> CatalogRow:
             policy_article=c.matching("policy_article", _ARTICLE, "an article id like A57901",
                                       required=False) or None,
             list_price_usd=c.money("list_price_usd"),
+            genes=_genes(c),
         )
     return parsed
+
+
+def _genes(c: Cells) -> frozenset[str]:
+    genes = c.text("genes", required=False).upper().split() if "genes" in c.row.cells else []
+    if genes and len(set(genes)) != len(genes):
+        c.fail("genes", "a gene is listed twice")
+    if genes and c.row.cells["gene_count"].isdigit() and \
+            len(genes) != int(c.row.cells["gene_count"]):
+        c.fail("genes", f"{len(genes)} genes listed, but gene_count is "
+                        f"{c.row.cells['gene_count']}")
+    return frozenset(genes)
 
 
 def _problems_across_rows(located: list[tuple[Row, CatalogRow]]) -> list[str]:

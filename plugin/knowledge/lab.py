@@ -11,6 +11,10 @@ from .csvrows import Cells, KnowledgeError, Row, parse_rows
 COLUMNS = ("name", "state", "clia", "npi", "medicare_part_b_contract", "mac", "jurisdiction",
            "test_code_system")
 
+# The Medicare jurisdictions whose contractors run MolDX (docs/domain-data.md 2.5): Noridian JE
+# and JF, WPS J5 and J8, CGS J15, Palmetto JJ and JM.
+MOLDX_JURISDICTIONS = frozenset({"JE", "JF", "J5", "J8", "J15", "JJ", "JM"})
+
 _STATE = re.compile(r"^[A-Z]{2}$")
 _CONTRACT = re.compile(r"^\d{5}$")
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
@@ -26,6 +30,12 @@ class Lab:
     mac: str
     jurisdiction: str
     test_code_system: str  # the system of the lab's orderable test codes in ServiceRequest.code
+
+    @property
+    def under_moldx(self) -> bool:
+        """Whether the lab's Medicare contractor runs MolDX: an independent lab bills Part B
+        to the contractor where the lab is, whoever the patient is."""
+        return self.jurisdiction.upper() in MOLDX_JURISDICTIONS
 
 
 def _parse(row: Row) -> Lab:

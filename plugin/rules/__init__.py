@@ -12,14 +12,24 @@ from ..knowledge import Knowledge
 from ..orders import OrderFacts, PatientFacts
 from . import (
     ambiguous_test,
+    cgp_specimen,
+    diagnosis_coverage,
+    invalid_diagnosis,
     mismatched_codes,
     missing_zcode,
     not_payable,
+    panel_cpt,
+    policy_unavailable,
+    single_gene_in_panel,
     stale_code,
+    units_of_service,
+    unknown_payer,
     unknown_test,
 )
 
-RULES = (unknown_test, ambiguous_test, mismatched_codes, stale_code, missing_zcode, not_payable)
+RULES = (unknown_test, ambiguous_test, mismatched_codes, stale_code, panel_cpt, missing_zcode,
+         not_payable, units_of_service, invalid_diagnosis, unknown_payer, policy_unavailable,
+         diagnosis_coverage, cgp_specimen, single_gene_in_panel)
 RULE_IDS = tuple(rule.RULE_ID for rule in RULES)
 
 

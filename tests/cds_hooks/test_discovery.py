@@ -12,7 +12,7 @@ def test_discovery_lists_order_select_and_order_sign(client):
     assert {s["hook"] for s in services} == {"order-select", "order-sign"}
     for service in services:
         assert service["id"] and service["title"] and service["description"]
-        assert set(service["prefetch"]) == {"patient", "conditions", "coverage"}
+        assert set(service["prefetch"]) == {"patient", "conditions", "coverage", "serviceRequests"}
 
 
 def test_prefetch_templates_use_only_cds_hooks_2_tokens(client):

@@ -24,8 +24,15 @@ from .conftest import coverage, cpt, lab_code, service_request, zcode
 MEDICARE, UHC, AETNA = "02302", "87726", "60054"
 
 
+CODE_AND_TEST_RULES = {unknown_test.RULE_ID, ambiguous_test.RULE_ID, mismatched_codes.RULE_ID,
+                       stale_code.RULE_ID, missing_zcode.RULE_ID, not_payable.RULE_ID}
+
+
 def _findings(facts, knowledge):
-    return evaluate([facts], PatientFacts(conditions=(), orders=(facts,)), knowledge)
+    """The findings of the rules about the test and its codes (the diagnosis and panel rules
+    have tests of their own)."""
+    findings = evaluate([facts], PatientFacts(conditions=(), orders=(facts,)), knowledge)
+    return [f for f in findings if f.rule in CODE_AND_TEST_RULES]
 
 
 def _order(knowledge, row, *codings, payer=MEDICARE):

@@ -1,0 +1,32 @@
+"""None of the order's diagnoses is in a covered group of the test's policy article (the
+version in force on the date of service), for a payer that follows MolDX.
+
+Fixes: link an active Condition of the patient whose code the article covers (one choice per
+Condition). Without one, a Medicare patient needs an Advance Beneficiary Notice (modifier GA)
+before the specimen is taken. Diagnoses the article lists as not covered are named.
+"""
+
+from __future__ import annotations
+
+from ..findings import Evidence, Finding, Fix, ReasonChange, Severity
+from ..knowledge import Knowledge
+from ..orders import OrderFacts, PatientFacts
+from .scope import MEDICARE, checks_diagnoses, governing_article
+
+RULE_ID = "diagnosis-not-covered"
+
+
+def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
+    if not checks_diagnoses(order):
+        return []
+    article = governing_article(order, knowledge)
+    if article is None or any(article.covers(code) for code in order.diagnoses):
+        return []
+    linkable = {c.condition: code for c in patient.conditions if c.active
+                for code in reversed(c.codes) if article.covers(code)}
+    fixes = tuple(Fix(reasons=(ReasonChange(code=code, condition=condition),), certain=False)
+                  for condition, code in linkable.items())
+    return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
+        row=order.row, payer=order.payer, article=article.ref, codes=order.diagnoses,
+        noncovered=tuple(code for code in order.diagnoses if code in article.noncovered),
+        abn=not fixes and order.payer.program == MEDICARE), fixes)]

@@ -1,0 +1,45 @@
+"""The other orders on an order's specimen: the evidence of the rules per specimen."""
+
+from __future__ import annotations
+
+from ..findings import OtherOrder
+from ..orders import OrderFacts, PatientFacts
+
+
+def specimen_key(reference: str) -> str:
+    """`Specimen/sp-1`, also for an absolute URL, so both spellings name one specimen."""
+    return "/".join(reference.rsplit("/", 2)[-2:])
+
+
+def billed_cpts(order: OrderFacts) -> tuple[str, ...]:
+    """The CPT codes the claim will carry: the order's own, else the catalog's (which the
+    missing-code fix adds)."""
+    if order.cpts:
+        return order.cpts
+    return (order.row.cpt,) if order.row and order.row.cpt else ()
+
+
+def shared_specimen(order: OrderFacts, patient: PatientFacts
+                    ) -> list[tuple[str, OrderFacts, bool]]:
+    """(specimen, other order, whether it came first) for each other order on a specimen of
+    `order`. Existing orders and drafts not being checked came first; among the checked drafts,
+    the request's order decides."""
+    mine = {specimen_key(s) for s in order.specimens}
+    if not mine:
+        return []
+    position = {o.order: i for i, o in enumerate(patient.orders)}
+    own = position.get(order.order, len(position))
+    found = []
+    for other in (*patient.others, *patient.orders):
+        if other.order == order.order:
+            continue
+        first = position.get(other.order, -1) < own
+        for specimen in other.specimens:
+            if specimen_key(specimen) in mine:
+                found.append((specimen_key(specimen), other, first))
+                break
+    return found
+
+
+def other_order(facts: OrderFacts) -> OtherOrder:
+    return OtherOrder(order=facts.order, row=facts.row, draft=facts.draft)
