@@ -143,10 +143,11 @@ class Verifier:
     """Checks bearer tokens; one per app, safe to share between threads."""
 
     def __init__(self, issuers: tuple[TrustedIssuer, ...], replay: ReplayGuard,
-                 jwks_timeout: float = 5.0):
+                 jwks_timeout: float = 5.0, clock: Callable[[], float] = time.monotonic):
         self._issuers = {i.iss: i for i in issuers}
         self._replay = replay
         self._timeout = jwks_timeout
+        self._clock = clock
         self._sources: dict[tuple[str, str | None], _KeySet] = {}
         self._lock = threading.Lock()
 
@@ -198,7 +199,7 @@ class Verifier:
             if source is None:
                 path = issuer.jwks_file
                 source = _KeySet((lambda: json.loads(path.read_text())) if path
-                                 else (lambda: _fetch_jwks(url, self._timeout)))
+                                 else (lambda: _fetch_jwks(url, self._timeout)), self._clock)
                 self._sources[(issuer.iss, url)] = source
         return source
 
