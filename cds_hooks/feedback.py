@@ -12,7 +12,16 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .errors import RequestError
@@ -49,16 +58,17 @@ class AcceptedSuggestion(_Request):
 class FeedbackItem(_Request):
     card: str = Field(min_length=1)
     outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    acceptedSuggestions: list[AcceptedSuggestion] | None = Field(None, validate_default=True)
     overrideReason: OverrideReason | None = None
     outcomeTimestamp: AwareDatetime
 
-    @model_validator(mode="after")
-    def _accepted_names_suggestions(self) -> FeedbackItem:
-        if self.outcome == "accepted" and not self.acceptedSuggestions:
+    @field_validator("acceptedSuggestions")
+    @classmethod
+    def _accepted_names_suggestions(cls, value: list | None, info: ValidationInfo):
+        if info.data.get("outcome") == "accepted" and not value:
             raise PydanticCustomError("missing", "acceptedSuggestions is required when the "
                                       "outcome is accepted")
-        return self
+        return value
 
 
 class FeedbackRequest(_Request):

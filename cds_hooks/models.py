@@ -15,7 +15,8 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     StringConstraints,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -69,17 +70,19 @@ class FhirAuthorization(_Request):
 class HookRequest(_Request):
     hook: str = Field(min_length=1)
     hookInstance: str = Field(min_length=1)
-    fhirServer: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
     fhirAuthorization: FhirAuthorization | None = None
+    fhirServer: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+        None, validate_default=True)
     context: Context
     prefetch: dict[str, fhir.AnyResource | None] = {}
     extension: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _server_for_token(self) -> HookRequest:
-        if self.fhirAuthorization is not None and self.fhirServer is None:
+    @field_validator("fhirServer")
+    @classmethod
+    def _server_for_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("fhirAuthorization") is not None:
             raise PydanticCustomError("missing", "fhirServer is required with fhirAuthorization")
-        return self
+        return value
 
     def drafts(self) -> list[fhir.ServiceRequest]:
         bundle = self.context.draftOrders

@@ -299,7 +299,7 @@ def test_order_dispatch_prefetched_order_is_not_read_again(client, fhir_server):
     (lambda b: b["context"].update(patientId=7), 400, "context.patientId"),
     (lambda b: b.update(fhirAuthorization={"access_token": "t", "token_type": "Bearer",
                                            "expires_in": 30, "scope": "s", "subject": "c"},
-                        fhirServer=None), 400, None),
+                        fhirServer=None), 400, "fhirServer"),
     (lambda b: b.update(fhirAuthorization={"access_token": "t", "token_type": "MAC",
                                            "expires_in": 30, "scope": "s", "subject": "c"}),
      400, "fhirAuthorization.token_type"),
