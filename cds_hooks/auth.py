@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,8 +209,6 @@ def demo_token(audience: str, *, lifetime: int = 300) -> str:
     """A token signed with the demo key that ships in this package. Its private key is
     public: the demo settings trust it so that curl can reach a local service; production
     settings must not."""
-    import uuid
-
     now = int(time.time())
     return jwt.encode(
         {"iss": DEMO_ISSUER, "aud": audience, "iat": now, "exp": now + lifetime,

@@ -112,9 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
     knowledge = _load(settings)  # fail here, with the bad rows listed, not inside a worker
     if knowledge is None:
         return 2
-    for warning in settings.startup_warnings():
-        print(f"moldx-cds: WARNING: {warning}", file=sys.stderr)
-    app = create_app(settings, knowledge)
+    app = create_app(settings, knowledge)  # logs the settings' warnings
     print(f"moldx-cds: {knowledge.lab.name}, {len(knowledge.catalog)} catalog rows, "
           f"knowledge {knowledge.version}; discovery at "
           f"http://{args.host}:{args.port}/cds-services", file=sys.stderr)

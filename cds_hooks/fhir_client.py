@@ -27,8 +27,6 @@ class FhirError(Exception):
 @dataclass(frozen=True)
 class Page:
     resource: dict[str, Any] | None  # None: the server has no such resource (404, 410)
-    pages: int = 1  # pages read to build it (a search's Bundle)
-    truncated: bool = False  # more pages were left unread (the page cap)
 
 
 class FhirClient:
@@ -53,14 +51,14 @@ class FhirClient:
             return Page(first)
         return self.rest_of(first)
 
-    def rest_of(self, bundle: dict[str, Any], pages: int = 1) -> Page:
-        """`bundle` with the entries of the pages its `next` links lead to."""
+    def rest_of(self, bundle: dict[str, Any]) -> Page:
+        """`bundle` with the entries of the pages its `next` links lead to, up to the cap."""
         merged = {**bundle, "entry": list(bundle.get("entry") or [])}
-        page = bundle
+        page, pages = bundle, 1
         while (url := _next_link(page)) is not None:
             if pages >= self._max_pages:
-                log.warning("search %s: stopped after %d pages", _path(merged), pages)
-                return Page(_without_next(merged), pages, truncated=True)
+                log.warning("search %s: stopped after %d pages", _path(url), pages)
+                break
             if not self.within_server(url):
                 log.warning("search: not following a next link outside fhirServer")
                 break
@@ -69,7 +67,7 @@ class FhirClient:
                 raise FhirError("a page of the search results could not be read")
             merged["entry"] += page.get("entry") or []
             pages += 1
-        return Page(_without_next(merged), pages)
+        return Page(_without_next(merged))
 
     def within_server(self, url: str) -> bool:
         return urljoin(self.base, url).startswith(self.base)
@@ -116,8 +114,5 @@ def _without_next(bundle: dict[str, Any]) -> dict[str, Any]:
                                                                     else {})}
 
 
-def _path(url_or_bundle: str | dict) -> str:
-    if isinstance(url_or_bundle, dict):
-        url_or_bundle = next((link.get("url", "") for link in url_or_bundle.get("link") or []
-                              if link.get("relation") == "self"), "")
-    return url_or_bundle.split("?", 1)[0]
+def _path(url: str) -> str:
+    return url.split("?", 1)[0]

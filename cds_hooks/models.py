@@ -109,11 +109,6 @@ class HookRequest(_Request):
         drafts = self.context.draftOrders.resources() if self.context.draftOrders else []
         return [*drafts, *prefetched]
 
-    def crd_configuration(self) -> dict[str, Any]:
-        """The Da Vinci CRD configuration the client sent (ignored when malformed)."""
-        config = (self.extension or {}).get("davinci-crd.configuration")
-        return config if isinstance(config, dict) else {}
-
 
 class _Response(BaseModel):
     model_config = ConfigDict(extra="forbid")
