@@ -239,7 +239,9 @@ def _request_error(error: RequestError):
 def _http_error(error: HTTPException):
     issue = Issue("not-found" if error.code == 404 else "processing",
                   f"{error.code} {error.name}: {error.description}")
-    return jsonify(operation_outcome([issue])), error.code
+    # Keep the exception's own headers (a 405's Allow), not its HTML content type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return jsonify(operation_outcome([issue])), error.code, headers
 
 
 def _unexpected_error(error: Exception):

@@ -9,7 +9,6 @@ is a Gap: a required one makes the call fail with 412, an optional one becomes o
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +21,6 @@ from plugin import fhir
 
 from .fhir_client import FhirClient, FhirError, Page
 from .models import HookRequest
-
-log = logging.getLogger("moldx_cds.prefetch")
 
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 
