@@ -236,3 +236,24 @@ def test_an_unreachable_jwks_url_is_a_401_not_a_500(keys, fhir_server):
     fhir_server.get(JWKS_URL, body=requests.exceptions.ConnectionError("down"))
     with pytest.raises(AuthError, match="could not be fetched"):
         url_verifier().verify(f"Bearer {keys.sign(AUD)}", AUD)
+
+
+def test_production_issuers_come_from_a_file_and_the_demo_key_is_then_refused(
+        tmp_path, keys, knowledge):
+    from cds_hooks.auth import demo_token
+
+    (tmp_path / "issuers.json").write_text(json.dumps({"issuers": [
+        {"iss": ISSUER, "jwks_file": str(keys.jwks_file)},
+        {"iss": "https://other.test", "jwks_url": JWKS_URL, "jku": [OTHER_JKU]}]}))
+    settings = Settings.from_env({
+        "MOLDX_CDS_TRUSTED_ISSUERS": str(tmp_path / "issuers.json"),
+        "MOLDX_CDS_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}"})
+    assert [i.iss for i in settings.issuers] == [ISSUER, "https://other.test"]
+    assert settings.startup_warnings() == []
+    app = create_app(settings, knowledge)
+    app.test_client_class = SignedClient
+    client = app.test_client()
+    body = hook_fixture("missing-zcode")
+    assert client.post(SIGN, json=body).status_code == 200
+    demo = client.post(SIGN, json=body, headers={"Authorization": f"Bearer {demo_token(AUD)}"})
+    assert demo.status_code == 401
