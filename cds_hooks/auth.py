@@ -96,26 +96,35 @@ class MemoryReplayGuard:
 
 class _KeySet:
     """A JWK Set by kid, loaded again once it is JWKS_LIFESPAN old, or when a token names a
-    kid it lacks (keys rotate) but at most every REFETCH_AFTER seconds, so tokens with made-up
-    kids cannot make us hammer the issuer."""
+    kid it lacks (keys rotate), but never more often than every REFETCH_AFTER seconds: tokens
+    with made-up kids, or an issuer that is down, must not make us hammer it. While a reload
+    fails, the keys loaded before keep serving."""
 
     def __init__(self, load: Callable[[], Any], clock: Callable[[], float] = time.monotonic):
         self._load = load
         self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
+        self._tried_at: float | None = None
         self._loaded_at: float | None = None
+        self._failure: AuthError | None = None
         self._lock = threading.Lock()
 
     def get(self, kid: str) -> dict[str, Any]:
         with self._lock:
-            age = None if self._loaded_at is None else self._clock() - self._loaded_at
-            if age is None or age > JWKS_LIFESPAN or (kid not in self._keys
-                                                      and age > REFETCH_AFTER):
-                self._keys = _signing_keys(self._load())
-                self._loaded_at = self._clock()
+            now = self._clock()
+            due = self._loaded_at is None or now - self._loaded_at > JWKS_LIFESPAN \
+                or kid not in self._keys
+            if due and (self._tried_at is None or now - self._tried_at > REFETCH_AFTER):
+                self._tried_at = now
+                try:
+                    self._keys, self._loaded_at, self._failure = \
+                        _signing_keys(self._load()), now, None
+                except AuthError as bad:
+                    self._failure = bad
             key = self._keys.get(kid)
+            failure = self._failure
         if key is None:
-            raise AuthError(f"unknown kid {kid!r}")
+            raise failure or AuthError(f"unknown kid {kid!r}")
         return key
 
 

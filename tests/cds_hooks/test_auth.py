@@ -257,3 +257,15 @@ def test_production_issuers_come_from_a_file_and_the_demo_key_is_then_refused(
     assert client.post(SIGN, json=body).status_code == 200
     demo = client.post(SIGN, json=body, headers={"Authorization": f"Bearer {demo_token(AUD)}"})
     assert demo.status_code == 401
+
+
+def test_known_keys_keep_serving_while_the_issuer_is_down(keys, fhir_server):
+    fhir_server.get(JWKS_URL, json=jwks(("ec-1", keys.ec.public_key())))
+    fhir_server.get(JWKS_URL, body=requests.exceptions.ConnectionError("down"))
+    clock = Clock()
+    verifier = url_verifier(clock)
+    verifier.verify(f"Bearer {keys.sign(AUD)}", AUD)
+    clock.now += 301  # the key set is due for a reload, which fails
+    verifier.verify(f"Bearer {keys.sign(AUD)}", AUD)
+    verifier.verify(f"Bearer {keys.sign(AUD)}", AUD)  # and is not tried again at once
+    assert len(fhir_server.calls) == 2
