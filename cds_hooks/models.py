@@ -27,7 +27,8 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")]
+LocalReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")]
+# `Type/id`, as hook contexts name orders (CDS Hooks library invariant ord-1).
 
 
 class Context(_Request):
@@ -37,10 +38,10 @@ class Context(_Request):
     userId: str | None = None
     patientId: str = Field(min_length=1)
     encounterId: str | None = None
-    selections: list[Reference] | None = None  # order-select: the newly selected orders
+    selections: list[LocalReference] | None = None  # order-select: the newly selected orders
     draftOrders: fhir.Bundle | None = None
-    dispatchedOrders: list[Reference] | None = None  # order-dispatch 1.1
-    order: Reference | None = None  # order-dispatch 1.0
+    dispatchedOrders: list[LocalReference] | None = None  # order-dispatch 1.1
+    order: LocalReference | None = None  # order-dispatch 1.0
     performer: str | None = None
     fulfillmentTasks: list[dict[str, Any]] | None = None
     task: dict[str, Any] | None = None
