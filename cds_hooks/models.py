@@ -27,8 +27,8 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-LocalReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")]
 # `Type/id`, as hook contexts name orders (CDS Hooks library invariant ord-1).
+LocalReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")]
 
 
 class Context(_Request):
