@@ -1,4 +1,8 @@
-"""The Flask application: discovery and one endpoint per service."""
+"""The Flask application: discovery, one endpoint per service, feedback, the OpenAPI document.
+
+A hook call goes: authenticate (before_request) -> validate the body -> resolve the data it
+needs (prefetch, else the client's FHIR server) -> decide -> render -> store -> answer.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +10,61 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from plugin import fhir
 from plugin.codes import CodeSystems
 from plugin.knowledge import Knowledge, load_knowledge
 
+from . import feedback, openapi
+from .auth import AuthError, Verifier
 from .cards import Renderer
-from .decision import decide
+from .cors import init_cors
+from .crd import Configuration
+from .decision import Decision, decide
 from .errors import Issue, RequestError, operation_outcome
-from .models import HookRequest, dump
+from .fhir_client import FhirClient
+from .models import REQUIRED_CONTEXT, HookRequest, HookResponse, dump
+from .prefetch import Resolved, resolve
 from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
 from .settings import Settings
+from .store import IssuedCard, Store
 
 log = logging.getLogger("moldx_cds")
 routes = Blueprint("cds_hooks", __name__)
+OPEN_ENDPOINTS = frozenset({"cds_hooks.discovery", "cds_hooks.openapi_document"})
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """What every request reads and none changes: settings and the loaded knowledge."""
+    """What every request reads and none changes: settings, knowledge, and the shared,
+    thread-safe services (token verifier, store)."""
 
     settings: Settings
     knowledge: Knowledge
     systems: CodeSystems
+    verifier: Verifier
+    store: Store
 
 
 def create_app(settings: Settings | None = None, knowledge: Knowledge | None = None) -> Flask:
     settings = settings or Settings.from_env()
     knowledge = knowledge or load_knowledge(settings.knowledge_dir, settings.policy_store)
+    for warning in settings.startup_warnings():
+        log.warning("!!! %s", warning)
+    store = Store(settings.store_url)
+    verifier = Verifier(settings.issuers, store, jwks_timeout=settings.fhir_read_timeout)
     app = Flask(__name__)
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get a 413
-    app.extensions["moldx_cds"] = Runtime(settings, knowledge, settings.code_systems(knowledge.lab))
+    app.extensions["moldx_cds"] = Runtime(settings, knowledge,
+                                          settings.code_systems(knowledge.lab), verifier, store)
     app.register_blueprint(routes)
+    init_cors(app, settings.cors_origins)
     app.register_error_handler(RequestError, _request_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -52,41 +75,90 @@ def _runtime() -> Runtime:
     return current_app.extensions["moldx_cds"]
 
 
+@routes.before_request
+def _authenticate() -> None:
+    """Every call but discovery and the OpenAPI document (public, no patient data) carries a
+    client JWT whose `aud` is the URL called."""
+    settings = _runtime().settings
+    g.issuer = None
+    if request.method == "OPTIONS" or not settings.auth or request.endpoint in OPEN_ENDPOINTS:
+        return
+    audience = (settings.public_base_url or request.url_root.rstrip("/")) + request.path
+    try:
+        claims = _runtime().verifier.verify(request.headers.get("Authorization"), audience)
+    except AuthError as bad:
+        log.warning("401 on %s: %s", request.path, bad.reason)
+        description = bad.reason.replace('"', "'")
+        raise RequestError(401, [Issue("login", bad.reason)], headers={
+            "WWW-Authenticate": f'Bearer realm="moldx-cds", error="invalid_token", '
+                                f'error_description="{description}"'}) from None
+    g.issuer = claims["iss"]
+
+
 @routes.get("/cds-services")
 def discovery():
     return jsonify(services=[dump(s.discovery()) for s in SERVICES])
 
 
+@routes.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
+
+
 @routes.post("/cds-services/<service_id>")
 def call_service(service_id: str):
     started = time.perf_counter()
+    service = _service(service_id)
+    hook_request = _hook_request(service)
+    runtime = _runtime()
+    resolved = _resolve(service, hook_request, runtime.settings)
+    decision = decide(hook_request.orders(resolved.resources), resolved.resources,
+                      runtime.knowledge, runtime.systems, runtime.settings.today(),
+                      service.rules)
+    renderer = Renderer(
+        runtime.knowledge, runtime.systems, runtime.settings.source_label,
+        system_actions=service.primary, hook_instance=hook_request.hookInstance,
+        config=Configuration.from_extension(hook_request.extension),
+        today=runtime.settings.today() if service.primary else None,
+        legacy_system_actions=runtime.settings.legacy_system_actions)
+    response = renderer.response(decision, resolved.gaps)
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    _record(service, hook_request, decision, response, ms)
+    log.info("hook answered", extra={
+        "service": service.id, "hookInstance": hook_request.hookInstance,
+        "orders": list(decision.orders), "rules": [f.rule for f in decision.findings],
+        "cards": [c.uuid for c in response.cards],
+        "gaps": [g.about for g in resolved.gaps], "ms": ms})
+    return jsonify(dump(response))
+
+
+@routes.post("/cds-services/<service_id>/feedback")
+def receive_feedback(service_id: str):
+    service = _service(service_id)
+    feedback.receive(service.id, _json_body(), _runtime().store, g.issuer)
+    return "", 200
+
+
+def _service(service_id: str) -> ServiceDefinition:
     service = SERVICES_BY_ID.get(service_id)
     if service is None:
         raise RequestError(404, [Issue("not-found", f"no service {service_id!r}; see "
                                        "GET /cds-services")])
-    hook_request = _hook_request(service)
-    runtime = _runtime()
-    decision = decide(hook_request.orders(), hook_request.resources(), runtime.knowledge,
-                      runtime.systems, runtime.settings.today())
-    renderer = Renderer(runtime.knowledge, runtime.systems, runtime.settings.source_label,
-                        system_actions=service.system_actions)
-    response = dump(renderer.response(decision))
-    log.info("hook answered", extra={
-        "service": service.id, "hookInstance": hook_request.hookInstance,
-        "orders": list(decision.orders), "rules": [f.rule for f in decision.findings],
-        "cards": len(response["cards"]),
-        "ms": round((time.perf_counter() - started) * 1000, 2)})
-    return jsonify(response)
+    return service
 
 
-def _hook_request(service: ServiceDefinition) -> HookRequest:
-    """The body as a HookRequest for `service`, or a 400 naming what is wrong."""
+def _json_body() -> Any:
     try:
-        body = json.loads(request.get_data(cache=False) or b"")
+        return json.loads(request.get_data(cache=False) or b"")
     except (ValueError, UnicodeDecodeError) as bad:
         raise RequestError.invalid(None, f"not JSON ({bad})") from None
     except RecursionError:
         raise RequestError.invalid(None, "JSON nested too deeply") from None
+
+
+def _hook_request(service: ServiceDefinition) -> HookRequest:
+    """The body as a HookRequest for `service`, or a 400 naming what is wrong."""
+    body = _json_body()
     if not isinstance(body, dict):
         raise RequestError.invalid(None, "must be a JSON object")
     try:
@@ -96,24 +168,83 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     if hook_request.hook != service.hook:
         raise RequestError.invalid(
             "hook", f"service {service.id} answers {service.hook!r}, not {hook_request.hook!r}")
-    entries = hook_request.context.draftOrders.entry
-    for index, entry in enumerate(entries):
+    context = hook_request.context
+    for member in REQUIRED_CONTEXT[service.hook]:
+        names = member if isinstance(member, tuple) else (member,)
+        if all(getattr(context, name) is None for name in names):
+            raise RequestError(400, [Issue("required", f"{service.hook} needs context."
+                                           f"{' or context.'.join(names)}",
+                                           f"context.{names[0]}")])
+    drafts = context.draftOrders.entry if context.draftOrders else []
+    for index, entry in enumerate(drafts):
         if entry.resource is not None and entry.resource.resourceType == "ServiceRequest" \
                 and not entry.resource.id:
             raise RequestError.invalid(
                 f"context.draftOrders.entry[{index}].resource.id",
                 "a draft ServiceRequest needs an id for actions to refer to it", "required")
+    drafted = {r.reference for r in hook_request.drafts()}
+    for index, selection in enumerate(context.selections or ()):
+        if service.hook == "order-select" and selection.startswith("ServiceRequest/") \
+                and selection not in drafted:
+            raise RequestError.invalid(f"context.selections[{index}]",
+                                       f"{selection} is not among context.draftOrders")
     return hook_request
 
 
+def _resolve(service: ServiceDefinition, hook_request: HookRequest,
+             settings: Settings) -> Resolved:
+    """The data the call needs; 412 when what it cannot do without cannot be had. Orders that
+    name no test yet (the sandbox's first, empty order) need nothing."""
+    coded = any(_names_something(o) for o in hook_request.orders())
+    needs = service.needs if coded or service.hook == "order-dispatch" else ()
+    client = None
+    if hook_request.fhirServer:
+        token = hook_request.fhirAuthorization.access_token.get_secret_value() \
+            if hook_request.fhirAuthorization else None
+        client = FhirClient(hook_request.fhirServer, token,
+                            connect_timeout=settings.fhir_connect_timeout,
+                            read_timeout=settings.fhir_read_timeout,
+                            max_pages=settings.fhir_max_pages)
+    try:
+        resolved = resolve(hook_request, needs, service.required, client)
+    finally:
+        if client:
+            client.close()
+    missing = [gap for gap in resolved.gaps if gap.required]
+    if missing:
+        raise RequestError(412, [Issue("incomplete", f"{gap.about}: {gap.reason}")
+                                 for gap in missing])
+    return resolved
+
+
+def _names_something(order: fhir.ServiceRequest) -> bool:
+    return bool(order.code and any(c.code for c in order.code.coding))
+
+
+def _record(service: ServiceDefinition, hook_request: HookRequest, decision: Decision,
+            response: HookResponse, ms: float) -> None:
+    cards = [IssuedCard(
+        uuid=card.uuid,
+        orders=tuple(ref["reference"] for ref in (card.extension or {}).get(
+            "davinci-crd.associated-resource", [])),
+        rules=card._rules, indicator=card.indicator, card_type=card.source.topic.code,
+        suggestions=tuple(s.uuid for s in card.suggestions or ())) for card in response.cards]
+    _runtime().store.record_call(
+        service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
+        issuer=g.issuer, orders=list(decision.orders),
+        knowledge_version=decision.knowledge_version, duration_ms=ms, cards=cards)
+
+
 def _request_error(error: RequestError):
-    return jsonify(operation_outcome(error.issues)), error.status
+    return jsonify(operation_outcome(error.issues)), error.status, error.headers
 
 
 def _http_error(error: HTTPException):
     issue = Issue("not-found" if error.code == 404 else "processing",
                   f"{error.code} {error.name}: {error.description}")
-    return jsonify(operation_outcome([issue])), error.code
+    # Keep the exception's own headers (a 405's Allow), not its HTML content type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return jsonify(operation_outcome([issue])), error.code, headers
 
 
 def _unexpected_error(error: Exception):

@@ -2,16 +2,23 @@
 
 All code findings about one order (missing, mismatched, stale) become one card with one
 suggestion: an update action carries the whole resource, so two cards each updating the same
-order would undo each other. On order-sign the same update goes out as a system action for the
-LIS when every fix in it is certain.
+order would undo each other. On order-sign and order-dispatch the same update goes out as a
+system action for the LIS when every fix in it is certain. For the same reason the Da Vinci CRD
+coverage-information extension rides in that one update (and in every suggestion's resource,
+so that applying a suggestion after the system action keeps it): one update per order, always.
+
+Every card then gets the same envelope: a uuid derived from the hook call (a retried call
+gets the same ones, so the store records each card once), source.topic, the order it is about,
+and override reasons on warnings.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -39,8 +46,10 @@ from plugin.rules import (
     unknown_test,
 )
 
+from .crd import Configuration, coverage_information, with_coverage_information
 from .decision import Decision
-from .models import Action, Card, HookResponse, Link, Source, Suggestion
+from .models import Action, Card, Coding, HookResponse, Link, Source, Suggestion
+from .prefetch import Gap
 
 SUMMARY_LIMIT = 139
 CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_ID,
@@ -55,23 +64,90 @@ class Renderer:
     knowledge: Knowledge
     systems: CodeSystems
     source_label: str
-    system_actions: bool  # order-sign: the LIS may apply certain fixes without a human
+    system_actions: bool  # order-sign, order-dispatch: the LIS may apply certain fixes
+    hook_instance: str = ""  # seeds the card and suggestion uuids
+    config: Configuration = field(default_factory=lambda: Configuration.from_extension(None))
+    today: date | None = None  # the date coverage assertions are made; None: no assertions
+    legacy_system_actions: bool = False  # also in extension.systemActions (the sandbox)
 
-    def response(self, decision: Decision) -> HookResponse:
+    def response(self, decision: Decision, gaps: Sequence[Gap] = ()) -> HookResponse:
         cards: list[Card] = []
         actions: list[Action] = []
         for facts in decision.facts:
             resource = decision.orders[facts.order].raw
             findings = decision.findings_for(facts.order)
+            coverage = self._coverage_information(facts, findings, gaps)
+            if coverage:
+                resource = with_coverage_information(resource, coverage)
             coding = [f for f in findings if _is_code_fix(f)]
+            update = None
             if coding:
-                card, action = self._coding_card(facts, resource, coding)
-                cards.append(card)
-                if action and self.system_actions:
-                    actions.append(action)
-            cards += [self._other_card(facts, resource, f) for f in findings
-                      if not _is_code_fix(f)]
-        return HookResponse(cards=cards, systemActions=actions or None)
+                card, update = self._coding_card(facts, resource, coding)
+                cards.append(self._envelope(card, len(cards), facts.order, coding))
+            # The other cards' suggestions start from the order with its certain code fix,
+            # which the LIS applies from the system action: taking one keeps the codes.
+            base = update.resource if update else resource
+            cards += [self._envelope(self._other_card(facts, base, f), len(cards) + i,
+                                     facts.order, [f])
+                      for i, f in enumerate(f for f in findings if not _is_code_fix(f))]
+            if self.system_actions and (update or coverage):
+                actions.append(_system_action(update, resource, coverage is not None))
+        if gaps:
+            cards.append(self._envelope(self._gaps_card(gaps), len(cards), None, []))
+        return self._assemble(cards, actions)
+
+    def _coverage_information(self, facts: OrderFacts, findings: list[Finding],
+                              gaps: Sequence[Gap]) -> dict | None:
+        if not (self.system_actions and self.today and self.config.allows("coverage-info")):
+            return None
+        return coverage_information(facts, findings, missing=[g.about for g in gaps],
+                                    hook_instance=self.hook_instance, today=self.today,
+                                    systems=self.systems)
+
+    def _assemble(self, cards: list[Card], actions: list[Action]) -> HookResponse:
+        """The cards the call's configuration allows, warnings first, up to its limit."""
+        allowed = [c for c in cards if self.config.allows(c.source.topic.code)]
+        allowed.sort(key=lambda c: _URGENCY.index(c.indicator))
+        mirrored = {"systemActions": [a.model_dump(mode="json", exclude_none=True)
+                                      for a in actions]} \
+            if self.legacy_system_actions and actions else None
+        return HookResponse(cards=allowed[:self.config.max_cards],
+                            systemActions=actions or None, extension=mirrored)
+
+    # -- the envelope of every card ----------------------------------------------------------
+
+    def _envelope(self, card: Card, index: int, order: str | None,
+                  findings: list[Finding]) -> Card:
+        rules = [f.rule for f in findings]
+        card_type = "coverage-info" if set(rules) & _COVERAGE_RULES else "claim"
+        card_uuid = _derived_uuid(self.hook_instance, str(index), order or "", *rules)
+        suggestions = [s.model_copy(update={"uuid": _derived_uuid(card_uuid, str(i))})
+                       for i, s in enumerate(card.suggestions or ())]
+        reasons = _override_reasons(rules) if card.indicator != "info" else []
+        extension = {**(card.extension or {}),
+                     **({"davinci-crd.associated-resource": [{"reference": order}]}
+                        if order else {})}
+        enveloped = card.model_copy(update={
+            "uuid": card_uuid,
+            "detail": card.detail or None,
+            "source": Source(label=self.source_label, url=card.source.url,
+                             topic=Coding(**self.config.topic(card_type))),
+            "suggestions": suggestions or None,
+            "selectionBehavior": card.selectionBehavior if suggestions else None,
+            "overrideReasons": reasons or None,
+            "extension": extension or None,
+        })
+        enveloped._rules = tuple(rules)
+        return enveloped
+
+    def _gaps_card(self, gaps: Sequence[Gap]) -> Card:
+        """One card saying which checks could not run for want of data, and why."""
+        what = " and ".join(dict.fromkeys(g.about for g in gaps))
+        return self._card(
+            summary=_truncate(_sentence(f"{what} could not be read: some checks did not run")),
+            detail=[f"- {_sentence(g.about)}: {g.reason}. Not checked: {g.check}."
+                    for g in gaps],
+            indicator="info")
 
     # -- the coding card ---------------------------------------------------------------
 
@@ -631,3 +707,53 @@ def _article_link(article: str, version: int | None = None) -> Link:
 
 def _number(value: float | None) -> str:
     return f"{value:g}" if value is not None else "?"
+def _derived_uuid(*parts: str) -> str:
+    """A version-4-shaped UUID from a hash of `parts`: unique per hook call (it includes the
+    hookInstance) yet the same when the same call is retried."""
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def _system_action(update: Action | None, resource: dict, with_coverage: bool) -> Action:
+    """The one system action of an order: its certain code fix, or else an update that adds
+    only the coverage information."""
+    if update is None:
+        return Action(type="update", resource=resource,
+                      description=f"{_reference(resource)}: record coverage information")
+    if not with_coverage:
+        return update
+    return update.model_copy(
+        update={"description": f"{update.description}; record coverage information"})
+
+
+_URGENCY = ("critical", "warning", "info")
+# Cards about whether the payer covers the test (the rest are about the claim's codes).
+_COVERAGE_RULES = {not_payable.RULE_ID, diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID}
+OVERRIDE_SYSTEM = "urn:moldx-cds:override-reason"
+_OVERRIDES = {
+    "payer-no-zcode": "Payer does not require a Z-code",
+    "lab-will-code": "The performing lab will correct the codes",
+    "abn-signed": "ABN signed",
+    "self-pay": "Patient will pay for the test",
+    "indication-not-coded": "Indication documented but not coded",
+    "other-specimen": "Another specimen will be tested",
+}
+_OVERRIDES_BY_RULE = {
+    missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
+    mismatched_codes.RULE_ID: ("lab-will-code",),
+    stale_code.RULE_ID: ("lab-will-code",),
+    panel_cpt.RULE_ID: ("lab-will-code",),
+    units_of_service.RULE_ID: ("lab-will-code",),
+    not_payable.RULE_ID: ("abn-signed", "self-pay"),
+    diagnosis_coverage.RULE_ID: ("indication-not-coded", "abn-signed", "self-pay"),
+    invalid_diagnosis.RULE_ID: ("indication-not-coded",),
+    cgp_specimen.RULE_ID: ("other-specimen", "self-pay"),
+    single_gene_in_panel.RULE_ID: ("other-specimen", "self-pay"),
+}
+_OTHER_OVERRIDES = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
+
+
+def _override_reasons(rules: Iterable[str]) -> list[Coding]:
+    codes = dict.fromkeys(code for rule in rules
+                          for code in _OVERRIDES_BY_RULE.get(rule, _OTHER_OVERRIDES))
+    return [Coding(system=OVERRIDE_SYSTEM, code=c, display=_OVERRIDES[c]) for c in codes]

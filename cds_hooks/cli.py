@@ -73,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     add_policy_commands(commands)
+    token = commands.add_parser(
+        "token", help="print a demo client JWT for calling the service with curl (test only)",
+        description="Print a JWT signed with the demo key that ships in this package, for one "
+        "call to a service that trusts the demo issuer (the default settings do). Its private "
+        "key is public: never trust it in production. A token serves one call (its jti may not "
+        "be replayed) for five minutes.")
+    token.add_argument("--aud", required=True, metavar="URL",
+                       help="the exact URL to be called, e.g. "
+                       "http://127.0.0.1:8080/cds-services/moldx-order-sign")
+    token.set_defaults(run=_token)
     return parser
 
 
@@ -126,7 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
     knowledge = _load(settings)  # fail here, with the bad rows listed, not inside a worker
     if knowledge is None:
         return 2
-    app = create_app(settings, knowledge)
+    app = create_app(settings, knowledge)  # logs the settings' warnings
     print(f"moldx-cds: {knowledge.lab.name}, {len(knowledge.catalog)} catalog rows, "
           f"knowledge {knowledge.version}; discovery at "
           f"http://{args.host}:{args.port}/cds-services", file=sys.stderr)
@@ -137,6 +147,15 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import run
 
     run(app, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+# -- token -----------------------------------------------------------------------------------
+
+def _token(args: argparse.Namespace) -> int:
+    from .auth import demo_token
+
+    print(demo_token(args.aud))
     return 0
 
 
@@ -170,7 +189,8 @@ def _orders_in(data: Any) -> tuple[list[fhir.ServiceRequest], list[fhir.Resource
     try:
         if isinstance(data, dict) and "hook" in data:
             request = HookRequest.model_validate(data)
-            return request.orders(), request.resources()
+            resources = request.resources()
+            return request.orders(resources), resources
         resource = fhir.parse_resource(data)
     except ValidationError as bad:
         raise RequestError.from_validation(bad) from None

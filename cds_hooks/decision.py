@@ -26,13 +26,16 @@ class Decision:
 
 
 def decide(orders: Sequence[fhir.ServiceRequest], resources: Sequence[fhir.Resource],
-           knowledge: Knowledge, systems: CodeSystems, today: date) -> Decision:
-    """Evaluate `orders` with every resource known for the request (drafts, prefetch)."""
+           knowledge: Knowledge, systems: CodeSystems, today: date,
+           rules: frozenset[str] | None = None) -> Decision:
+    """Evaluate `orders` with every resource known for the request (drafts, prefetch), keeping
+    the findings of `rules` (rule ids; None: every rule)."""
     facts, patient = facts_for(orders, fhir.ResourceIndex(list(resources)), knowledge, systems,
                                today)
     return Decision(
         orders={f.order: sr for f, sr in zip(facts, orders, strict=True)},
         facts=facts,
-        findings=tuple(evaluate(facts, patient, knowledge)),
+        findings=tuple(f for f in evaluate(facts, patient, knowledge)
+                       if rules is None or f.rule in rules),
         knowledge_version=knowledge.version,
     )

@@ -21,9 +21,11 @@ class Issue:
 class RequestError(Exception):
     """A request the service cannot answer; becomes `status` with an OperationOutcome."""
 
-    def __init__(self, status: int, issues: Iterable[Issue]):
+    def __init__(self, status: int, issues: Iterable[Issue],
+                 headers: dict[str, str] | None = None):
         self.status = status
         self.issues = list(issues)
+        self.headers = headers or {}
         super().__init__("; ".join(i.diagnostics for i in self.issues))
 
     @classmethod

@@ -6,9 +6,19 @@ omit empty members: optional lists are None rather than [], and `dump` drops the
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from plugin import fhir
 
@@ -17,35 +27,88 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class OrderContext(_Request):
-    """The context of order-select and order-sign."""
+# `Type/id`, as hook contexts name orders (CDS Hooks library invariant ord-1).
+LocalReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")]
+
+
+class Context(_Request):
+    """The context of order-select, order-sign and order-dispatch (1.0 and 1.1 shapes); which
+    members a hook requires is checked per hook (REQUIRED_CONTEXT)."""
 
     userId: str | None = None
     patientId: str = Field(min_length=1)
     encounterId: str | None = None
-    selections: list[str] | None = None  # order-select: `Type/id` of the newly selected orders
-    draftOrders: fhir.Bundle
+    selections: list[LocalReference] | None = None  # order-select: the newly selected orders
+    draftOrders: fhir.Bundle | None = None
+    dispatchedOrders: list[LocalReference] | None = None  # order-dispatch 1.1
+    order: LocalReference | None = None  # order-dispatch 1.0
+    performer: str | None = None
+    fulfillmentTasks: list[dict[str, Any]] | None = None
+    task: dict[str, Any] | None = None
+
+    @property
+    def dispatched(self) -> list[str]:
+        return list(self.dispatchedOrders or ([self.order] if self.order else []))
+
+
+# Members each hook needs in its context, beyond patientId; a tuple means "one of".
+REQUIRED_CONTEXT: dict[str, tuple[str | tuple[str, ...], ...]] = {
+    "order-select": ("selections", "draftOrders"),
+    "order-sign": ("draftOrders",),
+    "order-dispatch": ("performer", ("dispatchedOrders", "order")),
+}
+
+
+class FhirAuthorization(_Request):
+    access_token: SecretStr  # kept out of reprs, logs and error messages
+    token_type: Literal["Bearer", "bearer"]
+    expires_in: int
+    scope: str
+    subject: str
+    patient: str | None = None
 
 
 class HookRequest(_Request):
     hook: str = Field(min_length=1)
     hookInstance: str = Field(min_length=1)
-    fhirServer: str | None = None
-    context: OrderContext
+    fhirAuthorization: FhirAuthorization | None = None
+    fhirServer: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+        None, validate_default=True)
+    context: Context
     prefetch: dict[str, fhir.AnyResource | None] = {}
+    extension: dict[str, Any] | None = None
 
-    def orders(self) -> list[fhir.ServiceRequest]:
-        """The ServiceRequests to comment on: the selected ones when the hook names selections
-        (order-select), otherwise every draft order."""
-        drafts = [r for r in self.context.draftOrders.resources()
-                  if isinstance(r, fhir.ServiceRequest)]
-        selected = set(self.context.selections or ())
-        return [sr for sr in drafts if sr.reference in selected] if selected else drafts
+    @field_validator("fhirServer")
+    @classmethod
+    def _server_for_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("fhirAuthorization") is not None:
+            raise PydanticCustomError("missing", "fhirServer is required with fhirAuthorization")
+        return value
+
+    def drafts(self) -> list[fhir.ServiceRequest]:
+        bundle = self.context.draftOrders
+        return [r for r in bundle.resources() if isinstance(r, fhir.ServiceRequest)] \
+            if bundle else []
+
+    def orders(self, known: list[fhir.Resource] | None = None) -> list[fhir.ServiceRequest]:
+        """The ServiceRequests to comment on: the selections on order-select, the dispatched
+        orders (among `known`, the resolved resources) on order-dispatch, every draft order
+        otherwise (order-sign comments on all; the sandbox sends selections there too)."""
+        if self.hook == "order-dispatch":
+            wanted = self.context.dispatched
+            found = {r.reference: r for r in known or [] if isinstance(r, fhir.ServiceRequest)}
+            return [found[ref] for ref in wanted if ref in found]
+        drafts = self.drafts()
+        if self.hook == "order-select":
+            selected = set(self.context.selections or ())
+            return [sr for sr in drafts if sr.reference in selected]
+        return drafts
 
     def resources(self) -> list[fhir.Resource]:
         """Every resource the request brings: the draft orders and the prefetched data."""
         prefetched = [r for value in self.prefetch.values() for r in fhir.resources_in(value)]
-        return [*self.context.draftOrders.resources(), *prefetched]
+        drafts = self.context.draftOrders.resources() if self.context.draftOrders else []
+        return [*drafts, *prefetched]
 
 
 class _Response(BaseModel):
@@ -95,11 +158,13 @@ class Card(_Response):
     overrideReasons: list[Coding] | None = None
     links: list[Link] | None = None
     extension: dict[str, Any] | None = None
+    _rules: tuple[str, ...] = PrivateAttr(default=())  # the rules behind it, for the store
 
 
 class HookResponse(_Response):
     cards: list[Card]
     systemActions: list[Action] | None = None
+    extension: dict[str, Any] | None = None
 
 
 class Service(_Response):
@@ -109,6 +174,7 @@ class Service(_Response):
     description: str
     prefetch: dict[str, str] | None = None
     usageRequirements: str | None = None
+    extension: dict[str, Any] | None = None
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

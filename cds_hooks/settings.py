@@ -11,7 +11,11 @@ from pathlib import Path
 from plugin.codes import DEFAULT_ZCODE_SYSTEM, CodeSystems
 from plugin.knowledge import DEMO_DIR, Lab
 
+from .auth import DEMO_ISSUERS_FILE, TrustedIssuer, load_issuers
+
 PREFIX = "MOLDX_CDS_"
+_OFF = {"off", "false", "0", "no"}
+_ON = {"on", "true", "1", "yes"}
 
 
 class SettingsError(ValueError):
@@ -34,12 +38,31 @@ class Settings:
     source_label: str = "MolDX order coding"
     max_body_bytes: int = 10 * 1024 * 1024
     today: Callable[[], date] = field(default=date.today, compare=False)
+    # -- protocol and security --
+    auth: bool = True  # False only by MOLDX_CDS_AUTH=off, and then loudly
+    issuers: tuple[TrustedIssuer, ...] = field(
+        default_factory=lambda: load_issuers(DEMO_ISSUERS_FILE))
+    public_base_url: str | None = None  # the URL clients call, when a proxy rewrites it
+    cors_origins: frozenset[str] = frozenset({"*"})
+    store_url: str = "sqlite:///moldx-cds.sqlite"
+    fhir_connect_timeout: float = 3.0
+    fhir_read_timeout: float = 5.0
+    fhir_max_pages: int = 5
+    legacy_system_actions: bool = False  # mirror systemActions in extension.systemActions
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
         def get(name: str) -> str | None:
             value = environ.get(PREFIX + name, "").strip()
             return value or None
+
+        def switch(name: str) -> bool | None:
+            value = get(name)
+            if value is None:
+                return None
+            if value.lower() not in _ON | _OFF:
+                raise ValueError(f"{PREFIX}{name} must be on or off, not {value!r}")
+            return value.lower() in _ON
 
         values: dict = {}
         if knowledge := get("KNOWLEDGE_DIR"):
@@ -51,16 +74,46 @@ class Settings:
         if system := get("ZCODE_SYSTEM"):
             values["zcode_system"] = system
         if aliases := get("ZCODE_SYSTEM_ALIASES"):
-            values["zcode_system_aliases"] = frozenset(
-                a.strip() for a in aliases.split(",") if a.strip())
+            values["zcode_system_aliases"] = _names(aliases)
         if label := get("SOURCE_LABEL"):
             values["source_label"] = label
         if limit := get("MAX_BODY_BYTES"):
             if not limit.isdigit():
                 raise SettingsError(f"{PREFIX}MAX_BODY_BYTES: {limit!r} is not a number of bytes")
             values["max_body_bytes"] = int(limit)
+        if (auth := switch("AUTH")) is not None:
+            values["auth"] = auth
+        if issuers := get("TRUSTED_ISSUERS"):
+            values["issuers"] = load_issuers(Path(issuers))
+        if base := get("PUBLIC_BASE_URL"):
+            values["public_base_url"] = base.rstrip("/")
+        if origins := get("CORS_ORIGINS"):
+            values["cors_origins"] = _names(origins)
+        if store := get("STORE_URL"):
+            values["store_url"] = store
+        for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT"):
+            if seconds := get(name):
+                values[name.lower()] = float(seconds)
+        if pages := get("FHIR_MAX_PAGES"):
+            values["fhir_max_pages"] = int(pages)
+        if (legacy := switch("LEGACY_SYSTEM_ACTIONS")) is not None:
+            values["legacy_system_actions"] = legacy
         return cls(**{**values, **overrides})
 
     def code_systems(self, lab: Lab) -> CodeSystems:
         return CodeSystems(test=lab.test_code_system, zcode=self.zcode_system,
                            zcode_aliases=self.zcode_system_aliases)
+
+    def startup_warnings(self) -> list[str]:
+        """What an operator must see at start: security that is off or only fit for tests."""
+        if not self.auth:
+            return ["AUTHENTICATION IS OFF (MOLDX_CDS_AUTH=off): anyone who can reach this "
+                    "service can call it. Never run like this with patient data."]
+        return [f"TRUSTING A TEST-ONLY ISSUER {i.iss!r}: its private key is public, so anyone "
+                "can sign tokens this service accepts. Set MOLDX_CDS_TRUSTED_ISSUERS to your "
+                "clients' issuers before using real patient data."
+                for i in self.issuers if i.test_only]
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())

@@ -93,9 +93,10 @@ class Resource(Element):
         return f"{self.resourceType}/{self.id}" if self.id else None
 
 
-class ServiceRequest(Resource):
-    """An order, with its JSON kept as received (`raw`): an update action returns the whole
-    resource with only our codes changed. (Only orders keep it: it costs a validator call.)"""
+class KeepsRaw(Resource):
+    """A resource with its JSON kept as received (`raw`). Orders keep it so that an update
+    action returns the whole resource with only our codes changed, Bundles so that the rest of
+    a paginated search can be read. Other resources do not: it costs a validator call each."""
 
     _raw: dict[str, Any] | None = PrivateAttr(default=None)
 
@@ -111,6 +112,8 @@ class ServiceRequest(Resource):
     def raw(self) -> dict[str, Any]:
         return self._raw if self._raw is not None else self.model_dump(exclude_none=True)
 
+
+class ServiceRequest(KeepsRaw):
     resourceType: Literal["ServiceRequest"]
     status: str | None = None
     intent: str | None = None
@@ -158,7 +161,7 @@ class BundleLink(Element):
     url: str | None = None
 
 
-class Bundle(Resource):
+class Bundle(KeepsRaw):
     resourceType: Literal["Bundle"]
     type: str | None = None
     entry: list[BundleEntry] = []

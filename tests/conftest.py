@@ -1,17 +1,41 @@
-"""Shared test fixtures: the demo knowledge, the app, and the example hook requests."""
+"""Shared test fixtures: the demo knowledge, a trusted test issuer with keys made here, the app,
+a client that signs its calls like a CDS client and checks every response it gets, and the
+example hook requests."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import jsonschema
+import jwt
 import pytest
+import responses
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from flask.testing import FlaskClient
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from cds_hooks import openapi
 from cds_hooks.app import create_app
+from cds_hooks.auth import TrustedIssuer
 from cds_hooks.settings import Settings
 from plugin.knowledge import Knowledge, load_knowledge
 
+from . import conformance
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+BASE = "http://localhost"
+ISSUER = "https://ehr.test/cds-client"
+TODAY = date(2026, 3, 2)  # the fixtures' date of service
+HOOK_PATH = re.compile(r"^/cds-services/[^/]+$")
+CHECKED = {"responses": 0}
 
 
 def load_fixture(name: str) -> dict:
@@ -23,23 +47,126 @@ def hook_fixture(name: str) -> dict:
     return load_fixture(f"hooks/{name}.json")
 
 
+@dataclass(frozen=True)
+class Keys:
+    """A test client's signing keys (made once per run) and its JWK Set file."""
+
+    ec: ec.EllipticCurvePrivateKey
+    rsa: rsa.RSAPrivateKey
+    jwks_file: Path
+
+    def sign(self, aud: str, *, alg: str = "ES384", headers: dict | None = None,
+             drop: tuple[str, ...] = (), key: Any = None, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {"iss": ISSUER, "aud": aud, "iat": now, "exp": now + 300,
+                   "jti": str(uuid.uuid4()), **claims}
+        for name in drop:
+            payload.pop(name, None)
+        header = {"typ": "JWT", "kid": "ec-1" if alg.startswith("ES") else "rsa-1",
+                  **(headers or {})}
+        signing_key = key if key is not None else (self.ec if alg.startswith("ES")
+                                                    else self.rsa)
+        return jwt.encode(payload, signing_key, algorithm=alg, headers=header)
+
+
+def jwks(*pairs: tuple[str, Any]) -> dict:
+    """A JWK Set of (kid, public key) pairs."""
+    keys = []
+    for kid, public in pairs:
+        algorithm = ECAlgorithm if isinstance(public, ec.EllipticCurvePublicKey) \
+            else RSAAlgorithm
+        keys.append({**json.loads(algorithm.to_jwk(public)), "kid": kid, "use": "sig"})
+    return {"keys": keys}
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory) -> Keys:
+    ec_key = ec.generate_private_key(ec.SECP384R1())
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path_factory.mktemp("issuer") / "jwks.json"
+    path.write_text(json.dumps(jwks(("ec-1", ec_key.public_key()),
+                                    ("rsa-1", rsa_key.public_key()))))
+    return Keys(ec_key, rsa_key, path)
+
+
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
     return load_knowledge()
 
 
 @pytest.fixture
-def app(knowledge):
-    return create_app(Settings(), knowledge)
+def settings(keys, tmp_path) -> Settings:
+    return Settings(issuers=(TrustedIssuer(ISSUER, jwks_file=keys.jwks_file),),
+                    store_url=f"sqlite:///{tmp_path / 'store.sqlite'}", today=lambda: TODAY)
+
+
+@pytest.fixture(autouse=True)
+def fhir_server():
+    """The clients' FHIR servers, mocked: no test reaches the network, and a read nobody
+    registered fails like an unreachable server."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(re.compile(r"http://127\.0\.0\.1:\d+/"))
+        yield mock
+
+
+class SignedClient(FlaskClient):
+    """Calls the app like a CDS client: with a fresh JWT for the URL called (unless the call
+    brings its own Authorization or says sign=False), and checks every hook response against
+    the CDS Hooks and CRD rules (tests/conformance.py) and the OpenAPI document."""
+
+    keys: Keys
+
+    def open(self, *args: Any, sign: bool = True, **kwargs: Any):
+        path = args[0] if args and isinstance(args[0], str) else kwargs.get("path", "/")
+        headers = dict(kwargs.pop("headers", None) or {})
+        if sign and "Authorization" not in headers:
+            headers["Authorization"] = "Bearer " + self.keys.sign(BASE + path.split("?")[0])
+        response = super().open(*args, headers=headers, **kwargs)
+        if kwargs.get("method") == "POST" and HOOK_PATH.match(path):
+            check_response(response, kwargs.get("json"))
+        return response
+
+
+def check_response(response, request: Any) -> None:
+    body = response.get_json(silent=True)
+    name = "HookResponse" if response.status_code == 200 else "OperationOutcome"
+    if response.status_code == 200:
+        found = conformance.problems(body, request if isinstance(request, dict) else None)
+        assert not found, f"the response breaks the CDS Hooks/CRD rules: {found}"
+    jsonschema.Draft202012Validator(
+        {**openapi.document(), "$ref": f"#/components/schemas/{name}"}).validate(body)
+    CHECKED["responses"] += 1
 
 
 @pytest.fixture
-def client(app):
+def app(settings, knowledge, keys):
+    app = create_app(settings, knowledge)
+    app.test_client_class = SignedClient
+    SignedClient.keys = keys
+    return app
+
+
+@pytest.fixture
+def client(app) -> SignedClient:
     return app.test_client()
 
 
+@pytest.fixture
+def client_for(settings, keys):
+    """A signed client of an app on other knowledge (a changed copy of the demo lab) or with
+    other settings (`client_for(knowledge, max_body_bytes=1000)`)."""
+
+    def make(knowledge: Knowledge, **changes: Any) -> SignedClient:
+        app = create_app(dataclasses.replace(settings, **changes), knowledge)
+        app.test_client_class = SignedClient
+        SignedClient.keys = keys
+        return app.test_client()
+
+    return make
+
+
 @pytest.fixture(scope="session")
-def fhir_server():
+def live_fhir_server():
     """A real FHIR R4 server on loopback (tests/fhir_server: Medplum's router, in memory) that
     requires a bearer token. Yields (base URL, token). Skipped when Node or the server's npm
     packages are missing, unless MOLDX_CDS_REQUIRE_FHIR_SERVER is set (as .ci/run does)."""
@@ -103,3 +230,8 @@ def knowledge_with_v25(tmp_path_factory) -> Knowledge:
     add_version(folder / "mcd", "57901", "25", "2026-01-01", "2025-12-31",
                 add_covered=("C78.01",), noncovered=("R91.8",))
     return load_knowledge(folder)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    terminalreporter.write_line(f"conformance: {CHECKED['responses']} hook responses checked "
+                                "against the CDS Hooks/CRD rules and the OpenAPI document")

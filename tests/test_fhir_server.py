@@ -5,8 +5,8 @@ from __future__ import annotations
 import requests
 
 
-def test_it_requires_the_bearer_token_and_stores_resources(fhir_server):
-    base, token = fhir_server
+def test_it_requires_the_bearer_token_and_stores_resources(live_fhir_server):
+    base, token = live_fhir_server
     auth = {"Authorization": f"Bearer {token}"}
     assert requests.get(f"{base}/Patient", timeout=5).status_code == 401
     patient = {"resourceType": "Patient", "id": "fhir-check"}

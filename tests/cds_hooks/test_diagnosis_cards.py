@@ -54,7 +54,11 @@ def test_a_covered_condition_on_the_problem_list_is_offered_as_the_reason(client
     updated = action["resource"]
     original = request["context"]["draftOrders"]["entry"][0]["resource"]
     assert updated["reasonReference"] == [{"reference": f"Condition/{condition['id']}"}]
-    assert {k: v for k, v in updated.items() if k != "reasonReference"} == original
+    # Nothing else changes but the coverage information every update of the order carries.
+    assert {k: v for k, v in updated.items() if k not in ("reasonReference", "extension")} \
+        == original
+    assert [e["url"] for e in updated["extension"]] == [
+        "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"]
 
 
 def test_an_inactive_covered_condition_is_not_offered(client):
@@ -96,11 +100,8 @@ def test_an_unknown_code_warns_without_choices(client):
     assert "suggestions" not in card
 
 
-def test_a_non_covered_listed_code_is_named_as_such(tmp_path, knowledge_with_v25):
-    from cds_hooks.app import create_app
-    from cds_hooks.settings import Settings
-
-    client = create_app(Settings(), knowledge_with_v25).test_client()
+def test_a_non_covered_listed_code_is_named_as_such(client_for, knowledge_with_v25):
+    client = client_for(knowledge_with_v25)
     [card] = post_hook(client, "diagnosis-not-covered")["cards"]
     assert "R91.8: on the article's list of diagnoses that do **not** support" in card["detail"]
     assert "version 25" in card["detail"]

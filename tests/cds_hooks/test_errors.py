@@ -54,7 +54,7 @@ def test_an_invalid_field_is_named(client, edit, expression, code):
     edit(body)
     issues = _outcome(client.post(SIGN, json=body), 400)
     assert expression in _expressions(issues)
-    assert any(i["code"] == code and i["diagnostics"].startswith(expression) for i in issues)
+    assert any(i["code"] == code and expression in i["diagnostics"] for i in issues)
 
 
 def test_a_request_for_another_hook(client):
@@ -77,14 +77,16 @@ def test_unknown_members_are_ignored(client):
     body["extension"] = {"com.example.anything": {"x": 1}}
     body["context"]["somethingNew"] = True
     body["context"]["draftOrders"]["entry"][0]["resource"]["vendorField"] = [1]
-    assert client.post(SIGN, json=body).get_json() == {"cards": []}
+    assert client.post(SIGN, json=body).get_json()["cards"] == []
 
 
 def test_resources_of_other_types_in_draft_orders_are_left_alone(client):
     body = hook_fixture("all-correct")
     body["context"]["draftOrders"]["entry"].append(
         {"resource": {"resourceType": "MedicationRequest", "id": "m1", "status": "draft"}})
-    assert client.post(SIGN, json=body).get_json() == {"cards": []}
+    body = client.post(SIGN, json=body).get_json()
+    assert body["cards"] == []
+    assert [a["resource"]["id"] for a in body["systemActions"]] == ["sr-1"]
 
 
 def test_an_unexpected_failure_is_a_500_outcome_without_details(app, monkeypatch):
@@ -99,11 +101,8 @@ def test_an_unexpected_failure_is_a_500_outcome_without_details(app, monkeypatch
     assert "secret" not in issue["diagnostics"]
 
 
-def test_a_body_over_the_limit_is_a_413(knowledge):
-    from cds_hooks.app import create_app
-    from cds_hooks.settings import Settings
-
-    small = create_app(Settings(max_body_bytes=1000), knowledge).test_client()
+def test_a_body_over_the_limit_is_a_413(knowledge, client_for):
+    small = client_for(knowledge, max_body_bytes=1000)
     body = hook_fixture("all-correct")
     body["padding"] = "x" * 2000
     [issue] = _outcome(small.post(SIGN, json=body), 413)

@@ -36,8 +36,34 @@ def _codes(resource: dict) -> set[tuple[str, str]]:
     return {(c["system"], c["code"]) for c in resource["code"]["coding"]}
 
 
+COVERAGE_INFORMATION = \
+    "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
+
+
 def _without_code(resource: dict) -> dict:
-    return {k: v for k, v in resource.items() if k != "code"}
+    """The order but for its codes and the Da Vinci coverage information every update adds."""
+    return {k: v for k, v in resource.items() if k not in ("code", "extension")}
+
+
+def _coverage(resource: dict) -> dict[str, object]:
+    """The coverage-information extension's values by name (billingCode as a list)."""
+    [extension] = [e for e in resource["extension"] if e["url"] == COVERAGE_INFORMATION]
+    values: dict[str, object] = {}
+    for part in extension["extension"]:
+        value = next(v for k, v in part.items() if k.startswith("value"))
+        if part["url"] == "billingCode":
+            values.setdefault("billingCode", []).append(value["code"])
+        else:
+            values[part["url"]] = value
+    return values
+
+
+def _select(request: dict) -> dict:
+    """The same orders, as an order-select call selecting all of them."""
+    request["hook"] = "order-select"
+    request["context"]["selections"] = [
+        f"ServiceRequest/{e['resource']['id']}" for e in request["context"]["draftOrders"]["entry"]]
+    return request
 
 
 def _assert_updates_only_the_codes(action: dict, original: dict) -> None:
@@ -47,9 +73,18 @@ def _assert_updates_only_the_codes(action: dict, original: dict) -> None:
     R4BServiceRequest.model_validate(resource)  # a valid FHIR R4 resource, not only JSON
 
 
-def test_an_order_with_everything_right_gets_no_card(client):
-    body = _post(client, hook_fixture("all-correct"))
-    assert body == {"cards": []}
+def test_an_order_with_everything_right_gets_no_card(client, knowledge):
+    request = hook_fixture("all-correct")
+    row = _row(knowledge, request)
+    body = _post(client, request)
+    assert body["cards"] == []
+    # only the Da Vinci coverage information, the codes as they were
+    [action] = body["systemActions"]
+    _assert_updates_only_the_codes(action, _order(request))
+    assert _codes(action["resource"]) == _codes(_order(request))
+    coverage = _coverage(action["resource"])
+    assert coverage["covered"] == "covered"
+    assert coverage["billingCode"] == [row.cpt, row.zcode]
 
 
 def test_missing_zcode_card_suggestion_and_system_action(client, knowledge):
@@ -66,12 +101,11 @@ def test_missing_zcode_card_suggestion_and_system_action(client, knowledge):
     assert _codes(action["resource"]) == expected
     [system_action] = body["systemActions"]
     assert system_action["resource"] == action["resource"]
+    assert _coverage(system_action["resource"])["billingCode"] == [row.cpt, row.zcode]
 
 
 def test_order_select_suggests_but_leaves_the_order_to_the_clinician(client):
-    request = hook_fixture("missing-zcode")
-    request["hook"] = "order-select"
-    body = _post(client, request, SELECT)
+    body = _post(client, _select(hook_fixture("missing-zcode")), SELECT)
     assert len(body["cards"]) == 1 and body["cards"][0]["suggestions"]
     assert "systemActions" not in body
 
@@ -111,7 +145,10 @@ def test_not_payable_warns_why_and_suggests_nothing(client, knowledge):
     body = _post(client, request)
     [card] = body["cards"]
     assert card["indicator"] == "warning"
-    assert "suggestions" not in card and "systemActions" not in body
+    assert "suggestions" not in card
+    [action] = body["systemActions"]  # coverage information only: not covered
+    assert _codes(action["resource"]) == _codes(_order(request))
+    assert _coverage(action["resource"])["covered"] == "not-covered"
     assert "technical assessment" in card["summary"]
     assert f"${row.list_price_usd:,.2f}" in card["detail"]
 
@@ -121,7 +158,9 @@ def test_unknown_test_gets_one_info_card_and_nothing_invented(client):
     body = _post(client, request)
     [card] = body["cards"]
     assert card["indicator"] == "info" and "suggestions" not in card
-    assert "systemActions" not in body
+    [action] = body["systemActions"]  # nothing invented: the codes stay, coverage unknown
+    assert _codes(action["resource"]) == _codes(_order(request))
+    assert _coverage(action["resource"])["covered"] == "conditional"
     [code] = [c["code"] for c in _order(request)["code"]["coding"]]
     assert code in card["summary"]
 
@@ -131,7 +170,8 @@ def test_a_shared_cpt_offers_one_choice_per_candidate(client, knowledge):
     body = _post(client, request)
     [card] = body["cards"]
     assert card["indicator"] == "info" and card["selectionBehavior"] == "at-most-one"
-    assert "systemActions" not in body  # a choice is for a human
+    [action] = body["systemActions"]  # a choice is for a human: no code is applied
+    assert _codes(action["resource"]) == _codes(_order(request))
     offered = {z for s in card["suggestions"] for a in s["actions"]
                for (system, z) in _codes(a["resource"]) if system == DEFAULT_ZCODE_SYSTEM}
     [cpt] = [c["code"] for c in _order(request)["code"]["coding"]]

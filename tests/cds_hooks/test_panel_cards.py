@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from cds_hooks.app import create_app
-from cds_hooks.settings import Settings
 from plugin.knowledge import NucleicAcid, PanelKind, load_knowledge
 from plugin.rules.panel_cpt import expected_cpts
 from tests.conftest import hook_fixture, post_hook
@@ -120,14 +118,14 @@ def test_dna_and_rna_panels_always_run_together_are_one_81479_service(knowledge)
     assert "81445" in expected_cpts(replace(lung, gene_count=5))
 
 
-def test_a_catalog_cpt_that_breaks_the_article_is_a_warning_without_a_fix(tmp_path):
+def test_a_catalog_cpt_that_breaks_the_article_is_a_warning_without_a_fix(tmp_path, client_for):
     folder = copy_knowledge(tmp_path / "knowledge")
     header, rows = read(folder, "catalog.csv")
     for row in rows:
         if row["test_code"] == "CMD-KNB3":
             row["cpt"] = "81445"  # a 3-gene panel: the article says 81479
     write(folder, "catalog.csv", header, rows)
-    client = create_app(Settings(), load_knowledge(folder)).test_client()
+    client = client_for(load_knowledge(folder))
     [card] = post_hook(client, "mismatched-cpt")["cards"]  # the order carries 81445 too
     assert card["indicator"] == "warning"
     assert "should review it with DEX" in card["summary"]

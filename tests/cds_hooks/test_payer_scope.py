@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from cds_hooks.app import create_app
-from cds_hooks.settings import Settings
 from plugin.knowledge import CoverageRules, KnowledgeError, load_knowledge
 from tests.conftest import hook_fixture, post_hook
 from tests.mcd_packs import copy_knowledge, read, write
@@ -73,11 +71,11 @@ def test_medicare_must_agree_with_the_labs_contractor(tmp_path):
         load_knowledge(folder)
 
 
-def test_a_medicare_claim_needs_an_article_of_the_labs_contractor(tmp_path):
+def test_a_medicare_claim_needs_an_article_of_the_labs_contractor(tmp_path, client_for):
     folder = copy_knowledge(tmp_path / "knowledge")
     header, rows = read(folder / "mcd", "contractor.csv")
     write(folder / "mcd", "contractor.csv", header, [{**rows[0], "contractor_number": "03302"}])
-    client = create_app(Settings(), load_knowledge(folder)).test_client()
+    client = client_for(load_knowledge(folder))
     [card] = post_hook(client, "diagnosis-not-covered")["cards"]
     assert card["indicator"] == "info"
     assert "not an article of the lab's Medicare contractor (Part B contract 02302)" in \

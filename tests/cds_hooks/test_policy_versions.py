@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from cds_hooks.app import create_app
-from cds_hooks.settings import Settings
 from plugin.knowledge import load_knowledge
 from tests.conftest import hook_fixture, post_hook
 from tests.mcd_packs import copy_knowledge, read, write
@@ -14,13 +12,15 @@ from tests.mcd_packs import copy_knowledge, read, write
 def _on(request: dict, day: str, code: str) -> dict:
     order = request["context"]["draftOrders"]["entry"][0]["resource"]
     order["occurrenceDateTime"] = order["authoredOn"] = day
-    order["reasonCode"][0]["coding"][0].update(code=code, display=None)
+    coding = order["reasonCode"][0]["coding"][0]
+    coding["code"] = code
+    coding.pop("display", None)
     return request
 
 
 @pytest.fixture
-def client_v25(knowledge_with_v25):
-    return create_app(Settings(), knowledge_with_v25).test_client()
+def client_v25(knowledge_with_v25, client_for):
+    return client_for(knowledge_with_v25)
 
 
 def test_a_code_added_in_the_newer_version_is_covered_from_its_effective_date(client_v25):
@@ -48,7 +48,7 @@ def test_no_version_in_force_is_a_notice_not_a_guess(client_v25):
     assert "A57901 has no version in force on 2025-01-15" in card["detail"]
 
 
-def test_the_catalog_row_in_force_decides_the_article(tmp_path):
+def test_the_catalog_row_in_force_decides_the_article(tmp_path, client_for):
     """CMD-LUNG50 names no article until 2025-12-31 and A57901 from 2026-01-01."""
     folder = copy_knowledge(tmp_path / "knowledge")
     header, rows = read(folder, "catalog.csv")
@@ -56,7 +56,7 @@ def test_the_catalog_row_in_force_decides_the_article(tmp_path):
     earlier = {**lung, "effective_to": "2025-12-31", "policy_article": ""}
     lung["effective_from"] = "2026-01-01"
     write(folder, "catalog.csv", header, [earlier, *rows])
-    client = create_app(Settings(), load_knowledge(folder)).test_client()
+    client = client_for(load_knowledge(folder))
 
     assert post_hook(client, _on(hook_fixture("diagnosis-not-covered"), "2025-06-01",
                                  "R91.8"))["cards"] == []

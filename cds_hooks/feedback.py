@@ -1,0 +1,97 @@
+"""The feedback endpoint (CDS Hooks 2.0): what clinicians did with the cards.
+
+CDS Hooks names no status codes for it; ours: 200 with an empty body once the items are
+validated (the store failing does not change that: the client has nothing to retry), 400 for a
+body that breaks the spec's rules, 404 for an unknown service. Feedback on a card this service
+never issued is kept and flagged, not refused: the client may know better than our store (a
+card issued before the store was reset, by another instance...).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .errors import RequestError
+from .store import Feedback, Store
+
+log = logging.getLogger("moldx_cds.feedback")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class FeedbackCoding(_Request):
+    system: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    display: str | None = None
+
+
+class OverrideReason(_Request):
+    reason: FeedbackCoding | None = None
+    userComment: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> OverrideReason:
+        if self.reason is None and not self.userComment:
+            raise PydanticCustomError("missing", "overrideReason needs a reason or a userComment")
+        return self
+
+
+class AcceptedSuggestion(_Request):
+    id: str = Field(min_length=1)
+
+
+class FeedbackItem(_Request):
+    card: str = Field(min_length=1)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] | None = Field(None, validate_default=True)
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: AwareDatetime
+
+    @field_validator("acceptedSuggestions")
+    @classmethod
+    def _accepted_names_suggestions(cls, value: list | None, info: ValidationInfo):
+        if info.data.get("outcome") == "accepted" and not value:
+            raise PydanticCustomError("missing", "acceptedSuggestions is required when the "
+                                      "outcome is accepted")
+        return value
+
+
+class FeedbackRequest(_Request):
+    feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+def receive(service: str, body: Any, store: Store, issuer: str | None) -> None:
+    """Validate and keep one feedback POST; RequestError(400) names what is wrong."""
+    try:
+        request = FeedbackRequest.model_validate(body)
+    except ValidationError as bad:
+        raise RequestError.from_validation(bad) from None
+    items = [Feedback(
+        card=item.card, outcome=item.outcome,
+        accepted_suggestions=tuple(s.id for s in item.acceptedSuggestions or ()),
+        override_system=item.overrideReason.reason.system
+        if item.overrideReason and item.overrideReason.reason else None,
+        override_code=item.overrideReason.reason.code
+        if item.overrideReason and item.overrideReason.reason else None,
+        override_comment=item.overrideReason.userComment if item.overrideReason else None,
+        outcome_at=item.outcomeTimestamp) for item in request.feedback]
+    known = store.record_feedback(service, items, issuer)
+    for item, is_known in zip(items, known or (), strict=False):
+        if not is_known:
+            log.warning("feedback on card %s, which %s did not issue: kept and flagged",
+                        item.card, service)

@@ -1,0 +1,118 @@
+"""Reads from the client's FHIR server (`fhirServer`), with the token the hook call brought.
+
+The token lives only in the session of one hook call: it is never logged, kept or sent to a
+URL outside `fhirServer` (a `next` link pointing elsewhere is not followed).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+log = logging.getLogger("moldx_cds.fhir")
+
+
+class FhirError(Exception):
+    """A read that gave no usable answer; `reason` says why in words for a clinician's card."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Page:
+    resource: dict[str, Any] | None  # None: the server has no such resource (404, 410)
+
+
+class FhirClient:
+    def __init__(self, base: str, token: str | None, *, connect_timeout: float,
+                 read_timeout: float, max_pages: int):
+        self.base = base.rstrip("/") + "/"
+        self._timeout = (connect_timeout, read_timeout)
+        self._max_pages = max_pages
+        self._session = requests.Session()
+        self._session.headers["Accept"] = "application/fhir+json, application/json"
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def get(self, query: str) -> Page:
+        """A read (`Patient/1`) or search (`Condition?patient=1`), relative to the base. A
+        search's pages are followed and merged into the first Bundle, up to the page cap."""
+        first = self._get_json(urljoin(self.base, query))
+        if first is None or first.get("resourceType") != "Bundle":
+            return Page(first)
+        return self.rest_of(first)
+
+    def rest_of(self, bundle: dict[str, Any]) -> Page:
+        """`bundle` with the entries of the pages its `next` links lead to, up to the cap."""
+        merged = {**bundle, "entry": list(bundle.get("entry") or [])}
+        page, pages = bundle, 1
+        while (url := _next_link(page)) is not None:
+            if pages >= self._max_pages:
+                log.warning("search %s: stopped after %d pages", _path(url), pages)
+                break
+            if not self.within_server(url):
+                log.warning("search: not following a next link outside fhirServer")
+                break
+            page = self._get_json(url)
+            if page is None or page.get("resourceType") != "Bundle":
+                raise FhirError("a page of the search results could not be read")
+            merged["entry"] += page.get("entry") or []
+            pages += 1
+        return Page(_without_next(merged))
+
+    def within_server(self, url: str) -> bool:
+        return urljoin(self.base, url).startswith(self.base)
+
+    def _get_json(self, url: str) -> dict[str, Any] | None:
+        # Only the path goes to the log: a query can carry identifiers, the token never does.
+        try:
+            response = self._session.get(url, timeout=self._timeout, allow_redirects=False)
+        except requests.Timeout:
+            log.warning("FHIR %s: timed out", _path(url))
+            raise FhirError("the FHIR server did not answer in time") from None
+        except requests.RequestException as bad:
+            log.warning("FHIR %s: %s", _path(url), type(bad).__name__)
+            raise FhirError("the FHIR server could not be reached") from None
+        log.info("FHIR %s: %d", _path(url), response.status_code)
+        if response.status_code in (404, 410):
+            return None
+        if response.status_code in (401, 403):
+            raise FhirError(f"the FHIR server refused access ({response.status_code})")
+        if response.status_code != 200:
+            raise FhirError(f"the FHIR server answered {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise FhirError("the FHIR server answered with something that is not JSON") \
+                from None
+        if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+            raise FhirError("the FHIR server answered with something that is not a resource")
+        if data["resourceType"] == "OperationOutcome":
+            raise FhirError("the FHIR server answered with an error (OperationOutcome)")
+        return data
+
+
+def _next_link(bundle: dict[str, Any]) -> str | None:
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
+            return link["url"]
+    return None
+
+
+def _without_next(bundle: dict[str, Any]) -> dict[str, Any]:
+    links = [link for link in bundle.get("link") or [] if link.get("relation") != "next"]
+    return {**{k: v for k, v in bundle.items() if k != "link"}, **({"link": links} if links
+                                                                    else {})}
+
+
+def _path(url: str) -> str:
+    return url.split("?", 1)[0]

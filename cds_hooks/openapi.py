@@ -1,0 +1,122 @@
+"""The OpenAPI 3.1 document of the service, built from the same pydantic models that validate
+requests and serialize responses, so that it cannot drift from what the service does."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from .feedback import FeedbackRequest
+from .models import HookRequest, HookResponse, Service
+from .services import SERVICES
+
+_REF = "#/components/schemas/{model}"
+
+_OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["severity", "code", "diagnostics"],
+            "properties": {
+                "severity": {"const": "error"},
+                "code": {"type": "string"},
+                "diagnostics": {"type": "string"},
+                "expression": {"type": "array", "items": {"type": "string"}}}}}},
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": _REF.format(model="OperationOutcome")}}}}
+
+
+def _json(model: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=model)}}}}
+
+
+_UNAUTHORIZED = _error("No valid client JWT (CDS Hooks 2.0 security); the WWW-Authenticate "
+                       "header says why")
+_SERVICE_ID = {"name": "service_id", "in": "path", "required": True,
+               "schema": {"type": "string"}, "description": "A service id from discovery: "
+               + ", ".join(s.id for s in SERVICES)}
+
+
+@cache
+def document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(HookRequest, "validation"), (FeedbackRequest, "validation"),
+         (HookResponse, "serialization"), (Service, "serialization")], ref_template=_REF)
+    components = schemas["$defs"]
+    for name in ("HookResponse", "Card", "Suggestion", "Action", "Link", "Source",
+                 "Coding-Output", "Service"):
+        components[name] = _without_nulls(components[name])  # responses omit empty members
+    components["OperationOutcome"] = _OPERATION_OUTCOME
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "moldx-cds", "version": "1",
+                 "description": "CDS Hooks 2.0 service that checks molecular lab orders for "
+                 "the right CPT, DEX Z-code and coverage (Da Vinci CRD coverage information)."},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"clientJwt": {"type": "http", "scheme": "bearer",
+                                              "bearerFormat": "JWT"}}},
+        "paths": {
+            "/cds-services": {"get": {
+                "summary": "Discovery", "security": [],
+                "responses": {"200": {"description": "The services", "content": {
+                    "application/json": {"schema": {
+                        "type": "object", "required": ["services"],
+                        "properties": {"services": {"type": "array", "items": {
+                            "$ref": _REF.format(model="Service")}}}}}}}}}},
+            "/cds-services/{service_id}": {"post": {
+                "summary": "Call a service", "security": [{"clientJwt": []}],
+                "parameters": [_SERVICE_ID],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": _REF.format(model="HookRequest")}}}},
+                "responses": {
+                    "200": _json("HookResponse", "Cards and system actions"),
+                    "400": _error("The body is not JSON, or not a valid call of this hook; "
+                                  "the issue's expression names the field"),
+                    "401": _UNAUTHORIZED,
+                    "404": _error("No such service"),
+                    "412": _error("Data the call cannot be answered without is neither "
+                                  "prefetched nor readable from fhirServer")}}},
+            "/cds-services/{service_id}/feedback": {"post": {
+                "summary": "Feedback on cards", "security": [{"clientJwt": []}],
+                "parameters": [_SERVICE_ID],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": _REF.format(model="FeedbackRequest")}}}},
+                "responses": {
+                    "200": {"description": "Stored (an unknown card is stored and flagged); "
+                                           "empty body"},
+                    "400": _error("The body breaks the CDS Hooks feedback rules"),
+                    "401": _UNAUTHORIZED,
+                    "404": _error("No such service")}}},
+            "/openapi.json": {"get": {
+                "summary": "This document", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1",
+                                      "content": {"application/json": {}}}}}},
+        },
+    }
+
+
+def _without_nulls(schema: Any) -> Any:
+    """The schema with `null` alternatives and `null` defaults removed."""
+    if isinstance(schema, list):
+        return [_without_nulls(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned = {k: _without_nulls(v) for k, v in schema.items()
+               if not (k == "default" and v is None)}
+    options = [s for s in cleaned.get("anyOf", []) if s != {"type": "null"}]
+    if "anyOf" in cleaned and len(options) == 1:
+        del cleaned["anyOf"]
+        cleaned.update(options[0])
+    elif "anyOf" in cleaned:
+        cleaned["anyOf"] = options
+    return cleaned

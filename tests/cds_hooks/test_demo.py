@@ -1,0 +1,115 @@
+"""The README demo, for real: `moldx-cds serve` in its own process with the default settings,
+called over HTTP like curl and the CDS Hooks sandbox would, with a `moldx-cds token`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from cds_hooks.cli import main
+from tests.conftest import hook_fixture
+
+CLI = [sys.executable, "-m", "cds_hooks.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The service as the README starts it, in a scratch folder (its store file lands there)."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLDX_CDS_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"],
+                               cwd=folder, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(base + "/cds-services", timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"moldx-cds serve did not start: {process.stdout.read()}")
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    output, _ = process.communicate(timeout=10)
+    assert "TRUSTING A TEST-ONLY ISSUER" in output  # the loud warning at start
+
+
+def token(aud: str) -> str:
+    result = subprocess.run([*CLI, "token", "--aud", aud], capture_output=True, text=True,
+                            check=True)
+    return result.stdout.strip()
+
+
+def test_curl_with_a_demo_token_gets_cards(demo):
+    url = demo + "/cds-services/moldx-order-sign"
+    response = requests.post(url, json=hook_fixture("missing-zcode"),
+                             headers={"Authorization": f"Bearer {token(url)}"}, timeout=10)
+    assert response.status_code == 200
+    assert response.json()["cards"][0]["indicator"] == "warning"
+
+
+def test_without_a_token_the_demo_answers_401(demo):
+    response = requests.post(demo + "/cds-services/moldx-order-sign",
+                             json=hook_fixture("missing-zcode"), timeout=10)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_browser_preflight_is_answered(demo):
+    response = requests.options(demo + "/cds-services/moldx-order-select", timeout=10, headers={
+        "Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+
+
+def test_token_command_prints_a_jwt(capsys):
+    assert main(["token", "--aud", "http://127.0.0.1:8080/cds-services"]) == 0
+    assert capsys.readouterr().out.count(".") == 2
+
+
+def test_discovery_over_http_is_json_and_public(demo):
+    response = requests.get(demo + "/cds-services", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert {s["hook"] for s in response.json()["services"]} == {
+        "order-select", "order-sign", "order-dispatch"}
+
+
+def test_the_fixtures_get_their_codes_over_http(demo, knowledge):
+    url = demo + "/cds-services/moldx-order-sign"
+
+    def post(body):
+        return requests.post(url, json=body, headers={"Authorization": f"Bearer {token(url)}"},
+                             timeout=10).json()
+
+    assert post(hook_fixture("all-correct"))["cards"] == []
+    [action] = post(hook_fixture("missing-zcode"))["systemActions"]
+    row = knowledge.catalog.rows("CMD-LUNG50")[0]
+    assert {row.cpt, row.zcode} <= {c["code"] for c in action["resource"]["code"]["coding"]}
+
+
+def test_bad_input_over_http_is_a_400_not_a_500(demo):
+    url = demo + "/cds-services/moldx-order-sign"
+    response = requests.post(url, data="{", timeout=10, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token(url)}"})
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
