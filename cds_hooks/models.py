@@ -17,6 +17,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -77,6 +78,20 @@ class HookRequest(_Request):
     context: Context
     prefetch: dict[str, fhir.AnyResource | None] = {}
     extension: dict[str, Any] | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw_orders(cls, data: Any, handler: Any) -> Any:
+        """The draft orders and prefetched Bundles keep their JSON (see fhir.KeepsRaw)."""
+        request = handler(data)
+        if isinstance(data, dict):
+            context = data.get("context")
+            if isinstance(context, dict):
+                fhir.attach_raw(request.context.draftOrders, context.get("draftOrders"))
+            prefetch = data.get("prefetch")
+            for key, value in request.prefetch.items():
+                fhir.attach_raw(value, prefetch.get(key))
+        return request
 
     @field_validator("fhirServer")
     @classmethod

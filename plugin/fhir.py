@@ -22,7 +22,6 @@ from pydantic import (
     PrivateAttr,
     Tag,
     TypeAdapter,
-    model_validator,
 )
 
 _DATE_TIME = re.compile(
@@ -48,18 +47,19 @@ def day_of(value: DateTime | None) -> date | None:
 
 
 class Element(BaseModel):
+    """Only the elements the rules read are declared: each one declared costs validation time
+    on every request, and the rest of the JSON is kept as received where it matters."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class Coding(Element):
     system: str | None = None
     code: str | None = None
-    display: str | None = None
 
 
 class CodeableConcept(Element):
     coding: list[Coding] = []
-    text: str | None = None
 
 
 class Identifier(Element):
@@ -70,17 +70,14 @@ class Identifier(Element):
 class Reference(Element):
     reference: str | None = None
     identifier: Identifier | None = None
-    display: str | None = None
 
 
 class Quantity(Element):
     value: float | None = None
-    unit: str | None = None
 
 
 class Period(Element):
     start: DateTime | None = None
-    end: DateTime | None = None
 
 
 class Resource(Element):
@@ -96,17 +93,10 @@ class Resource(Element):
 class KeepsRaw(Resource):
     """A resource with its JSON kept as received (`raw`). Orders keep it so that an update
     action returns the whole resource with only our codes changed, Bundles so that the rest of
-    a paginated search can be read. Other resources do not: it costs a validator call each."""
+    a paginated search can be read. `attach_raw` sets it after validation: a wrap validator on
+    each resource cost more than validating it."""
 
     _raw: dict[str, Any] | None = PrivateAttr(default=None)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _keep_raw(cls, data: Any, handler: Any) -> Any:
-        model = handler(data)
-        if isinstance(data, dict):
-            model._raw = data
-        return model
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -116,11 +106,9 @@ class KeepsRaw(Resource):
 class ServiceRequest(KeepsRaw):
     resourceType: Literal["ServiceRequest"]
     status: str | None = None
-    intent: str | None = None
     code: CodeableConcept | None = None
     reasonCode: list[CodeableConcept] = []
     reasonReference: list[Reference] = []
-    subject: Reference | None = None
     insurance: list[Reference] = []
     specimen: list[Reference] = []
     quantityQuantity: Quantity | None = None
@@ -142,17 +130,14 @@ class Condition(Resource):
     resourceType: Literal["Condition"]
     code: CodeableConcept | None = None
     clinicalStatus: CodeableConcept | None = None
-    verificationStatus: CodeableConcept | None = None
 
 
 class Organization(Resource):
     resourceType: Literal["Organization"]
     identifier: list[Identifier] = []
-    name: str | None = None
 
 
 class BundleEntry(Element):
-    fullUrl: str | None = None
     resource: AnyResource | None = None
 
 
@@ -210,7 +195,20 @@ R = TypeVar("R", bound=Resource)
 
 def parse_resource(data: Any) -> Resource:
     """Validate one resource of any type (raises pydantic.ValidationError)."""
-    return _ANY_RESOURCE.validate_python(data)
+    resource = _ANY_RESOURCE.validate_python(data)
+    attach_raw(resource, data)
+    return resource
+
+
+def attach_raw(resource: Resource | None, data: Any) -> None:
+    """Give a validated Bundle or order, and the Bundle's entries, the JSON it came from."""
+    if not isinstance(resource, KeepsRaw) or not isinstance(data, dict):
+        return
+    resource._raw = data
+    if isinstance(resource, Bundle):
+        for entry, raw_entry in zip(resource.entry, data.get("entry") or (), strict=False):
+            if isinstance(raw_entry, dict):
+                attach_raw(entry.resource, raw_entry.get("resource"))
 
 
 class ResourceIndex:

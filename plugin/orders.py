@@ -96,11 +96,21 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
     """Facts for each order, and for the patient, from the resources known for the request."""
     facts = tuple(order_facts(sr, known, knowledge, systems, today) for sr in orders)
     checked = {sr.reference for sr in orders}
+    # Other orders matter only on a specimen of a checked order (the rules per specimen):
+    # a patient's history can be long, and facts cost about 25 µs an order.
+    specimens = {specimen_key(s) for f in facts for s in f.specimens}
     others = tuple(order_facts(sr, known, knowledge, systems, today)
                    for sr in known.of_type(fhir.ServiceRequest)
-                   if sr.reference not in checked and sr.status not in _VOID)
+                   if sr.reference not in checked and sr.status not in _VOID
+                   and any(specimen_key(r.reference) in specimens
+                           for r in sr.specimen if r.reference))
     conditions = tuple(_condition_facts(c) for c in known.of_type(fhir.Condition))
     return facts, PatientFacts(conditions=conditions, orders=facts, others=others)
+
+
+def specimen_key(reference: str) -> str:
+    """`Specimen/sp-1`, also for an absolute URL, so both spellings name one specimen."""
+    return "/".join(reference.rsplit("/", 2)[-2:])
 
 
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from ..findings import OtherOrder
-from ..orders import OrderFacts, PatientFacts
-
-
-def specimen_key(reference: str) -> str:
-    """`Specimen/sp-1`, also for an absolute URL, so both spellings name one specimen."""
-    return "/".join(reference.rsplit("/", 2)[-2:])
+from ..orders import OrderFacts, PatientFacts, specimen_key
 
 
 def billed_cpts(order: OrderFacts) -> tuple[str, ...]:
