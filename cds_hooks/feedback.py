@@ -10,11 +10,12 @@ card issued before the store was reset, by another instance...).
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -41,6 +42,12 @@ class FeedbackCoding(_Request):
 
 
 class OverrideReason(_Request):
+    # The rule of the validator below, for the OpenAPI document (fb-3).
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={"anyOf": [
+        {"required": ["reason"], "properties": {"reason": {"type": "object"}}},
+        {"required": ["userComment"], "properties": {"userComment": {"type": "string",
+                                                                     "minLength": 1}}}]})
+
     reason: FeedbackCoding | None = None
     userComment: str | None = None
 
@@ -55,12 +62,25 @@ class AcceptedSuggestion(_Request):
     id: str = Field(min_length=1)
 
 
+def _rfc3339_text(value: Any) -> Any:
+    """RFC 3339 text only: pydantic would also take a number as a Unix time."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "must be an RFC 3339 timestamp string")
+    return value
+
+
 class FeedbackItem(_Request):
+    # The rule of the validator below, for the OpenAPI document (fb-2).
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={
+        "if": {"properties": {"outcome": {"const": "accepted"}}},
+        "then": {"required": ["acceptedSuggestions"], "properties": {
+            "acceptedSuggestions": {"type": "array", "minItems": 1}}}})
+
     card: str = Field(min_length=1)
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = Field(None, validate_default=True)
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: AwareDatetime
+    outcomeTimestamp: Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
     @field_validator("acceptedSuggestions")
     @classmethod

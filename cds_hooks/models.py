@@ -70,6 +70,11 @@ class FhirAuthorization(_Request):
 
 
 class HookRequest(_Request):
+    # The rule of _server_for_token, for the OpenAPI document (CDS Hooks cds-r-1).
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={
+        "dependentSchemas": {"fhirAuthorization": {
+            "required": ["fhirServer"], "properties": {"fhirServer": {"type": "string"}}}}})
+
     hook: str = Field(min_length=1)
     hookInstance: str = Field(min_length=1)
     fhirAuthorization: FhirAuthorization | None = None

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from .feedback import FeedbackRequest
-from .models import HookRequest, HookResponse, Service
-from .services import SERVICES
+from .models import REQUIRED_CONTEXT, HookRequest, HookResponse, Service
+from .services import SERVICES, ServiceDefinition
 
 _REF = "#/components/schemas/{model}"
 
@@ -41,11 +41,6 @@ def _json(model: str, description: str) -> dict[str, Any]:
 
 _UNAUTHORIZED = _error("No valid client JWT (CDS Hooks 2.0 security); the WWW-Authenticate "
                        "header says why")
-_SERVICE_ID = {"name": "service_id", "in": "path", "required": True,
-               "schema": {"type": "string"}, "description": "A service id from discovery: "
-               + ", ".join(s.id for s in SERVICES)}
-
-
 @cache
 def document() -> dict[str, Any]:
     _, schemas = models_json_schema(
@@ -73,36 +68,55 @@ def document() -> dict[str, Any]:
                         "type": "object", "required": ["services"],
                         "properties": {"services": {"type": "array", "items": {
                             "$ref": _REF.format(model="Service")}}}}}}}}}},
-            "/cds-services/{service_id}": {"post": {
-                "summary": "Call a service", "security": [{"clientJwt": []}],
-                "parameters": [_SERVICE_ID],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": _REF.format(model="HookRequest")}}}},
-                "responses": {
-                    "200": _json("HookResponse", "Cards and system actions"),
-                    "400": _error("The body is not JSON, or not a valid call of this hook; "
-                                  "the issue's expression names the field"),
-                    "401": _UNAUTHORIZED,
-                    "404": _error("No such service"),
-                    "412": _error("Data the call cannot be answered without is neither "
-                                  "prefetched nor readable from fhirServer")}}},
-            "/cds-services/{service_id}/feedback": {"post": {
-                "summary": "Feedback on cards", "security": [{"clientJwt": []}],
-                "parameters": [_SERVICE_ID],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": _REF.format(model="FeedbackRequest")}}}},
-                "responses": {
-                    "200": {"description": "Stored (an unknown card is stored and flagged); "
-                                           "empty body"},
-                    "400": _error("The body breaks the CDS Hooks feedback rules"),
-                    "401": _UNAUTHORIZED,
-                    "404": _error("No such service")}}},
+            **{path: item for service in SERVICES for path, item in _service_paths(service)},
             "/openapi.json": {"get": {
                 "summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1",
                                       "content": {"application/json": {}}}}}},
         },
     }
+
+
+def _service_paths(service: ServiceDefinition) -> list[tuple[str, dict[str, Any]]]:
+    """The hook and feedback endpoints of one service. Each has its own path so that the
+    document can say which hook and which context members the service requires; any other
+    service id is a 404."""
+    call = {"allOf": [{"$ref": _REF.format(model="HookRequest")}, {
+        "properties": {"hook": {"const": service.hook},
+                       "context": _required_context(service.hook)}}]}
+    return [
+        (f"/cds-services/{service.id}", {"post": {
+            "summary": f"Call {service.id} ({service.hook})", "security": [{"clientJwt": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": call}}},
+            "responses": {
+                "200": _json("HookResponse", "Cards and system actions"),
+                "400": _error("The body is not JSON, or not a valid call of this hook; "
+                              "the issue's expression names the field"),
+                "401": _UNAUTHORIZED,
+                "412": _error("Data the call cannot be answered without is neither "
+                              "prefetched nor readable from fhirServer")}}}),
+        (f"/cds-services/{service.id}/feedback", {"post": {
+            "summary": f"Feedback on cards of {service.id}", "security": [{"clientJwt": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": _REF.format(model="FeedbackRequest")}}}},
+            "responses": {
+                "200": {"description": "Stored (an unknown card is stored and flagged); "
+                                       "empty body"},
+                "400": _error("The body breaks the CDS Hooks feedback rules"),
+                "401": _UNAUTHORIZED}}}),
+    ]
+
+
+def _required_context(hook: str) -> dict[str, Any]:
+    """REQUIRED_CONTEXT as JSON Schema: each member present and not null, an alternative of
+    several as anyOf."""
+    def present(name: str) -> dict[str, Any]:
+        return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+    members = REQUIRED_CONTEXT[hook]
+    return {"allOf": [present(m) if isinstance(m, str) else {"anyOf": [present(n) for n in m]}
+                      for m in members]}
 
 
 def _without_nulls(schema: Any) -> Any:

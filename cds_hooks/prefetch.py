@@ -74,7 +74,8 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
     resolution = _Resolution(request, client, required)
     for need in needs:
         resolution.want(need)
-    for reference in request.context.dispatched:
+    # Only order-dispatch dispatches: another hook's stray `order` member is no order to read.
+    for reference in request.context.dispatched if request.hook == "order-dispatch" else ():
         resolution.want_reference(reference, DISPATCHED_ORDER, required=True)
     resolution.run()
     if CONDITIONS in needs:

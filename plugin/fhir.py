@@ -159,6 +159,14 @@ class Bundle(KeepsRaw):
 class OtherResource(Resource):
     """Any resource type this service does not read (MedicationRequest, OperationOutcome...)."""
 
+    model_config = ConfigDict(extra="ignore", frozen=True,
+                              json_schema_extra=lambda schema: _not_a_typed_resource(schema))
+
+
+def _not_a_typed_resource(schema: dict[str, Any]) -> None:
+    """In JSON Schema the typed union is a oneOf: "other" must not also match the typed ones."""
+    schema["properties"]["resourceType"]["not"] = {"enum": sorted(_MODELS)}
+
 
 _MODELS: dict[str, type[Resource]] = {
     m.model_fields["resourceType"].annotation.__args__[0]: m
@@ -172,7 +180,8 @@ RESOURCE_TAGS = frozenset({*_MODELS, "other"})  # the tags of the typed union be
 def _resource_tag(value: Any) -> str:
     kind = value.get("resourceType") if isinstance(value, dict) else getattr(
         value, "resourceType", None)
-    return kind if kind in _MODELS else "other"
+    # Not a string (`"resourceType": {}`) goes to "other", whose str field then refuses it.
+    return kind if isinstance(kind, str) and kind in _MODELS else "other"
 
 
 AnyResource = Annotated[

@@ -114,3 +114,22 @@ def test_deeply_nested_json_is_a_400(client):
     body = b'{"hook": ' + b"[" * depth + b"]" * depth + b"}"
     [issue] = _outcome(client.post(SIGN, data=body, content_type="application/json"), 400)
     assert "nested too deeply" in issue["diagnostics"]
+
+
+@pytest.mark.parametrize("resource_type", [{}, [], 7, None])
+def test_a_resource_type_that_is_not_a_string_is_named(client, resource_type):
+    """Found by schemathesis: an unhashable resourceType crashed the resource typing (500)."""
+    body = hook_fixture("all-correct")
+    body["prefetch"]["coverage"] = {"resourceType": resource_type}
+    issues = _outcome(client.post(SIGN, json=body), 400)
+    assert "prefetch.coverage.resourceType" in _expressions(issues)
+
+
+def test_members_of_another_hooks_context_are_ignored(client):
+    """Found by schemathesis: an order-select call with order-dispatch's `order` member made
+    the service look for that order and answer 412."""
+    body = hook_fixture("sandbox-empty-order")
+    body["context"]["order"] = "ServiceRequest/elsewhere"
+    body["context"]["dispatchedOrders"] = ["ServiceRequest/elsewhere"]
+    response = client.post("/cds-services/moldx-order-select", json=body)
+    assert response.status_code == 200 and response.get_json()["cards"] == []

@@ -78,10 +78,16 @@ def test_discovery_lists_three_services_with_allowed_prefetch_and_crd_options(cl
 def test_openapi_document_describes_the_routes(client):
     document = client.get("/openapi.json", sign=False).json
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/cds-services", "/cds-services/{service_id}",
-                                      "/cds-services/{service_id}/feedback", "/openapi.json"}
-    post = document["paths"]["/cds-services/{service_id}"]["post"]
-    assert set(post["responses"]) == {"200", "400", "401", "404", "412"}
+    services = client.get("/cds-services", sign=False).json["services"]
+    assert set(document["paths"]) == {
+        "/cds-services", "/openapi.json",
+        *(f"/cds-services/{s['id']}" for s in services),
+        *(f"/cds-services/{s['id']}/feedback" for s in services)}
+    for service in services:
+        post = document["paths"][f"/cds-services/{service['id']}"]["post"]
+        assert set(post["responses"]) == {"200", "400", "401", "412"}
+        schema = post["requestBody"]["content"]["application/json"]["schema"]
+        assert schema["allOf"][1]["properties"]["hook"] == {"const": service["hook"]}
 
 
 # -- order-sign ----------------------------------------------------------------------------
