@@ -92,17 +92,36 @@ def document() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": _REF.format(model="FeedbackRequest")}}}},
                 "responses": {
-                    "200": {"description": "Stored (an unknown card is stored and flagged); "
-                                           "empty body"},
+                    "200": {"description": "Accepted: on disk in the spool or in the store "
+                                           "(an unknown card is kept and flagged); empty body"},
                     "400": _error("The body breaks the CDS Hooks feedback rules"),
                     "401": _UNAUTHORIZED,
-                    "404": _error("No such service")}}},
+                    "404": _error("No such service"),
+                    "503": _error("Neither the spool nor the store can keep it; retry later "
+                                  "(Retry-After)")}}},
+            "/healthz": {"get": {
+                "summary": "Liveness: the process answers", "security": [],
+                "responses": {"200": _status("alive")}}},
+            "/readyz": {"get": {
+                "summary": "Readiness: knowledge loaded, store reachable", "security": [],
+                "responses": {"200": _status("ready, with each check"),
+                              "503": _status("not ready, with the failing check")}}},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics", "security": [],
+                "responses": {"200": {"description": "Prometheus text format",
+                                      "content": {"text/plain": {}}}}}},
             "/openapi.json": {"get": {
                 "summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1",
                                       "content": {"application/json": {}}}}}},
         },
     }
+
+
+def _status(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status"],
+        "properties": {"status": {"type": "string"}}}}}}
 
 
 def _without_nulls(schema: Any) -> Any:

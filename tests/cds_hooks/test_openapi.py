@@ -15,9 +15,10 @@ from cds_hooks.app import create_app
 from cds_hooks.settings import Settings
 from tests.cds_hooks.test_service import SIGN
 
-_STORE = Path(tempfile.mkdtemp(prefix="moldx-openapi-")) / "store.sqlite"
+_FOLDER = Path(tempfile.mkdtemp(prefix="moldx-openapi-"))
 schema = schemathesis.openapi.from_wsgi(
-    "/openapi.json", create_app(Settings(auth=False, store_url=f"sqlite:///{_STORE}")))
+    "/openapi.json", create_app(Settings(auth=False, store_url=f"sqlite:///{_FOLDER}/store.sqlite",
+                                         spool_dir=_FOLDER / "spool")))
 
 
 @schema.parametrize()

@@ -75,11 +75,14 @@ def test_discovery_lists_three_services_with_allowed_prefetch_and_crd_options(cl
                    for v in service["extension"]["davinci-crd.version"])
 
 
-def test_openapi_document_describes_the_routes(client):
+def test_openapi_document_describes_the_routes(client, app):
     document = client.get("/openapi.json", sign=False).json
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/cds-services", "/cds-services/{service_id}",
-                                      "/cds-services/{service_id}/feedback", "/openapi.json"}
+    routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()
+              if rule.endpoint != "static"}
+    assert set(document["paths"]) == routes
+    assert {"/cds-services", "/cds-services/{service_id}", "/cds-services/{service_id}/feedback",
+            "/openapi.json", "/healthz", "/readyz", "/metrics"} <= routes
     post = document["paths"]["/cds-services/{service_id}"]["post"]
     assert set(post["responses"]) == {"200", "400", "401", "404", "412"}
 
