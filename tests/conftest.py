@@ -30,6 +30,7 @@ from cds_hooks.store import Store
 from plugin.knowledge import Knowledge, load_knowledge
 
 from . import conformance
+from .stores import outage, store_url  # noqa: F401  (fixtures)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BASE = "http://localhost"
