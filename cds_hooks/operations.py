@@ -34,6 +34,8 @@ def readyz():
                             "version": knowledge.version if knowledge else None,
                             "catalog_rows": len(knowledge.catalog) if knowledge else 0}}
     reachable, problem = _store_reachable(runtime.store)
+    if reachable and (failing := runtime.recorder.outage()):
+        reachable, problem = False, f"records cannot be written: {failing}"
     checks["store"] = {"ok": reachable, "url": runtime.store.display_url(),
                        "spooled_bytes": runtime.recorder.pending(),
                        **({"error": problem} if problem else {})}

@@ -149,10 +149,12 @@ class Recorder:
             self._size = 0  # bytes in our file
             self._offset = 0  # of which this many are in the database
             self._down_since: float | None = None
+            self._last_error = ""
             self._reminded_at = 0.0
             self._thread = threading.Thread(target=self._run, name="moldx-cds-recorder",
                                             daemon=True)
             self._pid = os.getpid()
+            self._wake.set()  # look for files left by dead processes at once
             self._thread.start()
 
     def _run(self) -> None:
@@ -182,6 +184,7 @@ class Recorder:
 
     def _failed(self, bad: StoreError) -> None:
         metrics.STORE_ERRORS.labels("write").inc()
+        self._last_error = str(bad)
         now = time.monotonic()
         if self._down_since is None or now - self._reminded_at > OUTAGE_REMINDER:
             if self._down_since is None:
@@ -284,6 +287,12 @@ class Recorder:
             kept.write(json.dumps({"reason": reason, "record": line}) + "\n")
 
     # -- waiting and stopping ---------------------------------------------------------------
+
+    def outage(self) -> str | None:
+        """Why this process's writer cannot write to the store right now; None when it can."""
+        if self._pid != os.getpid() or self._down_since is None:
+            return None
+        return self._last_error
 
     def pending(self) -> int:
         """Bytes of this process's records not yet in the database."""
