@@ -188,7 +188,7 @@ def _reload(args: argparse.Namespace) -> int:
     import os
     import signal
 
-    pid_file = _settings(args).pid_file or Path("moldx-cds.pid")
+    pid_file = args.pid_file or Settings.from_env().pid_file or Path("moldx-cds.pid")
     try:
         pid = int(pid_file.read_text().strip())
         os.kill(pid, signal.SIGHUP)
