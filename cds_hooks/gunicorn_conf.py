@@ -17,13 +17,12 @@ from pathlib import Path
 # Before anything imports prometheus_client: it picks its mode at import.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moldx-cds-metrics-")
-_metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-_metrics_dir.mkdir(parents=True, exist_ok=True)
-for _stale in _metrics_dir.glob("*.db"):  # values of an earlier run must not count
-    _stale.unlink()
 
 from cds_hooks import logs  # noqa: E402
+from cds_hooks.metrics import prepare_multiprocess_dir  # noqa: E402
 from cds_hooks.settings import Settings  # noqa: E402
+
+prepare_multiprocess_dir(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
 
 _settings = Settings.from_env()
 logs.configure(_settings.log_format)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, g, has_request_context, request
 from gunicorn.glogging import Logger as _GunicornLogger
 
-from . import metrics
+from . import metrics, operations
 
 log = logging.getLogger("moldx_cds.request")
 
@@ -29,7 +29,6 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # The attributes every LogRecord has; anything else was passed in `extra` and is logged.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName"}
-QUIET_ENDPOINTS = frozenset({"operations.healthz", "operations.readyz", "operations.metrics"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -104,7 +103,8 @@ def _finish(response: Response) -> Response:
     fields = {"event": "request", "method": request.method, "path": request.path,
               "status": response.status_code, "ms": round(seconds * 1000, 2),
               "endpoint": endpoint, **g.get("audit", {})}
-    level = logging.DEBUG if request.endpoint in QUIET_ENDPOINTS else logging.INFO
+    # Probes and scrapes come every few seconds: not worth a line each.
+    level = logging.DEBUG if request.endpoint in operations.OPEN_ENDPOINTS else logging.INFO
     log.log(level, "%s %s %d", request.method, request.path, response.status_code,
             extra=fields)
     return response
