@@ -11,11 +11,13 @@ knowledge. Metrics: prometheus_client's multiprocess mode, summing all workers.
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 # Before anything imports prometheus_client: it picks its mode at import.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moldx-cds-metrics-")
 
 from cds_hooks import logs  # noqa: E402
@@ -66,3 +68,8 @@ def on_reload(server):
     from cds_hooks.app import reload_knowledge
 
     reload_knowledge(_app(server))
+
+
+def on_exit(server):
+    if _own_metrics_dir:  # a folder of this run only
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
