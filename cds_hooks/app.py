@@ -1,11 +1,13 @@
 """The Flask application: discovery, one endpoint per service, feedback, the OpenAPI document.
 
 A hook call goes: authenticate (before_request) -> validate the body -> resolve the data it
-needs (prefetch, else the client's FHIR server) -> decide -> render -> store -> answer.
+needs (prefetch, else the client's FHIR server) -> decide -> render -> spool its audit record
+(the Recorder writes it to the store later) -> answer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -18,37 +20,42 @@ from werkzeug.exceptions import HTTPException
 
 from plugin import fhir
 from plugin.codes import CodeSystems
-from plugin.knowledge import Knowledge, load_knowledge
+from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 
-from . import feedback, openapi
+from . import audit, feedback, metrics, migrate, openapi, operations
 from .auth import AuthError, Verifier
 from .cards import Renderer
 from .cors import init_cors
 from .crd import Configuration
-from .decision import Decision, decide
+from .decision import decide
 from .errors import Issue, RequestError, operation_outcome
 from .fhir_client import FhirClient
-from .models import REQUIRED_CONTEXT, HookRequest, HookResponse, dump
+from .logs import init_request_logging
+from .models import REQUIRED_CONTEXT, HookRequest, dump
 from .prefetch import Resolved, resolve
+from .recorder import Recorder
 from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
 from .settings import Settings
-from .store import IssuedCard, Store
+from .store import Store, StoreError
 
 log = logging.getLogger("moldx_cds")
 routes = Blueprint("cds_hooks", __name__)
-OPEN_ENDPOINTS = frozenset({"cds_hooks.discovery", "cds_hooks.openapi_document"})
+OPEN_ENDPOINTS = frozenset({"cds_hooks.discovery", "cds_hooks.openapi_document"}) \
+    | operations.OPEN_ENDPOINTS
 
 
 @dataclass(frozen=True)
 class Runtime:
     """What every request reads and none changes: settings, knowledge, and the shared,
-    thread-safe services (token verifier, store)."""
+    thread-safe services (token verifier, store, recorder). A knowledge reload replaces the
+    whole Runtime at once (reload_knowledge), so a request sees one or the other."""
 
     settings: Settings
     knowledge: Knowledge
     systems: CodeSystems
     verifier: Verifier
     store: Store
+    recorder: Recorder
 
 
 def create_app(settings: Settings | None = None, knowledge: Knowledge | None = None) -> Flask:
@@ -56,19 +63,64 @@ def create_app(settings: Settings | None = None, knowledge: Knowledge | None = N
     knowledge = knowledge or load_knowledge(settings.knowledge_dir, settings.policy_store)
     for warning in settings.startup_warnings():
         log.warning("!!! %s", warning)
-    store = Store(settings.store_url)
+    store = _open_store(settings)
+    recorder = Recorder(store, settings.spool_dir, max_spool_bytes=settings.spool_max_bytes,
+                        prepare=(lambda: migrate.upgrade(store))
+                        if settings.store_auto_upgrade else None)
     verifier = Verifier(settings.issuers, store, jwks_timeout=settings.fhir_read_timeout)
     app = Flask(__name__)
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get a 413
     app.extensions["moldx_cds"] = Runtime(settings, knowledge,
-                                          settings.code_systems(knowledge.lab), verifier, store)
+                                          settings.code_systems(knowledge.lab), verifier, store,
+                                          recorder)
+    init_request_logging(app)
     app.register_blueprint(routes)
+    app.register_blueprint(operations.routes)
     init_cors(app, settings.cors_origins)
     app.register_error_handler(RequestError, _request_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+def _open_store(settings: Settings) -> Store:
+    """The store, its schema upgraded unless that is switched off. A store that cannot be
+    reached does not stop the service: records wait in the spool until it can."""
+    store = Store(settings.store_url, timeout=settings.store_timeout)
+    if settings.store_auto_upgrade:
+        try:
+            migrate.upgrade(store)
+        except StoreError as bad:
+            metrics.STORE_ERRORS.labels("schema").inc()
+            log.error("the store at %s cannot be set up (%s); answering anyway, records are "
+                      "spooled in %s until it can", store.display_url(), bad, settings.spool_dir,
+                      extra={"event": "store-error", "operation": "schema"})
+    # Connections opened here must not be shared with worker processes forked later.
+    store.dispose()
+    return store
+
+
+def reload_knowledge(app: Flask) -> bool:
+    """Load the knowledge again from the settings' folder and policy store, and swap it in
+    at once; a folder that does not load leaves the current knowledge serving (logged)."""
+    runtime: Runtime = app.extensions["moldx_cds"]
+    settings = runtime.settings
+    try:
+        knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
+    except (KnowledgeError, OSError, ValueError) as bad:
+        problems = getattr(bad, "problems", None) or [str(bad)]
+        metrics.RELOADS.labels("failed").inc()
+        log.error("knowledge reload failed; still serving %s: %s", runtime.knowledge.version,
+                  "; ".join(map(str, problems)), extra={"event": "reload-failed"})
+        return False
+    app.extensions["moldx_cds"] = dataclasses.replace(
+        runtime, knowledge=knowledge, systems=settings.code_systems(knowledge.lab))
+    metrics.RELOADS.labels("done").inc()
+    log.warning("knowledge reloaded from %s: %s -> %s, %d catalog rows",
+                settings.knowledge_dir, runtime.knowledge.version, knowledge.version,
+                len(knowledge.catalog), extra={"event": "reloaded"})
+    return True
 
 
 def _runtime() -> Runtime:
@@ -110,6 +162,8 @@ def call_service(service_id: str):
     started = time.perf_counter()
     service = _service(service_id)
     hook_request = _hook_request(service)
+    g.hook_instance = hook_request.hookInstance
+    g.audit = {"service": service.id, "hookInstance": hook_request.hookInstance}
     runtime = _runtime()
     resolved = _resolve(service, hook_request, runtime.settings)
     decision = decide(hook_request.orders(resolved.resources), resolved.resources,
@@ -123,12 +177,17 @@ def call_service(service_id: str):
         legacy_system_actions=runtime.settings.legacy_system_actions)
     response = renderer.response(decision, resolved.gaps)
     ms = round((time.perf_counter() - started) * 1000, 2)
-    _record(service, hook_request, decision, response, ms)
-    log.info("hook answered", extra={
-        "service": service.id, "hookInstance": hook_request.hookInstance,
-        "orders": list(decision.orders), "rules": [f.rule for f in decision.findings],
-        "cards": [c.uuid for c in response.cards],
-        "gaps": [g.about for g in resolved.gaps], "ms": ms})
+    runtime.recorder.submit(audit.call_record(
+        service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
+        issuer=g.issuer, patient=hook_request.context.patientId, decision=decision,
+        response=response, ms=ms))
+    rules = [f.rule for f in decision.findings]
+    for rule in rules:
+        metrics.FINDINGS.labels(rule).inc()
+    g.audit |= {"orders": list(decision.orders), "rules": rules,
+                "cards": [c.uuid for c in response.cards],
+                "gaps": [gap.about for gap in resolved.gaps],
+                "knowledge": decision.knowledge_version}
     # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much)
     return current_app.response_class(response.model_dump_json(exclude_none=True),
                                       mimetype="application/json")
@@ -137,7 +196,8 @@ def call_service(service_id: str):
 @routes.post("/cds-services/<service_id>/feedback")
 def receive_feedback(service_id: str):
     service = _service(service_id)
-    feedback.receive(service.id, _json_body(), _runtime().store, g.issuer)
+    g.audit = {"service": service.id}
+    feedback.receive(service.id, _json_body(), _runtime().recorder, g.issuer)
     return "", 200
 
 
@@ -221,20 +281,6 @@ def _resolve(service: ServiceDefinition, hook_request: HookRequest,
 
 def _names_something(order: fhir.ServiceRequest) -> bool:
     return bool(order.code and any(c.code for c in order.code.coding))
-
-
-def _record(service: ServiceDefinition, hook_request: HookRequest, decision: Decision,
-            response: HookResponse, ms: float) -> None:
-    cards = [IssuedCard(
-        uuid=card.uuid,
-        orders=tuple(ref["reference"] for ref in (card.extension or {}).get(
-            "davinci-crd.associated-resource", [])),
-        rules=card._rules, indicator=card.indicator, card_type=card.source.topic.code,
-        suggestions=tuple(s.uuid for s in card.suggestions or ())) for card in response.cards]
-    _runtime().store.record_call(
-        service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
-        issuer=g.issuer, orders=list(decision.orders),
-        knowledge_version=decision.knowledge_version, duration_ms=ms, cards=cards)
 
 
 def _request_error(error: RequestError):

@@ -83,12 +83,15 @@ class MemoryReplayGuard:
         self._seen: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self._clock = clock
+        self._pruned_at = 0.0
 
     def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
         now = self._clock()
         with self._lock:
-            self._seen = {k: t for k, t in self._seen.items() if t >= now}
-            if (issuer, jti) in self._seen:
+            if now - self._pruned_at >= 1:  # not on every call: the dict can be large
+                self._seen = {k: t for k, t in self._seen.items() if t >= now}
+                self._pruned_at = now
+            if self._seen.get((issuer, jti), -1.0) >= now:
                 return False
             self._seen[(issuer, jti)] = expires_at
             return True

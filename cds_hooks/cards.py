@@ -760,6 +760,7 @@ _OVERRIDES_BY_RULE = {
     single_gene_in_panel.RULE_ID: ("other-specimen", "self-pay"),
 }
 _OTHER_OVERRIDES = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
+OVERRIDE_REASONS = _OVERRIDES  # code -> display, for the feedback report
 
 
 def _override_reasons(rules: Iterable[str]) -> list[Coding]:

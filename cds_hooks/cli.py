@@ -1,4 +1,5 @@
-"""The `moldx-cds` command: serve the CDS Hooks service, or check orders without HTTP."""
+"""The `moldx-cds` command: serve the CDS Hooks service, check orders without HTTP, and run
+it (store migrations, knowledge reload, the feedback report)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .cards import describe_fix
 from .decision import Decision, decide
 from .errors import RequestError
 from .models import HookRequest
+from .operations_commands import add_operations_commands
 from .policy_commands import add_policy_commands
 from .settings import Settings, SettingsError
 
@@ -58,7 +60,18 @@ def _parser() -> argparse.ArgumentParser:
     _knowledge_option(serve)
     serve.add_argument("--debug", action="store_true",
                        help="use Flask's development server, with reloading and tracebacks")
+    _pid_file_option(serve, "where to write the master's process id, for `moldx-cds reload`")
     serve.set_defaults(run=_serve)
+
+    reload = commands.add_parser(
+        "reload", help="make a running service load its knowledge again, without a restart",
+        description="Send SIGHUP to the service started by `moldx-cds serve`, named by its pid "
+        "file. The master loads the knowledge folder (and policy store) again, swaps it in at "
+        "once and replaces its workers; a folder that does not load is logged and the current "
+        "knowledge keeps serving. /readyz shows the knowledge version in use.")
+    _pid_file_option(reload, "the pid file `moldx-cds serve` wrote")
+    reload.set_defaults(run=_reload)
+    add_operations_commands(commands)
 
     check = commands.add_parser(
         "check", help="check the orders in a JSON file and print the findings",
@@ -86,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _pid_file_option(command: argparse.ArgumentParser, text: str) -> None:
+    command.add_argument("--pid-file", type=Path, metavar="FILE",
+                         help=f"{text} (default: $MOLDX_CDS_PID_FILE, else moldx-cds.pid)")
+
+
 def _knowledge_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--knowledge", type=Path, metavar="DIR",
@@ -102,6 +120,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {"knowledge_dir": args.knowledge} if args.knowledge else {}
     if args.policy_store:
         overrides["policy_store"] = args.policy_store
+    if getattr(args, "pid_file", None):
+        overrides["pid_file"] = args.pid_file
     return Settings.from_env(**overrides)
 
 
@@ -130,9 +150,14 @@ def policy_line(knowledge: Knowledge) -> str:
 # -- serve -----------------------------------------------------------------------------------
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not args.debug:
+        # Sets up multiprocess metrics, which must come before the app's modules are imported.
+        from . import gunicorn_conf  # noqa: F401
+    from . import logs
     from .app import create_app
 
-    settings = _settings(args)
+    logs.configure(settings.log_format)
     knowledge = _load(settings)  # fail here, with the bad rows listed, not inside a worker
     if knowledge is None:
         return 2
@@ -142,11 +167,48 @@ def _serve(args: argparse.Namespace) -> int:
           f"http://{args.host}:{args.port}/cds-services", file=sys.stderr)
     print(policy_line(knowledge), file=sys.stderr)
     if args.debug:
+        import os
+        import signal
+
+        from .app import reload_knowledge
+
+        # One process: SIGHUP reloads in place, like the gunicorn master does.
+        signal.signal(signal.SIGHUP, lambda *_: reload_knowledge(app))
+        if settings.pid_file:
+            settings.pid_file.write_text(f"{os.getpid()}\n")
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
         return 0
     from .server import run
 
-    run(app, host=args.host, port=args.port, workers=args.workers)
+    run(app, host=args.host, port=args.port, workers=args.workers, pid_file=settings.pid_file)
+    return 0
+
+
+def _reload(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    pid_file = args.pid_file or Settings.from_env().pid_file or Path("moldx-cds.pid")
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except FileNotFoundError:
+        print(f"moldx-cds: no pid file {pid_file}: is the service running from this folder? "
+              "(--pid-file names another)", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"moldx-cds: {pid_file} does not hold a process id", file=sys.stderr)
+        return 2
+    except ProcessLookupError:
+        print(f"moldx-cds: no process {pid} (from {pid_file}): the service is not running",
+              file=sys.stderr)
+        return 2
+    except PermissionError:
+        print(f"moldx-cds: not allowed to signal process {pid} (from {pid_file})",
+              file=sys.stderr)
+        return 2
+    print(f"moldx-cds: asked the service (process {pid}) to reload its knowledge; its log says "
+          "how it went, and /readyz shows the knowledge version", file=sys.stderr)
     return 0
 
 

@@ -1,18 +1,20 @@
 """The feedback endpoint (CDS Hooks 2.0): what clinicians did with the cards.
 
 CDS Hooks names no status codes for it; ours: 200 with an empty body once the items are
-validated (the store failing does not change that: the client has nothing to retry), 400 for a
-body that breaks the spec's rules, 404 for an unknown service. Feedback on a card this service
-never issued is kept and flagged, not refused: the client may know better than our store (a
-card issued before the store was reset, by another instance...).
+validated and durably accepted (on disk in the spool, or in the store: a database outage does
+not change the answer), 400 for a body that breaks the spec's rules, 404 for an unknown
+service, 503 (retry later) only when neither the spool nor the store can take the items.
+Feedback on a card this service never issued is kept and flagged, not refused: the client may
+know better than our store (a card issued before the store was reset, by another instance...).
 """
 
 from __future__ import annotations
 
-import logging
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -25,10 +27,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .errors import RequestError
-from .store import Feedback, Store
-
-log = logging.getLogger("moldx_cds.feedback")
+from . import audit
+from .errors import Issue, RequestError
+from .recorder import Recorder
 
 
 class _Request(BaseModel):
@@ -69,6 +70,14 @@ def _rfc3339_text(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    """The time in UTC; 0001-01-01T00:00:00+01:00 has none (found by schemathesis: a 500)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_range", "is out of the range of dates") from None
+
+
 class FeedbackItem(_Request):
     # The rule of the validator below, for the OpenAPI document (fb-2).
     model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={
@@ -80,7 +89,8 @@ class FeedbackItem(_Request):
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = Field(None, validate_default=True)
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+    outcomeTimestamp: Annotated[AwareDatetime, BeforeValidator(_rfc3339_text),
+                                AfterValidator(_in_utc)]
 
     @field_validator("acceptedSuggestions")
     @classmethod
@@ -95,23 +105,21 @@ class FeedbackRequest(_Request):
     feedback: list[FeedbackItem] = Field(min_length=1)
 
 
-def receive(service: str, body: Any, store: Store, issuer: str | None) -> None:
-    """Validate and keep one feedback POST; RequestError(400) names what is wrong."""
+def receive(service: str, body: Any, recorder: Recorder, issuer: str | None) -> None:
+    """Validate and accept one feedback POST; RequestError(400) names what is wrong,
+    RequestError(503) says it could not be kept."""
     try:
         request = FeedbackRequest.model_validate(body)
     except ValidationError as bad:
         raise RequestError.from_validation(bad) from None
-    items = [Feedback(
-        card=item.card, outcome=item.outcome,
-        accepted_suggestions=tuple(s.id for s in item.acceptedSuggestions or ()),
-        override_system=item.overrideReason.reason.system
-        if item.overrideReason and item.overrideReason.reason else None,
-        override_code=item.overrideReason.reason.code
-        if item.overrideReason and item.overrideReason.reason else None,
-        override_comment=item.overrideReason.userComment if item.overrideReason else None,
-        outcome_at=item.outcomeTimestamp) for item in request.feedback]
-    known = store.record_feedback(service, items, issuer)
-    for item, is_known in zip(items, known or (), strict=False):
-        if not is_known:
-            log.warning("feedback on card %s, which %s did not issue: kept and flagged",
-                        item.card, service)
+    items = [{
+        "card": item.card, "outcome": item.outcome,
+        "accepted_suggestions": [s.id for s in item.acceptedSuggestions or ()],
+        "override_system": reason.reason.system if reason and reason.reason else None,
+        "override_code": reason.reason.code if reason and reason.reason else None,
+        "override_comment": reason.userComment if reason else None,
+        "outcome_at": item.outcomeTimestamp.astimezone(UTC).isoformat(),
+    } for item in request.feedback for reason in [item.overrideReason]]
+    if not recorder.accept(audit.feedback_record(service=service, issuer=issuer, items=items)):
+        raise RequestError(503, [Issue("transient", "the feedback could not be kept; retry "
+                                       "later")], headers={"Retry-After": "30"})

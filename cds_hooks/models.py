@@ -7,8 +7,10 @@ omit empty members: optional lists are None rather than [], and `dump` drops the
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -69,6 +71,20 @@ class FhirAuthorization(_Request):
     patient: str | None = None
 
 
+def _base_url(value: str) -> str:
+    """A URL the FHIR client can join paths to ("https://[x" passes the pattern, then made
+    urljoin raise: a 500 found by schemathesis)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError as bad:
+        raise PydanticCustomError("url_parsing", "is not a usable URL: {why}",
+                                  {"why": str(bad)}) from None
+    if not parts.hostname:
+        raise PydanticCustomError("url_parsing", "names no host")
+    return value
+
+
 class HookRequest(_Request):
     # The rule of _server_for_token, for the OpenAPI document (CDS Hooks cds-r-1).
     model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={
@@ -78,7 +94,8 @@ class HookRequest(_Request):
     hook: str = Field(min_length=1)
     hookInstance: str = Field(min_length=1)
     fhirAuthorization: FhirAuthorization | None = None
-    fhirServer: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+    fhirServer: Annotated[str, StringConstraints(pattern=r"^https?://\S+$"),
+                          AfterValidator(_base_url)] | None = Field(
         None, validate_default=True)
     context: Context
     prefetch: dict[str, fhir.AnyResource | None] = {}

@@ -69,6 +69,17 @@ def document() -> dict[str, Any]:
                         "properties": {"services": {"type": "array", "items": {
                             "$ref": _REF.format(model="Service")}}}}}}}}}},
             **{path: item for service in SERVICES for path, item in _service_paths(service)},
+            "/healthz": {"get": {
+                "summary": "Liveness: the process answers", "security": [],
+                "responses": {"200": _status("alive")}}},
+            "/readyz": {"get": {
+                "summary": "Readiness: knowledge loaded, store reachable", "security": [],
+                "responses": {"200": _status("ready, with each check"),
+                              "503": _status("not ready, with the failing check")}}},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics", "security": [],
+                "responses": {"200": {"description": "Prometheus text format",
+                                      "content": {"text/plain": {}}}}}},
             "/openapi.json": {"get": {
                 "summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3.1",
@@ -101,10 +112,12 @@ def _service_paths(service: ServiceDefinition) -> list[tuple[str, dict[str, Any]
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": _REF.format(model="FeedbackRequest")}}}},
             "responses": {
-                "200": {"description": "Stored (an unknown card is stored and flagged); "
-                                       "empty body"},
+                "200": {"description": "Accepted: on disk in the spool or in the store "
+                                       "(an unknown card is kept and flagged); empty body"},
                 "400": _error("The body breaks the CDS Hooks feedback rules"),
-                "401": _UNAUTHORIZED}}}),
+                "401": _UNAUTHORIZED,
+                "503": _error("Neither the spool nor the store can keep it; retry later "
+                              "(Retry-After)")}}}),
     ]
 
 
@@ -117,6 +130,12 @@ def _required_context(hook: str) -> dict[str, Any]:
     members = REQUIRED_CONTEXT[hook]
     return {"allOf": [present(m) if isinstance(m, str) else {"anyOf": [present(n) for n in m]}
                       for m in members]}
+
+
+def _status(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status"],
+        "properties": {"status": {"type": "string"}}}}}}
 
 
 def _without_nulls(schema: Any) -> Any:

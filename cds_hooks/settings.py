@@ -49,6 +49,14 @@ class Settings:
     fhir_read_timeout: float = 5.0
     fhir_max_pages: int = 5
     legacy_system_actions: bool = False  # mirror systemActions in extension.systemActions
+    # -- store and operations --
+    store_timeout: float = 5.0  # seconds to wait for a connection (PostgreSQL) or lock (SQLite)
+    store_auto_upgrade: bool = True  # migrate the store's schema at start
+    spool_dir: Path = Path("moldx-cds-spool")  # accepted records not yet in the store
+    spool_max_bytes: int = 512 * 1024 * 1024
+    ready_requires_store: bool = True  # /readyz is 503 while the store is unreachable
+    log_format: str = "json"  # of `serve`: json (one object a line) or text
+    pid_file: Path | None = Path("moldx-cds.pid")  # gunicorn master's, for `moldx-cds reload`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
@@ -61,7 +69,7 @@ class Settings:
             if value is None:
                 return None
             if value.lower() not in _ON | _OFF:
-                raise ValueError(f"{PREFIX}{name} must be on or off, not {value!r}")
+                raise SettingsError(f"{PREFIX}{name} must be on or off, not {value!r}")
             return value.lower() in _ON
 
         values: dict = {}
@@ -98,6 +106,25 @@ class Settings:
             values["fhir_max_pages"] = int(pages)
         if (legacy := switch("LEGACY_SYSTEM_ACTIONS")) is not None:
             values["legacy_system_actions"] = legacy
+        if seconds := get("STORE_TIMEOUT"):
+            values["store_timeout"] = _number(seconds, "STORE_TIMEOUT")
+        if (upgrade := switch("STORE_AUTO_UPGRADE")) is not None:
+            values["store_auto_upgrade"] = upgrade
+        if spool := get("SPOOL_DIR"):
+            values["spool_dir"] = Path(spool)
+        if limit := get("SPOOL_MAX_BYTES"):
+            if not limit.isdigit():
+                raise SettingsError(f"{PREFIX}SPOOL_MAX_BYTES: {limit!r} is not a number of bytes")
+            values["spool_max_bytes"] = int(limit)
+        if (ready := switch("READY_REQUIRES_STORE")) is not None:
+            values["ready_requires_store"] = ready
+        if log_format := get("LOG_FORMAT"):
+            if log_format not in ("json", "text"):
+                raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, not "
+                                    f"{log_format!r}")
+            values["log_format"] = log_format
+        if pid_file := get("PID_FILE"):
+            values["pid_file"] = Path(pid_file)
         return cls(**{**values, **overrides})
 
     def code_systems(self, lab: Lab) -> CodeSystems:
@@ -113,6 +140,13 @@ class Settings:
                 "can sign tokens this service accepts. Set MOLDX_CDS_TRUSTED_ISSUERS to your "
                 "clients' issuers before using real patient data."
                 for i in self.issuers if i.test_only]
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name}: {text!r} is not a number") from None
 
 
 def _names(text: str) -> frozenset[str]:

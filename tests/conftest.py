@@ -26,9 +26,11 @@ from cds_hooks import openapi
 from cds_hooks.app import create_app
 from cds_hooks.auth import TrustedIssuer
 from cds_hooks.settings import Settings
+from cds_hooks.store import Store
 from plugin.knowledge import Knowledge, load_knowledge
 
 from . import conformance
+from .stores import outage, store_url  # noqa: F401  (fixtures)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BASE = "http://localhost"
@@ -97,7 +99,8 @@ def knowledge() -> Knowledge:
 @pytest.fixture
 def settings(keys, tmp_path) -> Settings:
     return Settings(issuers=(TrustedIssuer(ISSUER, jwks_file=keys.jwks_file),),
-                    store_url=f"sqlite:///{tmp_path / 'store.sqlite'}", today=lambda: TODAY)
+                    store_url=f"sqlite:///{tmp_path / 'store.sqlite'}", today=lambda: TODAY,
+                    spool_dir=tmp_path / "spool")
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +146,16 @@ def app(settings, knowledge, keys):
     app = create_app(settings, knowledge)
     app.test_client_class = SignedClient
     SignedClient.keys = keys
-    return app
+    yield app
+    app.extensions["moldx_cds"].recorder.close()
+
+
+def stored(app) -> Store:
+    """The app's store once every record it accepted is written (the Recorder writes them
+    from a background thread); fails when they cannot be."""
+    runtime = app.extensions["moldx_cds"]
+    assert runtime.recorder.flush(), "the spooled records were not written"
+    return runtime.store
 
 
 @pytest.fixture
@@ -156,13 +168,18 @@ def client_for(settings, keys):
     """A signed client of an app on other knowledge (a changed copy of the demo lab) or with
     other settings (`client_for(knowledge, max_body_bytes=1000)`)."""
 
+    apps = []
+
     def make(knowledge: Knowledge, **changes: Any) -> SignedClient:
         app = create_app(dataclasses.replace(settings, **changes), knowledge)
         app.test_client_class = SignedClient
         SignedClient.keys = keys
+        apps.append(app)
         return app.test_client()
 
-    return make
+    yield make
+    for app in apps:
+        app.extensions["moldx_cds"].recorder.close()
 
 
 @pytest.fixture(scope="session")

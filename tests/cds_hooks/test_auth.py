@@ -247,7 +247,8 @@ def test_production_issuers_come_from_a_file_and_the_demo_key_is_then_refused(
         {"iss": "https://other.test", "jwks_url": JWKS_URL, "jku": [OTHER_JKU]}]}))
     settings = Settings.from_env({
         "MOLDX_CDS_TRUSTED_ISSUERS": str(tmp_path / "issuers.json"),
-        "MOLDX_CDS_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}"})
+        "MOLDX_CDS_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
+        "MOLDX_CDS_SPOOL_DIR": str(tmp_path / "spool")})
     assert [i.iss for i in settings.issuers] == [ISSUER, "https://other.test"]
     assert settings.startup_warnings() == []
     app = create_app(settings, knowledge)

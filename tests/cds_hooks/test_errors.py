@@ -133,3 +133,23 @@ def test_members_of_another_hooks_context_are_ignored(client):
     body["context"]["dispatchedOrders"] = ["ServiceRequest/elsewhere"]
     response = client.post("/cds-services/moldx-order-select", json=body)
     assert response.status_code == 200 and response.get_json()["cards"] == []
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("outcomeTimestamp", "0001-01-01T00:00:00+01:00"),  # no UTC time for it
+    ("outcomeTimestamp", 0),  # a number, not RFC 3339 text
+])
+def test_a_feedback_timestamp_that_is_not_a_usable_time_is_named(client, field, value):
+    """Found by schemathesis: both were a 500 or accepted."""
+    item = {"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-03-02T10:00:00Z"}
+    item[field] = value
+    response = client.post(SIGN + "/feedback", json={"feedback": [item]})
+    assert f"feedback[0].{field}" in _expressions(_outcome(response, 400))
+
+
+@pytest.mark.parametrize("url", ["https://[x", "https://host:port/fhir", "https://:80/fhir"])
+def test_a_fhir_server_url_that_cannot_be_used_is_named(client, url):
+    """Found by schemathesis: "https://æ|fqn°[ì" passed the pattern and crashed urljoin."""
+    body = hook_fixture("all-correct")
+    body["fhirServer"] = url
+    assert "fhirServer" in _expressions(_outcome(client.post(SIGN, json=body), 400))

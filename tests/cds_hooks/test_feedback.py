@@ -7,15 +7,14 @@ from dataclasses import replace
 import pytest
 
 from cds_hooks.app import create_app
-from cds_hooks.store import Store
-from tests.conftest import SignedClient, hook_fixture
+from tests.conftest import SignedClient, hook_fixture, stored
 
 SIGN = "/cds-services/moldx-order-sign"
 FEEDBACK = SIGN + "/feedback"
 WHEN = "2026-03-02T15:04:05Z"
 
 
-def test_a_cards_uuid_posted_back_is_stored_and_can_be_read(client, settings):
+def test_a_cards_uuid_posted_back_is_stored_and_can_be_read(client, app):
     body = hook_fixture("missing-zcode")
     [card] = client.post(SIGN, json=body).json["cards"]
     [suggestion] = card["suggestions"]
@@ -24,7 +23,7 @@ def test_a_cards_uuid_posted_back_is_stored_and_can_be_read(client, settings):
          "acceptedSuggestions": [{"id": suggestion["uuid"]}], "outcomeTimestamp": WHEN}]})
     assert response.status_code == 200 and response.data == b""
 
-    store = Store(settings.store_url)  # another process would open the same database
+    store = stored(app)
     [issued] = store.cards(body["hookInstance"])
     assert issued.uuid == card["uuid"]
     assert issued.orders == ("ServiceRequest/sr-1",)
@@ -36,7 +35,7 @@ def test_a_cards_uuid_posted_back_is_stored_and_can_be_read(client, settings):
     assert kept["outcome_at"] == "2026-03-02T15:04:05+00:00"
 
 
-def test_an_override_with_the_sandbox_shape_is_stored(client, settings):
+def test_an_override_with_the_sandbox_shape_is_stored(client, app):
     [card] = client.post(SIGN, json=hook_fixture("not-payable")).json["cards"]
     reason = card["overrideReasons"][0]
     response = client.post(FEEDBACK, json={"feedback": [{
@@ -44,26 +43,26 @@ def test_an_override_with_the_sandbox_shape_is_stored(client, settings):
         "overrideReason": {"reason": {"code": reason["code"], "system": reason["system"]},
                            "userComment": "ABN on file"}}]})
     assert response.status_code == 200
-    [kept] = Store(settings.store_url).feedback(card["uuid"])
+    [kept] = stored(app).feedback(card["uuid"])
     assert (kept["override_code"], kept["override_comment"]) == (reason["code"], "ABN on file")
 
 
-def test_feedback_on_an_unknown_card_is_kept_and_flagged(client, settings, caplog):
+def test_feedback_on_an_unknown_card_is_kept_and_flagged(client, app, caplog):
     response = client.post(FEEDBACK, json={"feedback": [
         {"card": "never-issued", "outcome": "overridden", "outcomeTimestamp": WHEN,
          "overrideReason": {"userComment": "not relevant"}}]})
     assert response.status_code == 200
-    [kept] = Store(settings.store_url).feedback("never-issued")
+    [kept] = stored(app).feedback("never-issued")
     assert kept["known_card"] is False
     assert "did not issue" in caplog.text
 
 
-def test_a_card_of_another_service_is_unknown_to_this_one(client, settings):
+def test_a_card_of_another_service_is_unknown_to_this_one(client, app):
     [card] = client.post(SIGN, json=hook_fixture("missing-zcode")).json["cards"]
     client.post("/cds-services/moldx-order-select/feedback", json={"feedback": [
         {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": WHEN,
          "overrideReason": {"userComment": "x"}}]})
-    [kept] = Store(settings.store_url).feedback(card["uuid"])
+    [kept] = stored(app).feedback(card["uuid"])
     assert kept["known_card"] is False
 
 
@@ -92,9 +91,10 @@ def test_an_empty_feedback_list_is_a_400_and_an_unknown_service_a_404(client):
          "overrideReason": {"userComment": "x"}}]}).status_code == 404
 
 
-def test_a_failing_store_fails_no_answer(settings, knowledge, tmp_path):
-    """A store that cannot be written (a folder where the database file should be) is logged
-    and the service answers as usual; token ids are then checked in memory."""
+def test_a_store_that_cannot_be_opened_fails_no_answer(settings, knowledge, tmp_path, caplog):
+    """A store that cannot be opened (a folder where the database file should be): the service
+    answers as usual, feedback is accepted into the spool, and token ids are checked in
+    memory, so a replay to this process is still refused."""
     (tmp_path / "not-a-file.sqlite").mkdir()
     app = create_app(replace(settings, store_url=f"sqlite:///{tmp_path / 'not-a-file.sqlite'}"),
                      knowledge)
@@ -112,3 +112,9 @@ def test_a_failing_store_fails_no_answer(settings, knowledge, tmp_path):
                        headers=headers).status_code == 200
     assert client.post(SIGN, json=hook_fixture("missing-zcode"),
                        headers=headers).status_code == 401
+    recorder = app.extensions["moldx_cds"].recorder
+    assert recorder.pending() > 0  # the two answered calls and the feedback wait
+    spooled = b"".join(p.read_bytes() for p in settings.spool_dir.glob("spool-*.jsonl"))
+    assert spooled.count(b"\n") == 3
+    assert "cannot be set up" in caplog.text
+    recorder.close(drain_seconds=0)

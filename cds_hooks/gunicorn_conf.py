@@ -1,0 +1,75 @@
+"""Production gunicorn settings of moldx-cds. `moldx-cds serve` runs with them, and so can
+gunicorn itself:
+
+    gunicorn -c python:cds_hooks.gunicorn_conf -b 0.0.0.0:8080 -w 4 cds_hooks.wsgi:app
+
+Sync workers forked from a master that loaded the knowledge once (preload: copy-on-write
+sharing, ~2 s of start-up paid once). Each worker starts its audit writer after the fork; the
+master never has one. SIGHUP to the master reloads the knowledge in the master (on_reload) and
+then replaces the workers with forks that have it; a folder that does not load keeps the old
+knowledge. Metrics: prometheus_client's multiprocess mode, summing all workers.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Before anything imports prometheus_client: it picks its mode at import.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moldx-cds-metrics-")
+
+from cds_hooks import logs  # noqa: E402
+from cds_hooks.metrics import prepare_multiprocess_dir  # noqa: E402
+from cds_hooks.settings import Settings  # noqa: E402
+
+prepare_multiprocess_dir(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
+
+_settings = Settings.from_env()
+logs.configure(_settings.log_format)
+
+bind = "127.0.0.1:8080"
+workers = 2
+worker_class = "sync"
+preload_app = True
+timeout = 30  # a hook call waits at most a few seconds on the client's FHIR server
+graceful_timeout = 20
+keepalive = 5  # connections kept open by a load balancer
+max_requests = 20000  # recycle workers now and then (a fork of the master: cheap)
+max_requests_jitter = 2000
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeats off disk
+accesslog = None  # the app logs each request itself, with its request id and hookInstance
+errorlog = "-"
+logger_class = "cds_hooks.logs.GunicornLogger" if _settings.log_format == "json" \
+    else "gunicorn.glogging.Logger"
+pidfile = str(_settings.pid_file) if _settings.pid_file else None
+
+
+def _app(server):
+    return server.app.wsgi()
+
+
+def post_fork(server, worker):
+    _app(server).extensions["moldx_cds"].recorder.start()
+
+
+def worker_exit(server, worker):
+    _app(server).extensions["moldx_cds"].recorder.close()
+
+
+def child_exit(server, worker):
+    from cds_hooks.metrics import worker_exited
+
+    worker_exited(worker.pid)
+
+
+def on_reload(server):
+    from cds_hooks.app import reload_knowledge
+
+    reload_knowledge(_app(server))
+
+
+def on_exit(server):
+    if _own_metrics_dir:  # a folder of this run only
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
