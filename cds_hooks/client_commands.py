@@ -33,17 +33,18 @@ def _add_call(commands: argparse._SubParsersAction) -> None:
     call = commands.add_parser(
         "call", help="call a CDS service about orders on a FHIR server, and apply its actions",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Read the patient and the orders from the FHIR server, send the service's "
-        "hook request about them (signed with your client key; without prefetch, with "
-        "fhirServer and fhirAuthorization so that the service reads what it needs), print the "
-        "cards and system actions, and apply the system actions, then the suggestions you "
-        "--accept (deletes, then creates, then updates). With --apply the changed orders are "
-        "written back (PUT, only if unchanged since they were read).",
+        description="Read the patient and the orders from the FHIR server and send the "
+        "service's hook\nrequest about them, signed with your client key. No prefetch is sent "
+        "(unless --prefetch):\nthe request names fhirServer and fhirAuthorization, and the "
+        "service reads what it needs.\nPrint the cards and system actions; apply the system "
+        "actions, then the suggestions you\n--accept (in each set deletes, then creates, then "
+        "updates). With --apply, write the\nchanged orders back (PUT, only if unchanged since "
+        "they were read).",
         epilog=f"The FHIR server's bearer token is read from ${TOKEN_VARIABLE} or "
-        "--fhir-token-file (never from the command line, where other users could see it); "
-        "without one, the server is called without a token.\n"
-        "Exit status: 0 done, 1 the service, the FHIR server or an action failed, "
-        "2 bad arguments or key.\n\n"
+        "--fhir-token-file,\nnever from the command line, where other users could see it; "
+        "without one the server is\ncalled without a token.\n\n"
+        "Exit status: 0 done, 1 the service, the FHIR server or an action failed, 2 bad "
+        "arguments\nor key.\n\n"
         "Example:\n  MOLDX_CDS_FHIR_TOKEN=... moldx-cds call \\\n"
         "    --service http://127.0.0.1:8080/cds-services/moldx-order-sign \\\n"
         "    --fhir-server http://127.0.0.1:8103/fhir/R4 --patient pat-1 \\\n"

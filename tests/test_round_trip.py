@@ -177,15 +177,6 @@ def test_calling_again_keeps_the_codes_and_one_coverage_information(service, fhi
 
 def test_an_accepted_suggestion_is_applied_after_the_system_actions(service, fhir, client_keys,
                                                                     knowledge):
-    base, token = fhir
-    order = {"resourceType": "ServiceRequest", "id": "lis-sr-3", "status": "draft",
-             "intent": "order", "subject": {"reference": f"Patient/{PATIENT}"},
-             "code": {"coding": [{"system": CPT_SYSTEM, "code": "81479"}]},
-             "insurance": [{"reference": "Coverage/lis-cov-1"}],
-             "reasonReference": [{"reference": "Condition/lis-cond-1"}],
-             "occurrenceDateTime": DATE.isoformat()}
-    assert requests.put(f"{base}/ServiceRequest/lis-sr-3", json=order, timeout=10,
-                        headers={"Authorization": f"Bearer {token}"}).status_code in (200, 201)
     shown = call(service, fhir, client_keys, "--order", "ServiceRequest/lis-sr-3", "--json")
     assert shown.returncode == 0, shown.stderr
     shown = json.loads(shown.stdout)
