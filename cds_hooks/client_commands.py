@@ -95,12 +95,11 @@ def _add_call(commands: argparse._SubParsersAction) -> None:
 
 def _call(args: argparse.Namespace) -> int:
     try:
-        signer = _signer(args)
+        service = CdsClient(args.service, _signer(args))
         token = _fhir_token(args)
     except (KeyFileError, ClientError) as bad:
         print(f"moldx-cds call: {bad}", file=sys.stderr)
         return USAGE
-    service = CdsClient(args.service, signer)
     fhir = open_fhir_server(args.fhir_server, token)
     try:
         done = round_trip(service, fhir, args.patient, args.order, token=token,

@@ -120,6 +120,18 @@ def test_the_round_trip_reads_calls_without_prefetch_and_puts_the_order_back(
     assert done.written == ["updated ServiceRequest/sr-1 (version 8)"]
 
 
+def test_with_prefetch_the_client_reads_the_templates_and_the_service_reads_nothing(
+        service, ehr, signer):
+    done = round_trip(CdsClient(SERVICE, signer), open_fhir_server(FHIR, TOKEN), "pat-1",
+                      ["ServiceRequest/sr-1"], token=TOKEN, prefetch=True)
+
+    assert set(done.request["prefetch"]) == {"patient", "conditions", "coverage",
+                                             "serviceRequests"}
+    assert done.request["prefetch"]["coverage"]["entry"][0]["resource"]["id"] == "cov-1"
+    assert len(_calls(service, "GET", f"{FHIR}/Coverage")) == 1  # the client's read only
+    assert done.response["systemActions"]
+
+
 def test_no_token_reaches_the_log(service, ehr, signer, caplog):
     caplog.set_level(logging.DEBUG)
     service.add(responses.PUT, f"{FHIR}/ServiceRequest/sr-1", json={})
@@ -309,6 +321,7 @@ def test_call_json_masks_the_token(service, ehr, key_file, capsys, tmp_path):
     (["--issuer", ISSUER], 2, "--issuer and --kid go with --key"),
     (["--key", "missing.pem", "--issuer", ISSUER], 2, "cannot read the key missing.pem"),
     (["--fhir-token-file", "missing-token"], 2, "cannot read missing-token"),
+    (["--service", "http://localhost/somewhere"], 2, "is not a service URL"),
     ([], 1, f"{BASE}/cds-services could not be reached"),
 ])
 def test_call_errors_are_named_with_their_exit_status(capsys, monkeypatch, tmp_path, args,
