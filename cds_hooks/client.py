@@ -19,6 +19,7 @@ prefetch templates instead. Tokens are never logged.
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from .keys import ClientKey, client_token
 from .prefetch import fill_template
 
 CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 30.0
+_REFERENCE = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")  # `Type/id`, a FHIR id
 TOKEN_LIFETIME = 300  # seconds; what `expires_in` tells the service of the FHIR token
 
 
@@ -105,9 +107,9 @@ def read_chart(fhir: FhirClient, patient_id: str, orders: Iterable[str]) -> Char
 
 
 def _read(fhir: FhirClient, reference: str) -> dict[str, Any]:
-    kind, _, rid = reference.partition("/")
-    if not (kind.isalpha() and rid and "/" not in rid):
+    if not _REFERENCE.match(reference):
         raise ClientError(f"{reference!r} is not a reference of the form Type/id")
+    kind, _, rid = reference.partition("/")
     try:
         page = fhir.get(reference)
     except FhirError as bad:
@@ -164,6 +166,9 @@ def searchset(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "entry": [{"resource": r} for r in resources]}
 
 
+_DONE = {"DELETE": "deleted", "POST": "created", "PUT": "updated"}
+
+
 @dataclass(frozen=True)
 class Write:
     method: str  # DELETE, POST, PUT
@@ -173,6 +178,16 @@ class Write:
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
+
+    def done(self, answer: dict[str, Any] | None) -> str:
+        """What was written, from the server's answer: `updated ServiceRequest/1 (version
+        2)`."""
+        path = self.path
+        if self.method == "POST" and answer and answer.get("id"):
+            path = f"{path}/{answer['id']}"
+        meta = (answer or {}).get("meta") or {}
+        version = f" (version {meta['versionId']})" if meta.get("versionId") else ""
+        return f"{_DONE[self.method]} {path}{version}"
 
 
 def planned_writes(applied: Applied, chart: Chart) -> list[Write]:
@@ -201,24 +216,13 @@ def write_back(fhir: FhirClient, writes: list[Write]) -> list[str]:
                 f"{write} failed: {bad.reason}."
                 f" Written before it: {', '.join(done) or 'nothing'}."
                 f"{' Not written: ' + left + '.' if left else ''}") from None
-        done.append(_written(write.method, write.path, answer))
+        done.append(write.done(answer))
     return done
 
 
 def _content(resource: dict[str, Any]) -> dict[str, Any]:
     """A resource without its `meta`, which the server sets, not the content."""
     return {k: v for k, v in resource.items() if k != "meta"}
-
-
-_DONE = {"DELETE": "deleted", "POST": "created", "PUT": "updated"}
-
-
-def _written(method: str, path: str, answer: dict[str, Any] | None) -> str:
-    meta = (answer or {}).get("meta") or {}
-    if method == "POST" and answer and answer.get("id"):
-        path = f"{path}/{answer['id']}"
-    version = f" (version {meta['versionId']})" if meta.get("versionId") else ""
-    return f"{_DONE[method]} {path}{version}"
 
 
 # -- the hook request ----------------------------------------------------------------------
@@ -276,6 +280,14 @@ def hook_context(hook: str, chart: Chart, *, user: str | None = None,
                 "performer": performer}
     raise ClientError(f"this client builds order-select, order-sign and order-dispatch "
                       f"requests, not {hook}")
+
+
+def masked(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The request with its access token replaced, for printing or logging."""
+    authorization = request.get("fhirAuthorization")
+    if not authorization:
+        return dict(request)
+    return {**request, "fhirAuthorization": {**authorization, "access_token": "***"}}
 
 
 def _requester(chart: Chart) -> str | None:

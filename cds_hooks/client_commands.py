@@ -15,7 +15,15 @@ from typing import Any
 
 from .actions import ActionError, AppliedAction
 from .auth import DEMO_ISSUER, DEMO_KEY_FILE, DEMO_KID
-from .client import CdsClient, ClientError, RoundTrip, Signer, open_fhir_server, round_trip
+from .client import (
+    CdsClient,
+    ClientError,
+    RoundTrip,
+    Signer,
+    masked,
+    open_fhir_server,
+    round_trip,
+)
 from .keys import ClientKey, KeyFileError, write_key_files
 
 TOKEN_VARIABLE = "MOLDX_CDS_FHIR_TOKEN"
@@ -146,14 +154,6 @@ def _fhir_token(args: argparse.Namespace) -> str | None:
             raise ClientError(f"{args.fhir_token_file} is empty")
         return token
     return os.environ.get(TOKEN_VARIABLE, "").strip() or None
-
-
-def masked(request: dict[str, Any]) -> dict[str, Any]:
-    """The request with its access token replaced, for printing."""
-    authorization = request.get("fhirAuthorization")
-    if not authorization:
-        return request
-    return {**request, "fhirAuthorization": {**authorization, "access_token": "***"}}
 
 
 def _as_json(done: RoundTrip) -> dict[str, Any]:
