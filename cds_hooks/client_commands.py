@@ -284,7 +284,12 @@ def _keys_serve(args: argparse.Namespace) -> int:
             self.end_headers()
             self.wfile.write(body if found else b'{"error": "not found"}')
 
-    server = http.server.ThreadingHTTPServer((args.host, args.port), JwksHandler)
+    try:
+        server = http.server.ThreadingHTTPServer((args.host, args.port), JwksHandler)
+    except OSError as bad:
+        print(f"moldx-cds keys serve: cannot listen on {args.host}:{args.port}: "
+              f"{bad.strerror}", file=sys.stderr)
+        return FAILED
     print(f"moldx-cds: JWK Set at http://{args.host}:{server.server_port}/.well-known/jwks.json",
           file=sys.stderr, flush=True)
     try:

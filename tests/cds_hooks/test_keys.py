@@ -112,6 +112,9 @@ def test_keys_serve_publishes_the_jwks_for_an_issuer_trusted_by_url(tmp_path, ca
         key = ClientKey.load(tmp_path / "keys" / "private-key-es384.pem")
         claims = verifier.verify(f"Bearer {client_token(key, ISS, AUD, jku=url)}", AUD)
         assert claims["iss"] == ISS
+        port = url.split(":")[2].split("/")[0]  # taken: a clear error, no traceback
+        assert main(["keys", "serve", "--jwks", str(jwks), "--port", port]) == 1
+        assert "cannot listen on 127.0.0.1:" in capsys.readouterr().err
     finally:
         server.terminate()
         server.wait(timeout=10)
