@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any, Protocol
 
 import jwt
 import requests
+
+from .keys import ClientKey, client_token
 
 log = logging.getLogger("moldx_cds.auth")
 
@@ -221,9 +222,5 @@ def demo_token(audience: str, *, lifetime: int = 300) -> str:
     """A token signed with the demo key that ships in this package. Its private key is
     public: the demo settings trust it so that curl can reach a local service; production
     settings must not."""
-    now = int(time.time())
-    return jwt.encode(
-        {"iss": DEMO_ISSUER, "aud": audience, "iat": now, "exp": now + lifetime,
-         "jti": str(uuid.uuid4())},
-        DEMO_KEY_FILE.read_text(), algorithm="ES384",
-        headers={"kid": DEMO_KID, "typ": "JWT"})
+    return client_token(ClientKey.load(DEMO_KEY_FILE, DEMO_KID), DEMO_ISSUER, audience,
+                        lifetime=lifetime)

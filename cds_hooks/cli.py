@@ -1,5 +1,6 @@
-"""The `moldx-cds` command: serve the CDS Hooks service, check orders without HTTP, and run
-it (store migrations, knowledge reload, the feedback report)."""
+"""The `moldx-cds` command: serve the CDS Hooks service, check orders without HTTP, run it
+(store migrations, knowledge reload, the feedback report), and, as a client
+(client_commands.py), call a service and apply its actions."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from plugin.findings import Finding, Severity
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from .cards import describe_fix
+from .client_commands import add_client_commands
 from .decision import Decision, decide
 from .errors import RequestError
 from .models import HookRequest
@@ -96,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="the exact URL to be called, e.g. "
                        "http://127.0.0.1:8080/cds-services/moldx-order-sign")
     token.set_defaults(run=_token)
+    add_client_commands(commands)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Reads from the client's FHIR server (`fhirServer`), with the token the hook call brought.
+"""Reads from the client's FHIR server (`fhirServer`), with the token the hook call brought;
+and the writes with which a CDS client (client.py) puts the actions it applied back.
 
 The token lives only in the session of one hook call: it is never logged, kept or sent to a
 URL outside `fhirServer` (a `next` link pointing elsewhere is not followed).
@@ -6,6 +7,7 @@ URL outside `fhirServer` (a `next` link pointing elsewhere is not followed).
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -72,17 +74,46 @@ class FhirClient:
     def within_server(self, url: str) -> bool:
         return urljoin(self.base, url).startswith(self.base)
 
-    def _get_json(self, url: str) -> dict[str, Any] | None:
+    def write(self, method: str, path: str, resource: dict[str, Any] | None = None, *,
+              version: str | None = None) -> dict[str, Any] | None:
+        """POST `Type` (create), PUT `Type/id` (update; with `version`, only while the server
+        still holds that version) or DELETE `Type/id`. The resource the server answers with,
+        if any; FhirError with the status and the server's own words when it refuses."""
+        headers = {"Content-Type": "application/fhir+json"} if resource is not None else {}
+        if version:
+            headers["If-Match"] = f'W/"{version}"'
+        response = self._send(method, urljoin(self.base, path), headers=headers,
+                              data=None if resource is None else json.dumps(resource))
+        status = response.status_code
+        if status >= 300:
+            said = outcome_text(response)
+            why = {401: "refused access", 403: "refused access",
+                   412: "refused it: the resource changed since it was read"}.get(
+                       status, "refused it")
+            raise FhirError(f"the FHIR server {why} ({status}{': ' + said if said else ''})")
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) and data.get("resourceType") not in (
+            None, "OperationOutcome") else None
+
+    def _send(self, method: str, url: str, **options: Any) -> requests.Response:
         # Only the path goes to the log: a query can carry identifiers, the token never does.
         try:
-            response = self._session.get(url, timeout=self._timeout, allow_redirects=False)
+            response = self._session.request(method, url, timeout=self._timeout,
+                                             allow_redirects=False, **options)
         except requests.Timeout:
-            log.warning("FHIR %s: timed out", _path(url))
+            log.warning("FHIR %s %s: timed out", method, _path(url))
             raise FhirError("the FHIR server did not answer in time") from None
         except requests.RequestException as bad:
-            log.warning("FHIR %s: %s", _path(url), type(bad).__name__)
+            log.warning("FHIR %s %s: %s", method, _path(url), type(bad).__name__)
             raise FhirError("the FHIR server could not be reached") from None
-        log.info("FHIR %s: %d", _path(url), response.status_code)
+        log.info("FHIR %s %s: %d", method, _path(url), response.status_code)
+        return response
+
+    def _get_json(self, url: str) -> dict[str, Any] | None:
+        response = self._send("GET", url)
         if response.status_code in (404, 410):
             return None
         if response.status_code in (401, 403):
@@ -99,6 +130,25 @@ class FhirClient:
         if data["resourceType"] == "OperationOutcome":
             raise FhirError("the FHIR server answered with an error (OperationOutcome)")
         return data
+
+
+def outcome_text(response: requests.Response) -> str:
+    """What an OperationOutcome in the answer says, in one line ('' when there is none)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(data, dict) or data.get("resourceType") != "OperationOutcome":
+        return ""
+    said = []
+    for issue in data.get("issue") or []:
+        if isinstance(issue, dict):
+            details = issue.get("details")
+            text = issue.get("diagnostics") or (details.get("text")
+                                                if isinstance(details, dict) else None)
+            if isinstance(text, str) and text:
+                said.append(text)
+    return "; ".join(said)
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:

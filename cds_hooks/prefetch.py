@@ -176,12 +176,17 @@ def _attempt(read: Callable[[], Page]) -> list[fhir.Resource] | str | None:
 
 
 def _fill(template: str, request: HookRequest) -> str | None:
-    """The template with its context tokens replaced, or None when one has no value."""
+    return fill_template(template, lambda name: getattr(request.context, name, None))
+
+
+def fill_template(template: str, context: Callable[[str], Any]) -> str | None:
+    """The template with its `{{context.name}}` tokens replaced by `context(name)`, or None
+    when one has no value (the key is then left out, as CDS Hooks clients do)."""
     missing = False
 
     def value(match: re.Match) -> str:
         nonlocal missing
-        found: Any = getattr(request.context, match.group(1), None)
+        found = context(match.group(1))
         if not isinstance(found, str) or not found:
             missing = True
             return ""

@@ -3,53 +3,22 @@ called over HTTP like curl and the CDS Hooks sandbox would, with a `moldx-cds to
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from cds_hooks.cli import main
 from tests.conftest import hook_fixture
-
-CLI = [sys.executable, "-m", "cds_hooks.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import CLI, command_env, running_service
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The service as the README starts it, in a scratch folder (its store file lands there)."""
-    folder = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLDX_CDS_")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"],
-                               cwd=folder, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(base + "/cds-services", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"moldx-cds serve did not start: {process.stdout.read()}")
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    output, _ = process.communicate(timeout=10)
-    assert "TRUSTING A TEST-ONLY ISSUER" in output  # the loud warning at start
+    with running_service(tmp_path_factory.mktemp("demo"), command_env()) as service:
+        yield service.base
+    assert "TRUSTING A TEST-ONLY ISSUER" in service.output  # the loud warning at start
 
 
 def token(aud: str) -> str:

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,11 +15,10 @@ import pytest
 import requests
 
 from cds_hooks.auth import demo_token
-from tests.cds_hooks.test_demo import free_port
 from tests.conftest import hook_fixture
 from tests.mcd_packs import copy_knowledge
+from tests.processes import CLI, free_port
 
-CLI = [sys.executable, "-m", "cds_hooks.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

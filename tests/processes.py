@@ -1,0 +1,65 @@
+"""Real processes for the tests that run the service as users do: `moldx-cds` commands in
+their own process, and `moldx-cds serve` on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+CLI = [sys.executable, "-m", "cds_hooks.cli"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def command_env(**settings: str) -> dict[str, str]:
+    """This environment without MOLDX_CDS_* settings (the test's own come from `settings`),
+    able to import the project from its folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLDX_CDS_")}
+    return {**env, "PYTHONPATH": str(ROOT), **settings}
+
+
+@dataclass
+class RunningService:
+    base: str  # http://127.0.0.1:PORT
+    output: str = ""  # what it printed, once it has stopped
+
+
+@contextmanager
+def running_service(folder: Path, env: dict[str, str],
+                    workers: int = 2) -> Iterator[RunningService]:
+    """`moldx-cds serve` in `folder` (its store file lands there) until the block ends."""
+    port = free_port()
+    process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)],
+                               cwd=folder, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    service = RunningService(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(service.base + "/cds-services", timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"moldx-cds serve did not start: {process.stdout.read()}")
+            time.sleep(0.1)
+    try:
+        yield service
+    finally:
+        process.terminate()
+        service.output, _ = process.communicate(timeout=10)

@@ -1,0 +1,97 @@
+"""The docs say what the code does: every `moldx-cds` command in docs/ and the README parses
+with the command's own parser, every MOLDX_CDS_ variable they name is one the code reads, and
+the example session, run again, prints the cards docs/example-session.md shows."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cds_hooks.cli import _parser
+
+from .processes import ROOT, command_env, free_port
+
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+_BLOCK = re.compile(r"```(sh|console|bash)\n(.*?)```", re.S)
+_COMMAND = re.compile(r"(?:^|[\s(])(?:\S*/)?moldx-cds (.*)")
+_PLACEHOLDERS = {"--port": "8080"}  # options whose value must parse as a number
+
+
+def _commands(text: str) -> list[str]:
+    """The moldx-cds command lines of the shell blocks (in console blocks, the `$ ` lines)."""
+    found = []
+    for kind, block in _BLOCK.findall(text):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            line = line.strip()
+            if kind == "console":
+                if not line.startswith("$ "):
+                    continue
+                line = line[2:]
+            if match := _COMMAND.search(line):
+                found.append(match.group(1))
+    return found
+
+
+def _arguments(command: str) -> list[str]:
+    """The command's arguments up to the end of the command (a pipe, `&`, `;` or `)`), with
+    shell variables replaced by values of the right kind."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    arguments: list[str] = []
+    for token in lexer:
+        if token and set(token) <= set("|&;()"):
+            break
+        if token.startswith("$"):
+            token = _PLACEHOLDERS.get(arguments[-1] if arguments else "", "x")
+        arguments.append(token)
+    return arguments
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_command_in_the_docs_parses(doc, capsys):
+    commands = _commands(doc.read_text())
+    for command in commands:
+        try:
+            _parser().parse_args(_arguments(command))
+        except SystemExit:
+            pytest.fail(f"{doc.name}: `moldx-cds {command}` does not parse: "
+                        f"{capsys.readouterr().err}")
+
+
+def test_the_docs_show_the_client_commands():
+    shown = {(_arguments(c) or [""])[0] for doc in DOCS for c in _commands(doc.read_text())}
+    assert {"serve", "token", "keys", "call"} <= shown
+
+
+def test_every_setting_the_docs_name_is_read_by_the_code():
+    code = "\n".join(p.read_text() for p in (ROOT / "cds_hooks").rglob("*.py"))
+    named = {name for doc in DOCS for name in re.findall(r"MOLDX_CDS_[A-Z_]*[A-Z]",
+                                                          doc.read_text())}
+    unknown = [name for name in sorted(named)
+               if name not in code and f'"{name.removeprefix("MOLDX_CDS_")}"' not in code]
+    assert not unknown
+
+
+def _cards(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines()
+            if re.match(r"\s+\[(info|warning|critical)\] ", line)}
+
+
+def test_the_example_session_still_prints_what_the_doc_shows(live_fhir_server):
+    # live_fhir_server only for its rule: node and the FHIR server's packages must be there
+    # (or the test is skipped, except in CI); the script starts its own servers.
+    env = command_env(FHIR_PORT=str(free_port()), CDS_PORT=str(free_port()),
+                      PATH=f"{Path(sys.executable).parent}:{command_env()['PATH']}")
+    run = subprocess.run(["bash", str(ROOT / "docs" / "example-session.sh")], env=env,
+                         capture_output=True, text=True, timeout=180)
+
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    recorded = (ROOT / "docs" / "example-session.md").read_text()
+    assert _cards(run.stdout) == _cards(recorded) != set()
+    written = re.compile(r"updated (ServiceRequest/\S+) \(version")
+    assert written.findall(run.stdout) == written.findall(recorded)
