@@ -42,6 +42,10 @@ READ_CHUNK = 1 << 20
 ADOPT_EVERY = 30.0  # seconds between looks for files left by dead processes
 MAX_PAUSE = 30.0  # seconds between attempts while the database is down
 OUTAGE_REMINDER = 300.0  # seconds between log lines while an outage lasts
+# A woken writer waits this long for more records, so that one transaction takes many: written
+# one by one as they came, records cost a commit each (about 1.5 ms of CPU under load, half a
+# hook call's own cost). flush() and close() skip the wait.
+LINGER = 0.25
 
 
 class Recorder:
@@ -146,6 +150,7 @@ class Recorder:
             self._lock = threading.Lock()
             self._wake = threading.Event()
             self._stop = threading.Event()
+            self._urgent = threading.Event()
             self._size = 0  # bytes in our file
             self._offset = 0  # of which this many are in the database
             self._down_since: float | None = None
@@ -165,6 +170,8 @@ class Recorder:
                 self._stop.wait(pause)  # while the store is down, new records wait too
             else:
                 self._wake.wait(ADOPT_EVERY)
+                if not self._urgent.is_set():
+                    self._stop.wait(LINGER)
             self._wake.clear()
             try:
                 if self._down_since is not None and self._prepare:
@@ -307,12 +314,16 @@ class Recorder:
         if self._pid != os.getpid():
             return True
         deadline = time.monotonic() + timeout
-        while self.pending():
-            if time.monotonic() > deadline:
-                return False
-            self._wake.set()
-            time.sleep(0.01)
-        return True
+        self._urgent.set()
+        try:
+            while self.pending():
+                if time.monotonic() > deadline:
+                    return False
+                self._wake.set()
+                time.sleep(0.01)
+            return True
+        finally:
+            self._urgent.clear()
 
     def close(self, drain_seconds: float = 2.0) -> None:
         """Stop the writer after trying for a while to write what is spooled; what is left

@@ -36,6 +36,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    insert,
     select,
     text,
 )
@@ -220,10 +221,8 @@ class Store:
             feedback = [r for r in records if r["kind"] == "feedback"]
             kept = set(session.scalars(select(HookCall.record_id).where(
                 HookCall.record_id.in_([r["id"] for r in calls])))) if calls else set()
-            for record in calls:
-                if record["id"] not in kept:
-                    kept.add(record["id"])
-                    self._add_call(session, record)
+            self._add_calls(session, list({r["id"]: r for r in calls
+                                           if r["id"] not in kept}.values()))
             if feedback:
                 kept = set(session.scalars(select(FeedbackRow.record_id).where(
                     FeedbackRow.record_id.in_([r["id"] for r in feedback]))))
@@ -235,33 +234,47 @@ class Store:
         return unknown
 
     @staticmethod
-    def _add_call(session: Session, record: dict[str, Any]) -> None:
-        call = HookCall(
-            record_id=record["id"], hook_instance=record["hook_instance"],
-            service=record["service"], hook=record["hook"], issuer=record.get("issuer"),
-            patient=record.get("patient"), orders=json.dumps(record["orders"]),
-            actions=json.dumps(record.get("actions", [])),
-            knowledge_version=record["knowledge_version"],
-            received_at=datetime.fromisoformat(record["at"]), duration_ms=record["ms"])
-        session.add(call)
-        session.flush()
-        session.add_all(FindingRow(
-            call_id=call.id, order_ref=f["order"], rule=f["rule"], severity=f["severity"],
-            test_code=f.get("test"), card_uuid=f.get("card"),
-            list_price=Decimal(f["list_price"]) if f.get("list_price") else None)
-            for f in record["findings"])
-        for card in record["cards"]:
-            # A retried call (same hookInstance) gets the same card uuids: keep each once.
-            if session.get(IssuedCardRow, card["uuid"]) is not None:
-                continue
-            session.add(IssuedCardRow(
-                uuid=card["uuid"], call_id=call.id, service=record["service"],
-                hook_instance=record["hook_instance"], orders=json.dumps(card["orders"]),
-                rules=json.dumps(card["rules"]), indicator=card["indicator"],
-                card_type=card["type"], summary=card.get("summary")))
-            session.add_all(IssuedSuggestionRow(
-                uuid=s["uuid"], card_uuid=card["uuid"], label=s.get("label"),
-                actions=json.dumps(s.get("actions", []))) for s in card["suggestions"])
+    def _add_calls(session: Session, records: list[dict[str, Any]]) -> None:
+        """Insert the calls and their findings, cards and suggestions with one executemany a
+        table: row by row through the ORM this cost about as much CPU (1.3 ms a call, in the
+        writer thread, under the GIL) as answering the call."""
+        if not records:
+            return
+        # Core inserts on the tables: the ORM's bulk path added Python work per row.
+        run = session.connection().execute
+        ids = dict(run(insert(HookCall.__table__).returning(HookCall.record_id, HookCall.id),
+                       [{
+            "record_id": r["id"], "hook_instance": r["hook_instance"], "service": r["service"],
+            "hook": r["hook"], "issuer": r.get("issuer"), "patient": r.get("patient"),
+            "orders": json.dumps(r["orders"]), "actions": json.dumps(r.get("actions", [])),
+            "knowledge_version": r["knowledge_version"],
+            "received_at": datetime.fromisoformat(r["at"]), "duration_ms": r["ms"],
+        } for r in records]).all())
+        findings = [{
+            "call_id": ids[r["id"]], "order_ref": f["order"], "rule": f["rule"],
+            "severity": f["severity"], "test_code": f.get("test"), "card_uuid": f.get("card"),
+            "list_price": Decimal(f["list_price"]) if f.get("list_price") else None,
+        } for r in records for f in r["findings"]]
+        # A retried call (same hookInstance) gets the same card uuids: keep each once.
+        cards = {c["uuid"]: (r, c) for r in records for c in r["cards"]}
+        known = set(session.scalars(select(IssuedCardRow.uuid).where(
+            IssuedCardRow.uuid.in_(list(cards))))) if cards else set()
+        new_cards = [(r, c) for uuid, (r, c) in cards.items() if uuid not in known]
+        if findings:
+            run(insert(FindingRow.__table__), findings)
+        if new_cards:
+            run(insert(IssuedCardRow.__table__), [{
+                "uuid": c["uuid"], "call_id": ids[r["id"]], "service": r["service"],
+                "hook_instance": r["hook_instance"], "orders": json.dumps(c["orders"]),
+                "rules": json.dumps(c["rules"]), "indicator": c["indicator"],
+                "card_type": c["type"], "summary": c.get("summary"),
+            } for r, c in new_cards])
+        suggestions = [{
+            "uuid": s["uuid"], "card_uuid": c["uuid"], "label": s.get("label"),
+            "actions": json.dumps(s.get("actions", [])),
+        } for _, c in new_cards for s in c["suggestions"]]
+        if suggestions:
+            run(insert(IssuedSuggestionRow.__table__), suggestions)
 
     @staticmethod
     def _add_feedback(session: Session, record: dict[str, Any]) -> list[str]:
