@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from itertools import pairwise
 
+from cds_hooks.app import freeze_long_lived
 from cds_hooks.cards import Renderer
 from cds_hooks.crd import Configuration
 from cds_hooks.decision import Decision
@@ -42,6 +43,7 @@ def measure(iterations: int) -> dict[str, list[float]]:
     (no FHIR read), timed one by one; authentication and the store are not included."""
     settings = Settings()
     knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
+    freeze_long_lived()  # as create_app does
     systems = settings.code_systems(knowledge.lab)
     service = SERVICES_BY_ID["moldx-order-sign"]
     body = json.dumps(build()).encode()

@@ -199,6 +199,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="moldx-bench-"))
     body = workdir / "order-sign.json"
     body.write_bytes(json.dumps(build()).encode())
+    request_size = body.stat().st_size
     try:
         secured, secured_result, secured_memory, size = run_service(args, workdir, body,
                                                                     auth=True)
@@ -218,7 +219,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"request {body.stat().st_size if body.exists() else '~20 KB'} bytes; response {size} "
+    print(f"request {request_size} bytes; response {size} "
           f"bytes; gunicorn 2 sync workers --preload; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s; policy: {args.policy_store or 'embedded demo pack'}\n")
     runs = (("service, JWT on", secured, secured_result, secured_memory),
