@@ -192,9 +192,8 @@ def live_fhir_server():
     import signal
     import socket
     import subprocess
-    import time
 
-    import requests
+    from tests.processes import wait_until_up
 
     folder = Path(__file__).parent / "fhir_server"
     node = shutil.which("node")
@@ -212,16 +211,8 @@ def live_fhir_server():
         env={**os.environ, "PORT": str(port), "FHIR_TOKEN": token},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}/fhir/R4"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base}/Patient", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the FHIR server did not start:\n{process.stdout.read().decode()}")
-            time.sleep(0.1)
+    wait_until_up(process, f"{base}/Patient", "the FHIR server",
+                  lambda: process.stdout.read().decode(), answers=(401,))  # up, wants a token
     yield base, token
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=10)

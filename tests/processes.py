@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,24 @@ class RunningService:
     output: str = ""  # what it printed, once it has stopped
 
 
+def wait_until_up(process: subprocess.Popen, url: str, what: str,
+                  output: Callable[[], str], seconds: float = 60,
+                  answers: tuple[int, ...] = (200,)) -> None:
+    """Poll `url` until it answers with one of `answers`; fail the test with the process's
+    `output` if the process dies or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(url, timeout=1).status_code in answers:
+                return
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{what} did not start:\n{output()}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def running_service(folder: Path, env: dict[str, str],
                     workers: int = 2) -> Iterator[RunningService]:
@@ -48,16 +66,8 @@ def running_service(folder: Path, env: dict[str, str],
                                cwd=folder, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     service = RunningService(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(service.base + "/cds-services", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"moldx-cds serve did not start: {process.stdout.read()}")
-            time.sleep(0.1)
+    wait_until_up(process, service.base + "/cds-services", "moldx-cds serve",
+                  process.stdout.read)
     try:
         yield service
     finally:

@@ -17,7 +17,7 @@ import requests
 from cds_hooks.auth import demo_token
 from tests.conftest import hook_fixture
 from tests.mcd_packs import copy_knowledge
-from tests.processes import CLI, free_port
+from tests.processes import CLI, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,17 +35,8 @@ def service(tmp_path_factory):
     process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"],
                                cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(base + "/readyz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"moldx-cds serve did not start: {(folder / 'service.log').read_text()}")
-        time.sleep(0.1)
+    wait_until_up(process, base + "/readyz", "moldx-cds serve",
+                  (folder / "service.log").read_text)
     yield {"base": base, "folder": folder, "knowledge": knowledge, "env": env,
            "log": folder / "service.log", "pid": process.pid}
     process.terminate()
