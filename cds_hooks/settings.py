@@ -86,9 +86,7 @@ class Settings:
         if label := get("SOURCE_LABEL"):
             values["source_label"] = label
         if limit := get("MAX_BODY_BYTES"):
-            if not limit.isdigit():
-                raise SettingsError(f"{PREFIX}MAX_BODY_BYTES: {limit!r} is not a number of bytes")
-            values["max_body_bytes"] = int(limit)
+            values["max_body_bytes"] = _whole(limit, "MAX_BODY_BYTES", "a number of bytes")
         if (auth := switch("AUTH")) is not None:
             values["auth"] = auth
         if issuers := get("TRUSTED_ISSUERS"):
@@ -101,9 +99,9 @@ class Settings:
             values["store_url"] = store
         for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT"):
             if seconds := get(name):
-                values[name.lower()] = float(seconds)
+                values[name.lower()] = _number(seconds, name)
         if pages := get("FHIR_MAX_PAGES"):
-            values["fhir_max_pages"] = int(pages)
+            values["fhir_max_pages"] = _whole(pages, "FHIR_MAX_PAGES", "a number of pages")
         if (legacy := switch("LEGACY_SYSTEM_ACTIONS")) is not None:
             values["legacy_system_actions"] = legacy
         if seconds := get("STORE_TIMEOUT"):
@@ -113,9 +111,7 @@ class Settings:
         if spool := get("SPOOL_DIR"):
             values["spool_dir"] = Path(spool)
         if limit := get("SPOOL_MAX_BYTES"):
-            if not limit.isdigit():
-                raise SettingsError(f"{PREFIX}SPOOL_MAX_BYTES: {limit!r} is not a number of bytes")
-            values["spool_max_bytes"] = int(limit)
+            values["spool_max_bytes"] = _whole(limit, "SPOOL_MAX_BYTES", "a number of bytes")
         if (ready := switch("READY_REQUIRES_STORE")) is not None:
             values["ready_requires_store"] = ready
         if log_format := get("LOG_FORMAT"):
@@ -147,6 +143,12 @@ def _number(text: str, name: str) -> float:
         return float(text)
     except ValueError:
         raise SettingsError(f"{PREFIX}{name}: {text!r} is not a number") from None
+
+
+def _whole(text: str, name: str, what: str) -> int:
+    if not text.isdigit():
+        raise SettingsError(f"{PREFIX}{name}: {text!r} is not {what}")
+    return int(text)
 
 
 def _names(text: str) -> frozenset[str]:

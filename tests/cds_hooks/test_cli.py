@@ -101,3 +101,14 @@ def test_a_bad_setting_is_named(capsys, monkeypatch):
     monkeypatch.setenv("MOLDX_CDS_MAX_BODY_BYTES", "lots")
     status, _, err = _run(capsys, "check", str(FIXTURES / "hooks/all-correct.json"))
     assert status == 2 and "MOLDX_CDS_MAX_BODY_BYTES: 'lots'" in err
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("MOLDX_CDS_FHIR_READ_TIMEOUT", "soon", "'soon' is not a number"),
+    ("MOLDX_CDS_FHIR_MAX_PAGES", "all", "'all' is not a number of pages"),
+    ("MOLDX_CDS_SPOOL_MAX_BYTES", "1e9", "'1e9' is not a number of bytes"),
+])
+def test_every_numeric_setting_is_named_when_wrong(capsys, monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    status, _, err = _run(capsys, "check", str(FIXTURES / "hooks/all-correct.json"))
+    assert status == 2 and f"{name}: {message}" in err
