@@ -98,7 +98,7 @@ class HookRequest(_Request):
                           AfterValidator(_base_url)] | None = Field(
         None, validate_default=True)
     context: Context
-    prefetch: dict[str, fhir.AnyResource | None] = {}
+    prefetch: dict[str, fhir.AnyResource | None] = Field(default_factory=dict)
     extension: dict[str, Any] | None = None
 
     @model_validator(mode="wrap")

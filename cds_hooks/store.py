@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -174,7 +173,6 @@ class Store:
             self._engine = create_engine(url, pool_pre_ping=True)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._fallback = MemoryReplayGuard()
-        self._token_lock = threading.Lock()
         self._swept_at = 0.0
         self._token_retry_at = 0.0
 
@@ -191,14 +189,16 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction; SQLAlchemy's errors come out as StoreError."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except (IntegrityError, DataError) as bad:
-            raise StoreError(str(bad).splitlines()[0], transient=False) from bad
-        except SQLAlchemyError as bad:
-            raise StoreError(str(bad).splitlines()[0]) from bad
+        """An ORM transaction; SQLAlchemy's errors come out as StoreError."""
+        with _store_errors(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A Core transaction, for the statement run on every call: a Session around one
+        INSERT cost 3x the INSERT itself (240 us against 75 us on SQLite)."""
+        with _store_errors(), self._engine.begin() as connection:
+            yield connection
 
     def ping(self) -> None:
         """Raise StoreError unless the database answers and its schema is in place."""
@@ -340,14 +340,15 @@ class Store:
         try:
             if now - self._swept_at > TOKEN_SWEEP_SECONDS:
                 self._swept_at = now
-                with self.session() as session:
-                    session.execute(delete(TokenUse).where(TokenUse.expires_at < now))
-            with self.session() as session:
+                with self._connection() as connection:
+                    connection.execute(delete(TokenUse).where(TokenUse.expires_at < now))
+            with self._connection() as connection:
                 if self.dialect == "postgresql":
                     # As with SQLite: no wait for the WAL flush on every call; a crash of the
                     # database can only forget the last few token ids.
-                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                session.add(TokenUse(issuer=issuer, jti=jti, expires_at=expires_at))
+                    connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                connection.execute(_INSERT_TOKEN, {"issuer": issuer, "jti": jti,
+                                                   "expires_at": expires_at})
         except StoreError as bad:
             if isinstance(bad.__cause__, IntegrityError):
                 return False
@@ -359,6 +360,20 @@ class Store:
 
             metrics.STORE_ERRORS.labels("token").inc()
         return True
+
+
+_INSERT_TOKEN = insert(TokenUse.__table__)
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """SQLAlchemy's errors as StoreError: not transient when the data itself is refused."""
+    try:
+        yield
+    except (IntegrityError, DataError) as bad:
+        raise StoreError(str(bad).splitlines()[0], transient=False) from bad
+    except SQLAlchemyError as bad:
+        raise StoreError(str(bad).splitlines()[0]) from bad
 
 
 def utc(moment: datetime) -> datetime:
