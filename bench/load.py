@@ -36,11 +36,16 @@ from .request import build
 SERVICE_PATH = "/cds-services/moldx-order-sign"
 TARGET_THROUGHPUT_RATIO = 0.60
 
-# Each wrk thread takes every n-th token so that no two requests share one.
+# Every request is a hook call of its own, as an EHR's are: its own hookInstance (the service
+# derives card ids from it, so a repeated one would spare the audit trail its card rows) and,
+# with authentication on, its own token (each wrk thread takes every n-th, as a replayed jti is
+# refused). The baseline gets the same bodies.
 _WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
+local f = io.open("{body}", "rb"); local body = f:read("*a"); f:close()
+local at = string.find(body, "{hook_instance}", 1, true)
+local head, tail = string.sub(body, 1, at - 1), string.sub(body, at + #"{hook_instance}")
 local tokens, counter = {{}}, 0
 function setup(thread) thread:set("id", counter); counter = counter + 1 end
 function init(args)
@@ -51,12 +56,14 @@ function init(args)
       i = i + 1
     end
   end
-  next_token = 0
+  next_token, calls = 0, 0
 end
 function request()
-  if #tokens == 0 then return wrk.format() end
+  calls = calls + 1
+  local call = head .. string.format("%08x-0000-4000-8000-%012x", id, calls) .. tail
+  if #tokens == 0 then return wrk.format(nil, nil, nil, call) end
   next_token = next_token % #tokens + 1
-  return wrk.format(nil, nil, {{Authorization = "Bearer " .. tokens[next_token]}})
+  return wrk.format(nil, nil, {{Authorization = "Bearer " .. tokens[next_token]}}, call)
 end
 """
 
@@ -126,7 +133,9 @@ def start(command: list[str], port: int, env: dict[str, str], cwd: Path) -> Serv
 def drive(url: str, body: Path, seconds: int, args: argparse.Namespace,
           tokens: Path | None = None) -> Result:
     script = body.with_name(f"wrk-{time.monotonic_ns()}.lua")
-    script.write_text(_WRK_SCRIPT.format(body=body, tokens=tokens or "", threads=args.threads))
+    hook_instance = json.loads(body.read_bytes())["hookInstance"]
+    script.write_text(_WRK_SCRIPT.format(body=body, tokens=tokens or "", threads=args.threads,
+                                         hook_instance=hook_instance))
     out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
                           "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout

@@ -56,6 +56,10 @@ CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_I
 _KIND_NAMES = {CodeKind.TEST: "test code", CodeKind.CPT: "CPT", CodeKind.ZCODE: "Z-code"}
 
 
+# Every card's and suggestion's uuid is derived from the hook call in Renderer._envelope.
+_DERIVED = ""
+
+
 @dataclass(frozen=True)
 class Renderer:
     """What the cards need besides the decision."""
@@ -165,7 +169,7 @@ class Renderer:
         detail += [_catalog_line(row), _date_line(facts), _at_risk_line(row)]
         card = self._card(
             summary=_fit(summary, row), detail=detail, indicator="warning",
-            suggestions=[Suggestion(label=_sentence(what), uuid=_uuid(), isRecommended=True,
+            suggestions=[Suggestion(label=_sentence(what), uuid=_DERIVED, isRecommended=True,
                                     actions=[update])],
         )
         certain = all(f.certain_fix for f in findings)
@@ -228,7 +232,7 @@ class Renderer:
         for row, fix in zip(rows, finding.fixes, strict=True):
             label = f"Order {row.test_name} ({row.test_code}), Z-code {row.zcode}"
             suggestions.append(Suggestion(
-                label=label, uuid=_uuid(),
+                label=label, uuid=_DERIVED,
                 actions=[self._update(resource, fix.changes, describe_changes(fix.changes))]))
         return self._card(
             summary=_truncate(f"CPT {cpts} fits {len(rows)} of the lab's tests: choose the test "
@@ -243,7 +247,7 @@ class Renderer:
               suggestions: list[Suggestion] | None = None,
               links: list[Link] | None = None) -> Card:
         return Card(
-            uuid=_uuid(), summary=summary, detail="\n\n".join(line for line in detail if line),
+            uuid=_DERIVED, summary=summary, detail="\n\n".join(line for line in detail if line),
             indicator=indicator, source=Source(label=self.source_label),
             suggestions=suggestions or None,
             selectionBehavior="at-most-one" if suggestions else None, links=links or None)
@@ -441,10 +445,6 @@ def _reference(resource: dict) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}"
 
 
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
 # -- coverage policy and panel coding cards --------------------------------------------------
 # Each finding of these rules is a card of its own. Their suggestions update the order from
 # the order as received: a clinician takes one of them, and the coding card's update stays
@@ -504,7 +504,7 @@ def _invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dic
             detail.append("The code comes from a Condition linked to the order: correct it "
                           "there.")
     suggestions = [Suggestion(label=f"Use {fix.reasons[0].code} in place of {code}",
-                              uuid=_uuid(), actions=[_fix_update(renderer, resource, fix)])
+                              uuid=_DERIVED, actions=[_fix_update(renderer, resource, fix)])
                    for fix in finding.fixes]
     return renderer._card(summary=_truncate(summary), detail=[*detail, _date_line(facts)],
                           indicator="warning", suggestions=suggestions)
@@ -566,7 +566,7 @@ def _diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         reason = fix.reasons[0]
         suggestions.append(Suggestion(
             label=f"Add {reason.code} ({reason.condition}) as a reason for the order",
-            uuid=_uuid(), actions=[_fix_update(renderer, resource, fix)]))
+            uuid=_DERIVED, actions=[_fix_update(renderer, resource, fix)]))
     if suggestions:
         detail.append("The patient's problem list has a diagnosis the article covers; link it "
                       "to the order if it is the reason for this test.")
@@ -594,7 +594,7 @@ def _units_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                 f"(*{TCGP_ARTICLE}*); more units are denied.", _catalog_line(row),
                 _date_line(facts)],
         indicator="warning",
-        suggestions=[Suggestion(label="Set the quantity to 1", uuid=_uuid(), isRecommended=True,
+        suggestions=[Suggestion(label="Set the quantity to 1", uuid=_DERIVED, isRecommended=True,
                                 actions=[_fix_update(renderer, resource, finding.fixes[0])])])
 
 
@@ -693,7 +693,7 @@ def _drop_order(resource: dict, finding: Finding) -> list[Suggestion]:
     if not any(fix.cancel for fix in finding.fixes):
         return []
     reference = _reference(resource)
-    return [Suggestion(label="Drop this order", uuid=_uuid(), actions=[Action(
+    return [Suggestion(label="Drop this order", uuid=_DERIVED, actions=[Action(
         type="delete", resourceId=reference, description=f"{reference}: drop the order")])]
 
 
