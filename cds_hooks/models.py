@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -65,7 +66,7 @@ REQUIRED_CONTEXT: dict[str, tuple[str | tuple[str, ...], ...]] = {
 class FhirAuthorization(_Request):
     access_token: SecretStr  # kept out of reprs, logs and error messages
     token_type: Literal["Bearer", "bearer"]
-    expires_in: int
+    expires_in: StrictInt  # lax, pydantic would take `true` or 300.0
     scope: str
     subject: str
     patient: str | None = None

@@ -19,6 +19,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictFloat,
+    StrictInt,
     Tag,
     TypeAdapter,
 )
@@ -74,7 +76,7 @@ class Reference(Element):
 
 
 class Quantity(Element):
-    value: float | None = None
+    value: StrictFloat | None = None  # lax, pydantic would take `false` as 0.0
 
 
 class Period(Element):
@@ -125,7 +127,7 @@ class Coverage(Resource):
     resourceType: Literal["Coverage"]
     status: str | None = None
     payor: list[Reference] = Field(default_factory=list)
-    order: int | None = None
+    order: StrictInt | None = None
     contained: list[AnyResource] = Field(default_factory=list)
 
 

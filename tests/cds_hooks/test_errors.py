@@ -48,6 +48,15 @@ def test_a_body_that_is_not_an_object(client):
      "context.draftOrders.entry[0].resource.id", "required"),
     (lambda b: b["prefetch"]["coverage"]["entry"][0]["resource"].update(payor={}),
      "prefetch.coverage.entry[0].resource.payor", "invalid"),
+    # Numbers are numbers: pydantic's lax mode took `false` as 0.0 (found by schemathesis).
+    (lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(
+        quantityQuantity={"value": False}),
+     "context.draftOrders.entry[0].resource.quantityQuantity.value", "invalid"),
+    (lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(
+        quantityQuantity={"value": "2"}),
+     "context.draftOrders.entry[0].resource.quantityQuantity.value", "invalid"),
+    (lambda b: b["prefetch"]["coverage"]["entry"][0]["resource"].update(order=True),
+     "prefetch.coverage.entry[0].resource.order", "invalid"),
 ])
 def test_an_invalid_field_is_named(client, edit, expression, code):
     body = hook_fixture("missing-zcode")
