@@ -16,7 +16,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
-    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -28,7 +27,8 @@ from plugin import fhir
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Strict: a JSON number must be a number (lax, pydantic reads `true` as 1 and "2" as 2).
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
 # `Type/id`, as hook contexts name orders (CDS Hooks library invariant ord-1).
@@ -66,7 +66,7 @@ REQUIRED_CONTEXT: dict[str, tuple[str | tuple[str, ...], ...]] = {
 class FhirAuthorization(_Request):
     access_token: SecretStr  # kept out of reprs, logs and error messages
     token_type: Literal["Bearer", "bearer"]
-    expires_in: StrictInt  # lax, pydantic would take `true` or 300.0
+    expires_in: int
     scope: str
     subject: str
     patient: str | None = None

@@ -19,8 +19,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    StrictFloat,
-    StrictInt,
     Tag,
     TypeAdapter,
 )
@@ -51,9 +49,10 @@ class Element(BaseModel):
     """Only the elements the rules read are declared: each one declared costs validation time
     on every request, and the rest of the JSON is kept as received where it matters. Lists
     default through a factory: pydantic deep-copies a `[]` default for every instance, which
-    cost more than the rest of an order's validation."""
+    cost more than the rest of an order's validation. Strict: a JSON number must be a number
+    (lax, pydantic reads `false` as 0.0 and "2" as 2)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
 class Coding(Element):
@@ -76,7 +75,7 @@ class Reference(Element):
 
 
 class Quantity(Element):
-    value: StrictFloat | None = None  # lax, pydantic would take `false` as 0.0
+    value: float | None = None
 
 
 class Period(Element):
@@ -127,7 +126,7 @@ class Coverage(Resource):
     resourceType: Literal["Coverage"]
     status: str | None = None
     payor: list[Reference] = Field(default_factory=list)
-    order: StrictInt | None = None
+    order: int | None = None
     contained: list[AnyResource] = Field(default_factory=list)
 
 

@@ -57,6 +57,10 @@ def test_a_body_that_is_not_an_object(client):
      "context.draftOrders.entry[0].resource.quantityQuantity.value", "invalid"),
     (lambda b: b["prefetch"]["coverage"]["entry"][0]["resource"].update(order=True),
      "prefetch.coverage.entry[0].resource.order", "invalid"),
+    (lambda b: b.update(fhirServer="https://ehr.example.org/fhir", fhirAuthorization={
+        "access_token": "t", "token_type": "Bearer", "expires_in": "300", "scope": "s",
+        "subject": "c"}),
+     "fhirAuthorization.expires_in", "invalid"),
 ])
 def test_an_invalid_field_is_named(client, edit, expression, code):
     body = hook_fixture("missing-zcode")
