@@ -149,6 +149,19 @@ def start(command: list[str], port: int, env: dict[str, str], cwd: Path) -> Serv
             time.sleep(0.05)
 
 
+def start_service(workdir: Path, policy_store: Path | None, *, auth: bool = True) -> Server:
+    """`moldx-cds serve` with 2 workers, its own SQLite store and spool in `workdir`."""
+    port = _free_port()
+    env = {"MOLDX_CDS_STORE_URL": f"sqlite:///{workdir}/store-{port}.sqlite",
+           "MOLDX_CDS_SPOOL_DIR": str(workdir / f"spool-{port}"),
+           "MOLDX_CDS_LOG_FORMAT": "text", "MOLDX_CDS_AUTH": "on" if auth else "off"}
+    if policy_store:
+        env["MOLDX_CDS_POLICY_STORE"] = str(policy_store)
+    command = [str(Path(sys.executable).parent / "moldx-cds"), "serve", "--port", str(port),
+               "--workers", "2"]
+    return start(command, port, env, workdir)
+
+
 def drive(url: str, body: Path, seconds: int, args: argparse.Namespace,
           tokens: Path | None = None) -> Result:
     script = body.with_name(f"wrk-{time.monotonic_ns()}.lua")
@@ -194,21 +207,13 @@ def _tokens(path: Path, audience: str, count: int) -> Path:
 
 def run_service(args: argparse.Namespace, workdir: Path, body: Path, *, auth: bool
                 ) -> tuple[Server, Result, tuple[float, float], int]:
-    port = _free_port()
-    env = {"MOLDX_CDS_STORE_URL": f"sqlite:///{workdir}/store-{port}.sqlite",
-           "MOLDX_CDS_SPOOL_DIR": str(workdir / f"spool-{port}"),
-           "MOLDX_CDS_LOG_FORMAT": "text", "MOLDX_CDS_AUTH": "on" if auth else "off"}
-    if args.policy_store:
-        env["MOLDX_CDS_POLICY_STORE"] = str(args.policy_store)
-    command = [str(Path(sys.executable).parent / "moldx-cds"), "serve", "--port", str(port),
-               "--workers", "2"]
-    server = start(command, port, env, workdir)
+    server = start_service(workdir, args.policy_store, auth=auth)
     try:
         url = server.base + SERVICE_PATH
         # Tokens for well above the expected rate; the warm-up has its own (a token used
         # twice is a replay, refused with 401).
-        warm_tokens = _tokens(workdir / f"warm-{port}.txt", url, 8000) if auth else None
-        tokens = _tokens(workdir / f"tokens-{port}.txt", url, 4000 * args.duration) \
+        warm_tokens = _tokens(workdir / "warm.txt", url, 8000) if auth else None
+        tokens = _tokens(workdir / "tokens.txt", url, 4000 * args.duration) \
             if auth else None
         headers = {"Content-Type": "application/json"}
         if auth:

@@ -18,7 +18,7 @@ import requests
 
 from cds_hooks.auth import demo_token
 
-from .load import SERVICE_PATH, _free_port, _tokens, drive, start
+from .load import SERVICE_PATH, _tokens, drive, start_service
 from .request import build
 
 FLAT = 0.10  # the largest growth of worker memory, first slice to last, that counts as flat
@@ -38,13 +38,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="moldx-soak-"))
     body = workdir / "order-sign.json"
     body.write_bytes(json.dumps(build()).encode())
-    port = _free_port()
-    env = {"MOLDX_CDS_STORE_URL": f"sqlite:///{workdir}/store.sqlite",
-           "MOLDX_CDS_SPOOL_DIR": str(workdir / "spool"), "MOLDX_CDS_LOG_FORMAT": "text"}
-    if args.policy_store:
-        env["MOLDX_CDS_POLICY_STORE"] = str(args.policy_store)
-    server = start([str(Path(sys.executable).parent / "moldx-cds"), "serve", "--port",
-                    str(port), "--workers", "2"], port, env, workdir)
+    server = start_service(workdir, args.policy_store)
     url = server.base + SERVICE_PATH
     rows = []
     try:
