@@ -14,15 +14,15 @@ import time
 from collections.abc import Callable
 from itertools import pairwise
 
-from cds_hooks.app import freeze_long_lived
-from cds_hooks.cards import Renderer
-from cds_hooks.crd import Configuration
-from cds_hooks.decision import Decision
-from cds_hooks.models import HookRequest
-from cds_hooks.prefetch import resolve
-from cds_hooks.services import SERVICES_BY_ID
-from cds_hooks.settings import Settings
+from cds_hooks.common.settings import Settings
+from cds_hooks.service.app import freeze_long_lived
+from cds_hooks.service.cards.renderer import Renderer
+from cds_hooks.service.crd import Configuration
+from cds_hooks.service.models import HookRequest
+from cds_hooks.service.prefetch import resolve
+from cds_hooks.service.services import SERVICES_BY_ID
 from plugin import fhir
+from plugin.decision import Decision
 from plugin.knowledge import load_knowledge
 from plugin.orders import facts_for
 from plugin.rules import evaluate

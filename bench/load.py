@@ -30,8 +30,8 @@ from pathlib import Path
 
 import requests
 
-from cds_hooks.auth import DEMO_ISSUER, DEMO_KEY_FILE, DEMO_KID, demo_token
-from cds_hooks.keys import ClientKey, client_token
+from cds_hooks.client.keys import ClientKey, client_token
+from cds_hooks.service.auth import DEMO_ISSUER, DEMO_KEY_FILE, DEMO_KID, demo_token
 
 from .request import build
 

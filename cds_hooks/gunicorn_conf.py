@@ -20,9 +20,9 @@ _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moldx-cds-metrics-")
 
-from cds_hooks import logs  # noqa: E402
-from cds_hooks.metrics import prepare_multiprocess_dir  # noqa: E402
-from cds_hooks.settings import Settings  # noqa: E402
+from cds_hooks.common import logs  # noqa: E402
+from cds_hooks.common.metrics import prepare_multiprocess_dir  # noqa: E402
+from cds_hooks.common.settings import Settings  # noqa: E402
 
 prepare_multiprocess_dir(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
 
@@ -41,7 +41,7 @@ max_requests_jitter = 2000
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeats off disk
 accesslog = None  # the app logs each request itself, with its request id and hookInstance
 errorlog = "-"
-logger_class = "cds_hooks.logs.GunicornLogger" if _settings.log_format == "json" \
+logger_class = "cds_hooks.common.logs.GunicornLogger" if _settings.log_format == "json" \
     else "gunicorn.glogging.Logger"
 pidfile = str(_settings.pid_file) if _settings.pid_file else None
 
@@ -59,13 +59,13 @@ def worker_exit(server, worker):
 
 
 def child_exit(server, worker):
-    from cds_hooks.metrics import worker_exited
+    from cds_hooks.common.metrics import worker_exited
 
     worker_exited(worker.pid)
 
 
 def on_reload(server):
-    from cds_hooks.app import reload_knowledge
+    from cds_hooks.service.app import reload_knowledge
 
     reload_knowledge(_app(server))
 

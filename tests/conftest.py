@@ -22,11 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask.testing import FlaskClient
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from cds_hooks import openapi
-from cds_hooks.app import create_app
-from cds_hooks.auth import TrustedIssuer
-from cds_hooks.settings import Settings
-from cds_hooks.store import Store
+from cds_hooks.common.settings import Settings
+from cds_hooks.service import openapi
+from cds_hooks.service.app import create_app
+from cds_hooks.service.auth import TrustedIssuer
+from cds_hooks.store.db import Store
 from plugin.knowledge import Knowledge, load_knowledge
 
 from . import conformance

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-CLI = [sys.executable, "-m", "cds_hooks.cli"]
+CLI = [sys.executable, "-m", "cds_hooks.cli.main"]
 ROOT = Path(__file__).resolve().parents[1]
 
 

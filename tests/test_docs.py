@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_hooks.cli import _parser
+from cds_hooks.cli.main import _parser
 
 from .processes import ROOT, command_env, free_port
 

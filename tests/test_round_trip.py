@@ -13,8 +13,8 @@ from datetime import date
 import pytest
 import requests
 
-from cds_hooks.actions import apply_actions
-from cds_hooks.client import (
+from cds_hooks.client.actions import apply_actions
+from cds_hooks.client.cds_client import (
     CdsClient,
     ClientError,
     Signer,
@@ -24,8 +24,8 @@ from cds_hooks.client import (
     read_chart,
     write_back,
 )
-from cds_hooks.crd import COVERAGE_INFORMATION
-from cds_hooks.keys import ClientKey
+from cds_hooks.client.keys import ClientKey
+from cds_hooks.service.crd import COVERAGE_INFORMATION
 from plugin.codes import CPT_SYSTEM, DEFAULT_ZCODE_SYSTEM
 
 from .conftest import load_fixture

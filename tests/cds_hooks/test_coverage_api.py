@@ -13,7 +13,7 @@ import pytest
 import responses
 from responses import matchers
 
-from cds_hooks.cli import main
+from cds_hooks.cli.main import main
 from cds_hooks.coverage_api import BASE_URL, CoverageApi, sync_articles
 from plugin.knowledge.mcd_export import import_export, policy_from_export
 from plugin.knowledge.policy_store import PolicyError, load_policy_file

@@ -1,0 +1,1 @@
+"""The `moldx-cds` command line and serving: every room's commands, and gunicorn."""

@@ -1,0 +1,306 @@
+"""The `moldx-cds` command: serve the CDS Hooks service, check orders without HTTP, run it
+(store migrations, knowledge reload, the feedback report), and, as a client
+(client_commands.py), call a service and apply its actions."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cds_hooks.common.settings import Settings, SettingsError
+from cds_hooks.service.cards.renderer import describe_fix
+from cds_hooks.service.errors import RequestError
+from cds_hooks.service.models import HookRequest
+from plugin import fhir
+from plugin.decision import Decision, decide
+from plugin.findings import Finding, Severity
+from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
+
+from .client_commands import add_client_commands
+from .operations_commands import add_operations_commands
+from .policy_commands import add_policy_commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except SettingsError as bad:
+        print(f"moldx-cds: {bad}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moldx-cds",
+        description="CDS Hooks service that puts the right CPT and DEX Z-code on molecular lab "
+        "orders and flags the ones that will not be paid.",
+        epilog="Settings come from MOLDX_CDS_* environment variables (see README.md).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="run the CDS Hooks service",
+        description="Run the CDS Hooks service with gunicorn (or Flask's development server "
+        "with --debug). Discovery is at http://HOST:PORT/cds-services.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default %(default)s)")
+    serve.add_argument("--workers", type=int, default=2,
+                       help="gunicorn worker processes (default %(default)s)")
+    _knowledge_option(serve)
+    serve.add_argument("--debug", action="store_true",
+                       help="use Flask's development server, with reloading and tracebacks")
+    _pid_file_option(serve, "where to write the master's process id, for `moldx-cds reload`")
+    serve.set_defaults(run=_serve)
+
+    reload = commands.add_parser(
+        "reload", help="make a running service load its knowledge again, without a restart",
+        description="Send SIGHUP to the service started by `moldx-cds serve`, named by its pid "
+        "file. The master loads the knowledge folder (and policy store) again, swaps it in at "
+        "once and replaces its workers; a folder that does not load is logged and the current "
+        "knowledge keeps serving. /readyz shows the knowledge version in use.")
+    _pid_file_option(reload, "the pid file `moldx-cds serve` wrote")
+    reload.set_defaults(run=_reload)
+    add_operations_commands(commands)
+
+    check = commands.add_parser(
+        "check", help="check the orders in a JSON file and print the findings",
+        description="Read a CDS Hooks request, a FHIR Bundle or a ServiceRequest (JSON) and print "
+        "what the service would find, without HTTP. Exit status: 0 no warning, 1 at least one "
+        "warning, 2 the input or the knowledge could not be read.")
+    check.add_argument("file", type=Path, help="the JSON file ('-' for standard input)")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="date of service for orders that carry none (default: today)")
+    _knowledge_option(check)
+    check.set_defaults(run=_check)
+
+    add_policy_commands(commands)
+    token = commands.add_parser(
+        "token", help="print a demo client JWT for calling the service with curl (test only)",
+        description="Print a JWT signed with the demo key that ships in this package, for one "
+        "call to a service that trusts the demo issuer (the default settings do). Its private "
+        "key is public: never trust it in production. A token serves one call (its jti may not "
+        "be replayed) for five minutes.")
+    token.add_argument("--aud", required=True, metavar="URL",
+                       help="the exact URL to be called, e.g. "
+                       "http://127.0.0.1:8080/cds-services/moldx-order-sign")
+    token.set_defaults(run=_token)
+    add_client_commands(commands)
+    return parser
+
+
+def _pid_file_option(command: argparse.ArgumentParser, text: str) -> None:
+    command.add_argument("--pid-file", type=Path, metavar="FILE",
+                         help=f"{text} (default: $MOLDX_CDS_PID_FILE, else moldx-cds.pid)")
+
+
+def _knowledge_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--knowledge", type=Path, metavar="DIR",
+        help="folder with lab.csv, catalog.csv and payers.csv (default: "
+        "$MOLDX_CDS_KNOWLEDGE_DIR, else the embedded demo lab)")
+    command.add_argument(
+        "--policy-store", type=Path, metavar="FILE",
+        help="policy store written by `moldx-cds policy import` (default: "
+        "$MOLDX_CDS_POLICY_STORE, else the default store if it exists, else the knowledge "
+        "folder's mcd/ excerpt)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"knowledge_dir": args.knowledge} if args.knowledge else {}
+    if args.policy_store:
+        overrides["policy_store"] = args.policy_store
+    if getattr(args, "pid_file", None):
+        overrides["pid_file"] = args.pid_file
+    return Settings.from_env(**overrides)
+
+
+def _load(settings: Settings) -> Knowledge | None:
+    try:
+        return load_knowledge(settings.knowledge_dir, settings.policy_store)
+    except KnowledgeError as bad:
+        print(f"moldx-cds: the knowledge in {settings.knowledge_dir} is not usable:",
+              file=sys.stderr)
+        for problem in bad.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def policy_line(knowledge: Knowledge) -> str:
+    """Which coverage policy the service runs with, and what the catalog names that it lacks."""
+    policy = knowledge.policy
+    line = (f"moldx-cds: policy from {policy.source}: {len(policy)} versions of "
+            f"{len(policy.versions)} articles; ICD-10-CM {knowledge.icd10.release}")
+    if knowledge.missing_articles:
+        line += (f"; NOT LOADED (diagnoses of their tests go unchecked): "
+                 f"{', '.join(sorted(knowledge.missing_articles))}")
+    return line
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not args.debug:
+        # Sets up multiprocess metrics, which must come before the app's modules are imported.
+        from cds_hooks import gunicorn_conf  # noqa: F401
+    from cds_hooks.common import logs
+    from cds_hooks.service.app import create_app
+
+    logs.configure(settings.log_format)
+    knowledge = _load(settings)  # fail here, with the bad rows listed, not inside a worker
+    if knowledge is None:
+        return 2
+    app = create_app(settings, knowledge)  # logs the settings' warnings
+    print(f"moldx-cds: {knowledge.lab.name}, {len(knowledge.catalog)} catalog rows, "
+          f"knowledge {knowledge.version}; discovery at "
+          f"http://{args.host}:{args.port}/cds-services", file=sys.stderr)
+    print(policy_line(knowledge), file=sys.stderr)
+    if args.debug:
+        import os
+        import signal
+
+        from cds_hooks.service.app import reload_knowledge
+
+        # One process: SIGHUP reloads in place, like the gunicorn master does.
+        signal.signal(signal.SIGHUP, lambda *_: reload_knowledge(app))
+        if settings.pid_file:
+            settings.pid_file.write_text(f"{os.getpid()}\n")
+        app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
+        return 0
+    from .server import run
+
+    run(app, host=args.host, port=args.port, workers=args.workers, pid_file=settings.pid_file)
+    return 0
+
+
+def _reload(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    pid_file = args.pid_file or Settings.from_env().pid_file or Path("moldx-cds.pid")
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except FileNotFoundError:
+        print(f"moldx-cds: no pid file {pid_file}: is the service running from this folder? "
+              "(--pid-file names another)", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"moldx-cds: {pid_file} does not hold a process id", file=sys.stderr)
+        return 2
+    except ProcessLookupError:
+        print(f"moldx-cds: no process {pid} (from {pid_file}): the service is not running",
+              file=sys.stderr)
+        return 2
+    except PermissionError:
+        print(f"moldx-cds: not allowed to signal process {pid} (from {pid_file})",
+              file=sys.stderr)
+        return 2
+    print(f"moldx-cds: asked the service (process {pid}) to reload its knowledge; its log says "
+          "how it went, and /readyz shows the knowledge version", file=sys.stderr)
+    return 0
+
+
+# -- token -----------------------------------------------------------------------------------
+
+def _token(args: argparse.Namespace) -> int:
+    from cds_hooks.service.auth import demo_token
+
+    print(demo_token(args.aud))
+    return 0
+
+
+# -- check -----------------------------------------------------------------------------------
+
+def _check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    knowledge = _load(settings)
+    if knowledge is None:
+        return 2
+    try:
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text()
+        orders, resources = _orders_in(json.loads(text))
+    except (OSError, ValueError) as bad:
+        print(f"moldx-cds: cannot read {args.file}: {bad}", file=sys.stderr)
+        return 2
+    except RequestError as bad:
+        print(f"moldx-cds: {args.file} is not usable:", file=sys.stderr)
+        for issue in bad.issues:
+            print(f"  {issue.diagnostics}", file=sys.stderr)
+        return 2
+    decision = decide(orders, resources, knowledge, settings.code_systems(knowledge.lab),
+                      args.date or settings.today())
+    print(json.dumps(_as_json(decision), indent=2, default=_plain) if args.json
+          else _table(decision))
+    return 1 if any(f.severity is Severity.WARNING for f in decision.findings) else 0
+
+
+def _orders_in(data: Any) -> tuple[list[fhir.ServiceRequest], list[fhir.Resource]]:
+    """The orders and the other resources of a hook request, a Bundle or a ServiceRequest."""
+    try:
+        if isinstance(data, dict) and "hook" in data:
+            request = HookRequest.model_validate(data)
+            resources = request.resources()
+            return request.orders(resources), resources
+        resource = fhir.parse_resource(data)
+    except ValidationError as bad:
+        raise RequestError.from_validation(bad) from None
+    resources = fhir.resources_in(resource)
+    orders = [r for r in resources if isinstance(r, fhir.ServiceRequest)]
+    if not orders:
+        raise RequestError.invalid(None, "holds no ServiceRequest")
+    return orders, resources
+
+
+def _table(decision: Decision) -> str:
+    rows = [("ORDER", "TEST", "DATE", "RULE", "SEVERITY", "FIX")]
+    for facts in decision.facts:
+        findings = decision.findings_for(facts.order) or [None]
+        for finding in findings:
+            rows.append((facts.order, facts.test_code or "-", str(facts.date_of_service),
+                         finding.rule if finding else "ok",
+                         finding.severity.value if finding else "-",
+                         _fix_text(finding) if finding else ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)),
+                                row[-1]]).rstrip() for row in rows)
+
+
+def _fix_text(finding: Finding) -> str:
+    return " | or ".join(describe_fix(fix) for fix in finding.fixes)
+
+
+def _as_json(decision: Decision) -> dict[str, Any]:
+    return {"knowledge": decision.knowledge_version,
+            "orders": [dataclasses.asdict(f) for f in decision.facts],
+            "findings": [dataclasses.asdict(f) for f in decision.findings]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""`moldx-cds db ...` and `moldx-cds report`: the store's schema, and what it tells."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from cds_hooks.common.settings import Settings
+
+
+def add_operations_commands(commands: argparse._SubParsersAction) -> None:
+    db = commands.add_parser(
+        "db", help="migrate the store's schema",
+        description="The store (MOLDX_CDS_STORE_URL: a SQLite file by default, PostgreSQL by "
+        "URL) is migrated with the Alembic revisions shipped in the package. The service does "
+        "this itself at start unless MOLDX_CDS_STORE_AUTO_UPGRADE=off; then run `db upgrade` "
+        "before starting a new version.")
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = actions.add_parser("upgrade", help="apply the migrations the store lacks",
+                                 description="Apply the migrations the store lacks (safe to "
+                                 "run while replicas start: upgrades wait for each other).")
+    _store_url_option(upgrade)
+    upgrade.add_argument("--revision", default="head",
+                         help="the revision to reach (default: the latest)")
+    upgrade.set_defaults(run=_db_upgrade)
+    current = actions.add_parser("current", help="print the store's revision and the latest",
+                                 description="Print the revision the store is at and the "
+                                 "latest one this version ships. Exit status 1 when behind.")
+    _store_url_option(current)
+    current.set_defaults(run=_db_current)
+
+    report = commands.add_parser(
+        "report", help="report findings, feedback and the amount at risk avoided",
+        description="Read the store and report: hook calls; findings per rule; cards accepted "
+        "and overridden per rule, with the override reasons; orders fixed before signing; and "
+        "the amount at risk avoided (catalog list prices). A table on the terminal, or CSV, "
+        "JSON, or a self-contained HTML page with charts.")
+    _store_url_option(report)
+    report.add_argument("--since", metavar="DATE",
+                        help="only calls and feedback from this date (YYYY-MM-DD, UTC) or "
+                        "ISO 8601 date-time on")
+    shape = report.add_mutually_exclusive_group()
+    shape.add_argument("--csv", action="store_true", help="CSV on standard output, a row per "
+                       "rule and one for all rules")
+    shape.add_argument("--json", action="store_true", help="JSON on standard output")
+    shape.add_argument("--html", type=Path, metavar="FILE",
+                       help="write an HTML page with charts to FILE")
+    report.set_defaults(run=_report)
+
+
+def _store_url_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--store-url", metavar="URL",
+                         help="SQLAlchemy URL of the store (default: $MOLDX_CDS_STORE_URL, else "
+                         "sqlite:///moldx-cds.sqlite)")
+
+
+def _store(args: argparse.Namespace):
+    from cds_hooks.store.db import Store
+
+    settings = Settings.from_env()
+    return Store(args.store_url or settings.store_url, timeout=settings.store_timeout)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from cds_hooks.store import migrate
+    from cds_hooks.store.db import StoreError
+
+    store = _store(args)
+    print(f"moldx-cds: upgrading the store at {store.display_url()} ...", file=sys.stderr)
+    try:
+        before, after = migrate.upgrade(store, args.revision)
+    except StoreError as bad:
+        print(f"moldx-cds: the store at {store.display_url()} cannot be upgraded: {bad}",
+              file=sys.stderr)
+        return 2
+    print(f"moldx-cds: store at {after}" + (f" (was {before or 'empty'})"
+                                             if before != after else " (already)"),
+          file=sys.stderr)
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from cds_hooks.store import migrate
+    from cds_hooks.store.db import StoreError
+
+    store = _store(args)
+    try:
+        revision = migrate.current(store)
+    except StoreError as bad:
+        print(f"moldx-cds: the store at {store.display_url()} cannot be read: {bad}",
+              file=sys.stderr)
+        return 2
+    print(f"store {store.display_url()}: revision {revision or '(empty)'}; latest "
+          f"{migrate.head()}")
+    return 0 if revision == migrate.head() else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cds_hooks.report import summary as report
+    from cds_hooks.store import migrate
+    from cds_hooks.store.db import StoreError
+
+    try:
+        since = report.parse_since(args.since) if args.since else None
+    except ValueError as bad:
+        print(f"moldx-cds: --since: {bad}", file=sys.stderr)
+        return 2
+    store = _store(args)
+    print(f"moldx-cds: reading the store at {store.display_url()} ...", file=sys.stderr)
+    try:
+        if migrate.current(store) != migrate.head():
+            print(f"moldx-cds: the store at {store.display_url()} is not at the latest schema "
+                  "(or empty): run `moldx-cds db upgrade` first", file=sys.stderr)
+            return 2
+        data = report.build(store, since)
+    except StoreError as bad:
+        print(f"moldx-cds: the store at {store.display_url()} cannot be read: {bad}",
+              file=sys.stderr)
+        return 2
+    if args.html:
+        from cds_hooks.report.html import render
+
+        try:
+            args.html.write_text(render(data), encoding="utf-8")
+        except OSError as bad:
+            print(f"moldx-cds: cannot write {args.html}: {bad}", file=sys.stderr)
+            return 2
+        print(f"moldx-cds: wrote {args.html} ({data.total_calls} calls, {len(data.rules)} "
+              "rules)", file=sys.stderr)
+    elif args.csv:
+        csv.writer(sys.stdout, lineterminator="\n").writerows(report.csv_rows(data))
+    elif args.json:
+        print(json.dumps(data.as_json(), indent=2))
+    else:
+        print(report.table(data))
+    return 0

@@ -1,0 +1,154 @@
+"""Settings, read from environment variables prefixed MOLDX_CDS_ (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from cds_hooks.service.auth import DEMO_ISSUERS_FILE, TrustedIssuer, load_issuers
+from plugin.codes import DEFAULT_ZCODE_SYSTEM, CodeSystems
+from plugin.knowledge import DEMO_DIR, Lab
+
+PREFIX = "MOLDX_CDS_"
+_OFF = {"off", "false", "0", "no"}
+_ON = {"on", "true", "1", "yes"}
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the service cannot use."""
+
+
+def default_policy_store(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where `moldx-cds policy import` writes and the service looks: the user's data folder."""
+    data = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "moldx-cds" / "policy.sqlite"
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_dir: Path = DEMO_DIR
+    # The SQLite policy store to load; None: the knowledge folder's own MCD excerpt (mcd/).
+    policy_store: Path | None = None
+    zcode_system: str = DEFAULT_ZCODE_SYSTEM
+    zcode_system_aliases: frozenset[str] = frozenset()
+    source_label: str = "MolDX order coding"
+    max_body_bytes: int = 10 * 1024 * 1024
+    today: Callable[[], date] = field(default=date.today, compare=False)
+    # -- protocol and security --
+    auth: bool = True  # False only by MOLDX_CDS_AUTH=off, and then loudly
+    issuers: tuple[TrustedIssuer, ...] = field(
+        default_factory=lambda: load_issuers(DEMO_ISSUERS_FILE))
+    public_base_url: str | None = None  # the URL clients call, when a proxy rewrites it
+    cors_origins: frozenset[str] = frozenset({"*"})
+    store_url: str = "sqlite:///moldx-cds.sqlite"
+    fhir_connect_timeout: float = 3.0
+    fhir_read_timeout: float = 5.0
+    fhir_max_pages: int = 5
+    legacy_system_actions: bool = False  # mirror systemActions in extension.systemActions
+    # -- store and operations --
+    store_timeout: float = 5.0  # seconds to wait for a connection (PostgreSQL) or lock (SQLite)
+    store_auto_upgrade: bool = True  # migrate the store's schema at start
+    spool_dir: Path = Path("moldx-cds-spool")  # accepted records not yet in the store
+    spool_max_bytes: int = 512 * 1024 * 1024
+    ready_requires_store: bool = True  # /readyz is 503 while the store is unreachable
+    log_format: str = "json"  # of `serve`: json (one object a line) or text
+    pid_file: Path | None = Path("moldx-cds.pid")  # gunicorn master's, for `moldx-cds reload`
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
+        def get(name: str) -> str | None:
+            value = environ.get(PREFIX + name, "").strip()
+            return value or None
+
+        def switch(name: str) -> bool | None:
+            value = get(name)
+            if value is None:
+                return None
+            if value.lower() not in _ON | _OFF:
+                raise SettingsError(f"{PREFIX}{name} must be on or off, not {value!r}")
+            return value.lower() in _ON
+
+        values: dict = {}
+        if knowledge := get("KNOWLEDGE_DIR"):
+            values["knowledge_dir"] = Path(knowledge)
+        if store := get("POLICY_STORE"):
+            values["policy_store"] = Path(store)
+        elif default_policy_store(environ).is_file():
+            values["policy_store"] = default_policy_store(environ)
+        if system := get("ZCODE_SYSTEM"):
+            values["zcode_system"] = system
+        if aliases := get("ZCODE_SYSTEM_ALIASES"):
+            values["zcode_system_aliases"] = _names(aliases)
+        if label := get("SOURCE_LABEL"):
+            values["source_label"] = label
+        if limit := get("MAX_BODY_BYTES"):
+            values["max_body_bytes"] = _whole(limit, "MAX_BODY_BYTES", "a number of bytes")
+        if (auth := switch("AUTH")) is not None:
+            values["auth"] = auth
+        if issuers := get("TRUSTED_ISSUERS"):
+            values["issuers"] = load_issuers(Path(issuers))
+        if base := get("PUBLIC_BASE_URL"):
+            values["public_base_url"] = base.rstrip("/")
+        if origins := get("CORS_ORIGINS"):
+            values["cors_origins"] = _names(origins)
+        if store := get("STORE_URL"):
+            values["store_url"] = store
+        for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT"):
+            if seconds := get(name):
+                values[name.lower()] = _number(seconds, name)
+        if pages := get("FHIR_MAX_PAGES"):
+            values["fhir_max_pages"] = _whole(pages, "FHIR_MAX_PAGES", "a number of pages")
+        if (legacy := switch("LEGACY_SYSTEM_ACTIONS")) is not None:
+            values["legacy_system_actions"] = legacy
+        if seconds := get("STORE_TIMEOUT"):
+            values["store_timeout"] = _number(seconds, "STORE_TIMEOUT")
+        if (upgrade := switch("STORE_AUTO_UPGRADE")) is not None:
+            values["store_auto_upgrade"] = upgrade
+        if spool := get("SPOOL_DIR"):
+            values["spool_dir"] = Path(spool)
+        if limit := get("SPOOL_MAX_BYTES"):
+            values["spool_max_bytes"] = _whole(limit, "SPOOL_MAX_BYTES", "a number of bytes")
+        if (ready := switch("READY_REQUIRES_STORE")) is not None:
+            values["ready_requires_store"] = ready
+        if log_format := get("LOG_FORMAT"):
+            if log_format not in ("json", "text"):
+                raise SettingsError(f"{PREFIX}LOG_FORMAT must be json or text, not "
+                                    f"{log_format!r}")
+            values["log_format"] = log_format
+        if pid_file := get("PID_FILE"):
+            values["pid_file"] = Path(pid_file)
+        return cls(**{**values, **overrides})
+
+    def code_systems(self, lab: Lab) -> CodeSystems:
+        return CodeSystems(test=lab.test_code_system, zcode=self.zcode_system,
+                           zcode_aliases=self.zcode_system_aliases)
+
+    def startup_warnings(self) -> list[str]:
+        """What an operator must see at start: security that is off or only fit for tests."""
+        if not self.auth:
+            return ["AUTHENTICATION IS OFF (MOLDX_CDS_AUTH=off): anyone who can reach this "
+                    "service can call it. Never run like this with patient data."]
+        return [f"TRUSTING A TEST-ONLY ISSUER {i.iss!r}: its private key is public, so anyone "
+                "can sign tokens this service accepts. Set MOLDX_CDS_TRUSTED_ISSUERS to your "
+                "clients' issuers before using real patient data."
+                for i in self.issuers if i.test_only]
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name}: {text!r} is not a number") from None
+
+
+def _whole(text: str, name: str, what: str) -> int:
+    if not text.isdigit():
+        raise SettingsError(f"{PREFIX}{name}: {text!r} is not {what}")
+    return int(text)
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())

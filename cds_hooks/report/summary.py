@@ -1,0 +1,270 @@
+"""The feedback report: what the service found, what clinicians did with it, and what it saved.
+
+Every number is read from the store (`moldx-cds report`). Definitions:
+
+- an *order* is one `ServiceRequest/id` of one patient, as named by one client (JWT issuer);
+- a *finding* is one rule's conclusion about one order in one hook call; an order checked on
+  order-select and again on order-sign counts twice, and once in `orders`;
+- *accepted* / *overridden*: the latest feedback on each card that showed the rule (a card can
+  show several rules of one order: it counts for each);
+- an order is *fixed before signing* when it had a warning in some call, and afterwards either
+  a card showing one of those warnings was accepted, or an order-sign call for the same order
+  found no warning on it at all;
+- the *amount at risk avoided* is the catalog list price of the test of each fixed order (the
+  price recorded with the finding, as the catalog had it then), counted once per order; per
+  rule, an order fixed of two rules counts under both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from cds_hooks.service.cards.renderer import OVERRIDE_REASONS, OVERRIDE_SYSTEM
+from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow, Store, utc
+
+WARNING = "warning"
+
+
+@dataclass
+class RuleLine:
+    rule: str
+    findings: int = 0
+    orders: int = 0
+    accepted: int = 0
+    overridden: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # override reason -> cards
+    comments: int = 0  # overrides with a comment (the text is not in the report)
+    fixed: int = 0
+    avoided: Decimal = Decimal("0")
+
+
+@dataclass
+class Report:
+    store: str
+    since: datetime | None
+    generated_at: datetime
+    calls: dict[str, int]  # by service
+    calls_per_day: dict[str, int]  # ISO date (UTC) -> calls
+    feedback: int  # feedback items
+    unknown_feedback: int  # of which on cards this service did not issue
+    orders_flagged: int  # orders that had a warning
+    orders_fixed: int
+    at_risk: Decimal  # list price of the orders flagged
+    avoided: Decimal  # list price of the orders fixed
+    rules: list[RuleLine]
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["total_calls"] = self.total_calls
+        return json.loads(json.dumps(data, default=_plain))
+
+
+@dataclass
+class _Order:
+    rules: set[str] = field(default_factory=set)  # warnings seen while it was not fixed
+    cards: set[str] = field(default_factory=set)  # cards that showed those warnings
+    price: Decimal | None = None
+    fixed: bool = False
+
+
+def build(store: Store, since: datetime | None = None) -> Report:
+    """The report of everything the store holds from `since` (UTC) on."""
+    with store.session() as session:
+        calls = session.execute(_since(
+            select(HookCall.id, HookCall.service, HookCall.hook, HookCall.issuer,
+                   HookCall.patient, HookCall.orders, HookCall.received_at),
+            HookCall.received_at, since).order_by(HookCall.received_at, HookCall.id)).all()
+        findings = session.execute(_since(
+            select(FindingRow.call_id, FindingRow.order_ref, FindingRow.rule,
+                   FindingRow.severity, FindingRow.list_price, FindingRow.card_uuid)
+            .join(HookCall, HookCall.id == FindingRow.call_id),
+            HookCall.received_at, since)).all()
+        feedback = session.execute(_since(
+            select(FeedbackRow.card_uuid, FeedbackRow.service, FeedbackRow.outcome,
+                   FeedbackRow.override_system, FeedbackRow.override_code,
+                   FeedbackRow.override_comment, IssuedCardRow.rules,
+                   IssuedCardRow.service.label("card_service"))
+            .outerjoin(IssuedCardRow, IssuedCardRow.uuid == FeedbackRow.card_uuid),
+            FeedbackRow.received_at, since)
+            .order_by(FeedbackRow.outcome_at, FeedbackRow.id)).all()
+
+    lines: dict[str, RuleLine] = {}
+    orders_of_rule: dict[str, set] = defaultdict(set)
+    by_call: dict[int, list] = defaultdict(list)
+    for finding in findings:
+        by_call[finding.call_id].append(finding)
+
+    # Calls in time order: each order is flagged by its warnings, and fixed by a later
+    # order-sign call that finds none. An order flagged again after a fix starts anew.
+    orders: dict[tuple, _Order] = {}  # the latest of each order
+    flagged: list[_Order] = []
+    per_service: Counter[str] = Counter()
+    per_day: Counter[str] = Counter()
+    for call in calls:
+        per_service[call.service] += 1
+        per_day[utc(call.received_at).date().isoformat()] += 1
+        found = by_call.get(call.id, [])
+        for finding in found:
+            line = lines.setdefault(finding.rule, RuleLine(finding.rule))
+            line.findings += 1
+            orders_of_rule[finding.rule].add((call.issuer, call.patient, finding.order_ref))
+        for order_ref in json.loads(call.orders):
+            key = (call.issuer, call.patient, order_ref)
+            warnings = [f for f in found if f.order_ref == order_ref and f.severity == WARNING]
+            order = orders.get(key)
+            if warnings:
+                if order is None or order.fixed:
+                    order = orders[key] = _Order()
+                    flagged.append(order)
+                order.rules |= {f.rule for f in warnings}
+                order.cards |= {f.card_uuid for f in warnings if f.card_uuid}
+                prices = [f.list_price for f in warnings if f.list_price is not None]
+                if prices:
+                    order.price = max(prices + ([order.price] if order.price else []))
+            elif order is not None and call.hook == "order-sign":
+                order.fixed = True
+
+    # Feedback: the latest outcome per card.
+    latest: dict[str, Any] = {}
+    unknown = 0
+    for item in feedback:
+        latest[item.card_uuid] = item
+        if item.card_service != item.service:
+            unknown += 1
+    accepted_cards = set()
+    for card, item in latest.items():
+        if item.card_service != item.service:
+            continue  # not a card of this service: no rule to count it under
+        if item.outcome == "accepted":
+            accepted_cards.add(card)
+        for rule in json.loads(item.rules):
+            line = lines.setdefault(rule, RuleLine(rule))
+            if item.outcome == "accepted":
+                line.accepted += 1
+            else:
+                line.overridden += 1
+                if item.override_code:
+                    label = _reason_label(item.override_system, item.override_code)
+                    line.reasons[label] = line.reasons.get(label, 0) + 1
+                if item.override_comment:
+                    line.comments += 1
+    for order in flagged:
+        if order.cards & accepted_cards:
+            order.fixed = True
+
+    fixed = [o for o in flagged if o.fixed]
+    for order in fixed:
+        for rule in order.rules:
+            line = lines[rule]
+            line.fixed += 1
+            line.avoided += order.price or 0
+    for rule, line in lines.items():
+        line.orders = len(orders_of_rule[rule])
+        line.reasons = dict(sorted(line.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Report(
+        store=store.display_url(), since=since, generated_at=datetime.now(UTC),
+        calls=dict(per_service.most_common()), calls_per_day=dict(sorted(per_day.items())),
+        feedback=len(feedback), unknown_feedback=unknown,
+        orders_flagged=len(flagged), orders_fixed=len(fixed),
+        at_risk=sum((o.price or Decimal(0) for o in flagged), Decimal("0")),
+        avoided=sum((o.price or Decimal(0) for o in fixed), Decimal("0")),
+        rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)))
+
+
+def parse_since(text: str) -> datetime:
+    """`2026-03-01` (midnight UTC) or an ISO 8601 date-time (UTC when it names no zone)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time") \
+            from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def money(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def reasons_text(reasons: dict[str, int]) -> str:
+    return "; ".join(f"{label} ({count})" for label, count in reasons.items())
+
+
+def table(report: Report) -> str:
+    """The report for a terminal."""
+    since = report.since.date().isoformat() if report.since else "the start"
+    head = [
+        f"moldx-cds report: {report.store}, from {since} to "
+        f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
+        f"Hook calls: {report.total_calls}" + (
+            f" ({', '.join(f'{s} {n}' for s, n in report.calls.items())})"
+            if report.calls else ""),
+        f"Feedback items: {report.feedback}" + (
+            f" ({report.unknown_feedback} on cards this service did not issue)"
+            if report.unknown_feedback else ""),
+        f"Orders with a warning: {report.orders_flagged} (list price {money(report.at_risk)}); "
+        f"fixed before signing: {report.orders_fixed}; amount at risk avoided: "
+        f"{money(report.avoided)}",
+        ""]
+    rows = [("RULE", "FINDINGS", "ORDERS", "ACCEPTED", "OVERRIDDEN", "FIXED", "AVOIDED",
+             "OVERRIDE REASONS")]
+    rows += [(line.rule, str(line.findings), str(line.orders), str(line.accepted),
+              str(line.overridden), str(line.fixed), money(line.avoided),
+              reasons_text(line.reasons) + (f"; {line.comments} with a comment"
+                                            if line.comments else ""))
+             for line in report.rules]
+    if len(rows) == 1:
+        return "\n".join(head + ["No findings in this period."])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    numeric = range(1, 7)
+    body = ["  ".join([*(cell.rjust(w) if i in numeric and n else cell.ljust(w)
+                         for i, (cell, w) in enumerate(zip(row, widths, strict=False))),
+                       row[-1].lstrip("; ")]).rstrip() for n, row in enumerate(rows)]
+    return "\n".join(head + body)
+
+
+CSV_COLUMNS = ("rule", "findings", "orders", "accepted", "overridden", "override_reasons",
+               "comments", "orders_fixed", "amount_avoided_usd")
+
+
+def csv_rows(report: Report) -> Iterable[tuple]:
+    """One row per rule, then one for all of them (its orders and amounts count each order
+    once)."""
+    yield CSV_COLUMNS
+    for line in report.rules:
+        yield (line.rule, line.findings, line.orders, line.accepted, line.overridden,
+               reasons_text(line.reasons), line.comments, line.fixed, f"{line.avoided:.2f}")
+    yield ("(all rules)", sum(line.findings for line in report.rules), report.orders_flagged,
+           sum(line.accepted for line in report.rules),
+           sum(line.overridden for line in report.rules), "",
+           sum(line.comments for line in report.rules), report.orders_fixed,
+           f"{report.avoided:.2f}")
+
+
+def _since(query, column, since: datetime | None):
+    return query.where(column >= since) if since else query
+
+
+def _reason_label(system: str | None, code: str) -> str:
+    if system == OVERRIDE_SYSTEM and code in OVERRIDE_REASONS:
+        return OVERRIDE_REASONS[code]
+    return code
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,316 @@
+"""The Flask application: discovery, one endpoint per service, feedback, the OpenAPI document.
+
+A hook call goes: authenticate (before_request) -> validate the body -> resolve the data it
+needs (prefetch, else the client's FHIR server) -> decide -> render -> spool its audit record
+(the Recorder writes it to the store later) -> answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from cds_hooks.common import metrics
+from cds_hooks.common.logs import init_request_logging
+from cds_hooks.common.settings import Settings
+from cds_hooks.fhir.rest import FhirClient
+from cds_hooks.service.cards.renderer import Renderer
+from cds_hooks.store import migrate
+from cds_hooks.store.db import Store, StoreError
+from cds_hooks.store.recorder import Recorder
+from plugin import fhir
+from plugin.codes import CodeSystems
+from plugin.decision import decide
+from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
+
+from . import audit, feedback, openapi, operations
+from .auth import AuthError, Verifier
+from .cors import init_cors
+from .crd import Configuration
+from .errors import Issue, RequestError, operation_outcome
+from .models import REQUIRED_CONTEXT, HookRequest, dump
+from .prefetch import Resolved, resolve
+from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
+
+log = logging.getLogger("moldx_cds")
+routes = Blueprint("cds_hooks", __name__)
+OPEN_ENDPOINTS = frozenset({"cds_hooks.discovery", "cds_hooks.openapi_document"}) \
+    | operations.OPEN_ENDPOINTS
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every request reads and none changes: settings, knowledge, and the shared,
+    thread-safe services (token verifier, store, recorder). A knowledge reload replaces the
+    whole Runtime at once (reload_knowledge), so a request sees one or the other."""
+
+    settings: Settings
+    knowledge: Knowledge
+    systems: CodeSystems
+    verifier: Verifier
+    store: Store
+    recorder: Recorder
+
+
+def create_app(settings: Settings | None = None, knowledge: Knowledge | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir, settings.policy_store)
+    for warning in settings.startup_warnings():
+        log.warning("!!! %s", warning)
+    store = _open_store(settings)
+    recorder = Recorder(store, settings.spool_dir, max_spool_bytes=settings.spool_max_bytes,
+                        prepare=(lambda: migrate.upgrade(store))
+                        if settings.store_auto_upgrade else None)
+    verifier = Verifier(settings.issuers, store, jwks_timeout=settings.fhir_read_timeout)
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # larger bodies get a 413
+    app.extensions["moldx_cds"] = Runtime(settings, knowledge,
+                                          settings.code_systems(knowledge.lab), verifier, store,
+                                          recorder)
+    init_request_logging(app)
+    app.register_blueprint(routes)
+    app.register_blueprint(operations.routes)
+    init_cors(app, settings.cors_origins)
+    app.register_error_handler(RequestError, _request_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    freeze_long_lived()
+    return app
+
+
+def _open_store(settings: Settings) -> Store:
+    """The store, its schema upgraded unless that is switched off. A store that cannot be
+    reached does not stop the service: records wait in the spool until it can."""
+    store = Store(settings.store_url, timeout=settings.store_timeout)
+    if settings.store_auto_upgrade:
+        try:
+            migrate.upgrade(store)
+        except StoreError as bad:
+            metrics.STORE_ERRORS.labels("schema").inc()
+            log.error("the store at %s cannot be set up (%s); answering anyway, records are "
+                      "spooled in %s until it can", store.display_url(), bad, settings.spool_dir,
+                      extra={"event": "store-error", "operation": "schema"})
+    # Connections opened here must not be shared with worker processes forked later.
+    store.dispose()
+    return store
+
+
+def freeze_long_lived() -> None:
+    """Keep what is loaded now (the knowledge: about a million objects with the ICD-10-CM
+    table and the policy) out of the garbage collector's full passes, whose scans of it were
+    the evaluation's p99 (bench/evaluate.py: 1.6-2.7 ms, 1.4-1.8 ms frozen). Workers forked
+    after --preload inherit the frozen objects and leave their pages unwritten."""
+    gc.collect()
+    gc.freeze()
+
+
+def reload_knowledge(app: Flask) -> bool:
+    """Load the knowledge again from the settings' folder and policy store, and swap it in
+    at once; a folder that does not load leaves the current knowledge serving (logged)."""
+    runtime: Runtime = app.extensions["moldx_cds"]
+    settings = runtime.settings
+    try:
+        knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
+    except (KnowledgeError, OSError, ValueError) as bad:
+        problems = getattr(bad, "problems", None) or [str(bad)]
+        metrics.RELOADS.labels("failed").inc()
+        log.error("knowledge reload failed; still serving %s: %s", runtime.knowledge.version,
+                  "; ".join(map(str, problems)), extra={"event": "reload-failed"})
+        return False
+    app.extensions["moldx_cds"] = dataclasses.replace(
+        runtime, knowledge=knowledge, systems=settings.code_systems(knowledge.lab))
+    gc.unfreeze()  # let the old knowledge go
+    freeze_long_lived()
+    metrics.RELOADS.labels("done").inc()
+    log.warning("knowledge reloaded from %s: %s -> %s, %d catalog rows",
+                settings.knowledge_dir, runtime.knowledge.version, knowledge.version,
+                len(knowledge.catalog), extra={"event": "reloaded"})
+    return True
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["moldx_cds"]
+
+
+@routes.before_request
+def _authenticate() -> None:
+    """Every call but discovery and the OpenAPI document (public, no patient data) carries a
+    client JWT whose `aud` is the URL called."""
+    settings = _runtime().settings
+    g.issuer = None
+    if request.method == "OPTIONS" or not settings.auth or request.endpoint in OPEN_ENDPOINTS:
+        return
+    audience = (settings.public_base_url or request.url_root.rstrip("/")) + request.path
+    try:
+        claims = _runtime().verifier.verify(request.headers.get("Authorization"), audience)
+    except AuthError as bad:
+        log.warning("401 on %s: %s", request.path, bad.reason)
+        description = bad.reason.replace('"', "'")
+        raise RequestError(401, [Issue("login", bad.reason)], headers={
+            "WWW-Authenticate": f'Bearer realm="moldx-cds", error="invalid_token", '
+                                f'error_description="{description}"'}) from None
+    g.issuer = claims["iss"]
+
+
+@routes.get("/cds-services")
+def discovery():
+    return jsonify(services=[dump(s.discovery()) for s in SERVICES])
+
+
+@routes.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+@routes.post("/cds-services/<service_id>")
+def call_service(service_id: str):
+    started = time.perf_counter()
+    service = _service(service_id)
+    hook_request = _hook_request(service)
+    g.hook_instance = hook_request.hookInstance
+    g.audit = {"service": service.id, "hookInstance": hook_request.hookInstance}
+    runtime = _runtime()
+    resolved = _resolve(service, hook_request, runtime.settings)
+    decision = decide(hook_request.orders(resolved.resources), resolved.resources,
+                      runtime.knowledge, runtime.systems, runtime.settings.today(),
+                      service.rules)
+    renderer = Renderer(
+        runtime.knowledge, runtime.systems, runtime.settings.source_label,
+        system_actions=service.primary, hook_instance=hook_request.hookInstance,
+        config=Configuration.from_extension(hook_request.extension),
+        today=runtime.settings.today() if service.primary else None,
+        legacy_system_actions=runtime.settings.legacy_system_actions)
+    response = renderer.response(decision, resolved.gaps)
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    runtime.recorder.submit(audit.call_record(
+        service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
+        issuer=g.issuer, patient=hook_request.context.patientId, decision=decision,
+        response=response, ms=ms))
+    rules = [f.rule for f in decision.findings]
+    for rule in rules:
+        metrics.FINDINGS.labels(rule).inc()
+    g.audit |= {"orders": list(decision.orders), "rules": rules,
+                "cards": [c.uuid for c in response.cards],
+                "gaps": [gap.about for gap in resolved.gaps],
+                "knowledge": decision.knowledge_version}
+    # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much)
+    return current_app.response_class(response.model_dump_json(exclude_none=True),
+                                      mimetype="application/json")
+
+
+@routes.post("/cds-services/<service_id>/feedback")
+def receive_feedback(service_id: str):
+    service = _service(service_id)
+    g.audit = {"service": service.id}
+    feedback.receive(service.id, _json_body(), _runtime().recorder, g.issuer)
+    return "", 200
+
+
+def _service(service_id: str) -> ServiceDefinition:
+    service = SERVICES_BY_ID.get(service_id)
+    if service is None:
+        raise RequestError(404, [Issue("not-found", f"no service {service_id!r}; see "
+                                       "GET /cds-services")])
+    return service
+
+
+def _json_body() -> Any:
+    try:
+        return json.loads(request.get_data(cache=False) or b"")
+    except (ValueError, UnicodeDecodeError) as bad:
+        raise RequestError.invalid(None, f"not JSON ({bad})") from None
+    except RecursionError:
+        raise RequestError.invalid(None, "JSON nested too deeply") from None
+
+
+def _hook_request(service: ServiceDefinition) -> HookRequest:
+    """The body as a HookRequest for `service`, or a 400 naming what is wrong."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise RequestError.invalid(None, "must be a JSON object")
+    try:
+        hook_request = HookRequest.model_validate(body)
+    except ValidationError as bad:
+        raise RequestError.from_validation(bad) from None
+    if hook_request.hook != service.hook:
+        raise RequestError.invalid(
+            "hook", f"service {service.id} answers {service.hook!r}, not {hook_request.hook!r}")
+    context = hook_request.context
+    for member in REQUIRED_CONTEXT[service.hook]:
+        names = member if isinstance(member, tuple) else (member,)
+        if all(getattr(context, name) is None for name in names):
+            raise RequestError(400, [Issue("required", f"{service.hook} needs context."
+                                           f"{' or context.'.join(names)}",
+                                           f"context.{names[0]}")])
+    drafts = context.draftOrders.entry if context.draftOrders else []
+    for index, entry in enumerate(drafts):
+        if entry.resource is not None and entry.resource.resourceType == "ServiceRequest" \
+                and not entry.resource.id:
+            raise RequestError.invalid(
+                f"context.draftOrders.entry[{index}].resource.id",
+                "a draft ServiceRequest needs an id for actions to refer to it", "required")
+    drafted = {r.reference for r in hook_request.drafts()}
+    for index, selection in enumerate(context.selections or ()):
+        if service.hook == "order-select" and selection.startswith("ServiceRequest/") \
+                and selection not in drafted:
+            raise RequestError.invalid(f"context.selections[{index}]",
+                                       f"{selection} is not among context.draftOrders")
+    return hook_request
+
+
+def _resolve(service: ServiceDefinition, hook_request: HookRequest,
+             settings: Settings) -> Resolved:
+    """The data the call needs; 412 when what it cannot do without cannot be had. Orders that
+    name no test yet (the sandbox's first, empty order) need nothing."""
+    coded = any(_names_something(o) for o in hook_request.orders())
+    needs = service.needs if coded or service.hook == "order-dispatch" else ()
+    client = None
+    if hook_request.fhirServer:
+        token = hook_request.fhirAuthorization.access_token.get_secret_value() \
+            if hook_request.fhirAuthorization else None
+        client = FhirClient(hook_request.fhirServer, token,
+                            connect_timeout=settings.fhir_connect_timeout,
+                            read_timeout=settings.fhir_read_timeout,
+                            max_pages=settings.fhir_max_pages)
+    try:
+        resolved = resolve(hook_request, needs, service.required, client)
+    finally:
+        if client:
+            client.close()
+    missing = [gap for gap in resolved.gaps if gap.required]
+    if missing:
+        raise RequestError(412, [Issue("incomplete", f"{gap.about}: {gap.reason}")
+                                 for gap in missing])
+    return resolved
+
+
+def _names_something(order: fhir.ServiceRequest) -> bool:
+    return bool(order.code and any(c.code for c in order.code.coding))
+
+
+def _request_error(error: RequestError):
+    return jsonify(operation_outcome(error.issues)), error.status, error.headers
+
+
+def _http_error(error: HTTPException):
+    issue = Issue("not-found" if error.code == 404 else "processing",
+                  f"{error.code} {error.name}: {error.description}")
+    # Keep the exception's own headers (a 405's Allow), not its HTML content type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return jsonify(operation_outcome([issue])), error.code, headers
+
+
+def _unexpected_error(error: Exception):
+    log.exception("unexpected error")
+    issue = Issue("exception", "internal error; the service log has the details")
+    return jsonify(operation_outcome([issue])), 500

@@ -1,0 +1,70 @@
+"""The audit records of hook calls and feedback: plain JSON-ready dicts, built on the request
+thread (cheaply) and written to the store later by the Recorder.
+
+Only resource ids of the patient and the orders are kept; never a name, another identifier, a
+resource body or an access token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from plugin.decision import Decision
+
+from .models import Action, HookResponse
+
+
+def call_record(*, service: str, hook: str, hook_instance: str, issuer: str | None,
+                patient: str | None, decision: Decision, response: HookResponse,
+                ms: float) -> dict[str, Any]:
+    cards = []
+    card_of: dict[tuple[str, str], str] = {}  # (order, rule) -> the card that showed it
+    for card in response.cards:
+        orders = [ref["reference"] for ref in (card.extension or {}).get(
+            "davinci-crd.associated-resource", [])]
+        for order in orders:
+            for rule in card._rules:
+                card_of.setdefault((order, rule), card.uuid)
+        cards.append({
+            "uuid": card.uuid, "orders": orders, "rules": list(card._rules),
+            "indicator": card.indicator, "type": card.source.topic.code,
+            "summary": card.summary,
+            "suggestions": [{"uuid": s.uuid, "label": s.label,
+                             "actions": [a.description for a in s.actions or ()]}
+                            for s in card.suggestions or ()]})
+    rows = {facts.order: facts.row for facts in decision.facts}
+    findings = []
+    for finding in decision.findings:
+        row = finding.evidence.row or rows.get(finding.order)
+        findings.append({
+            "order": finding.order, "rule": finding.rule, "severity": finding.severity.value,
+            "test": row.test_code if row else None,
+            "list_price": str(row.list_price_usd) if row and row.list_price_usd else None,
+            "card": card_of.get((finding.order, finding.rule))})
+    return {"kind": "call", "id": str(uuid.uuid4()), "at": _now(), "service": service,
+            "hook": hook, "hook_instance": hook_instance, "issuer": issuer, "patient": patient,
+            "orders": list(decision.orders), "knowledge_version": decision.knowledge_version,
+            "ms": ms, "findings": findings, "cards": cards,
+            "actions": [_action(a) for a in response.systemActions or ()]}
+
+
+def feedback_record(*, service: str, issuer: str | None,
+                    items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """`items`: card, outcome, accepted_suggestions, override_system, override_code,
+    override_comment, outcome_at (ISO 8601 in UTC)."""
+    return {"kind": "feedback", "id": str(uuid.uuid4()), "at": _now(), "service": service,
+            "issuer": issuer, "items": list(items)}
+
+
+def _action(action: Action) -> dict[str, Any]:
+    resource = action.resource or {}
+    reference = action.resourceId or (f"{resource.get('resourceType')}/{resource.get('id')}"
+                                      if resource else None)
+    return {"type": action.type, "resource": reference, "description": action.description}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

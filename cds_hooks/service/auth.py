@@ -1,0 +1,226 @@
+"""Who may call the service: CDS Hooks 2.0 client JWTs, checked against trusted issuers.
+
+A client signs each call with its private key (ES384 or RS384 recommended, any asymmetric
+algorithm accepted, never `none` or HMAC) and names the key by `kid`. We trust an issuer only
+as configured: its JWK Set from a pinned file or a URL we chose, or from the token's `jku` when
+that exact URL is on the issuer's allow-list (a pinned file then stands for what the `jku`
+serves, so a client whose `jku` host is unreachable, like the CDS Hooks sandbox, still works).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+import requests
+
+from cds_hooks.client.keys import ClientKey, client_token
+
+log = logging.getLogger("moldx_cds.auth")
+
+DEMO_ISSUERS_FILE = Path(__file__).parents[1] / "common" / "trust" / "demo-issuers.json"
+DEMO_KEY_FILE = Path(__file__).parents[1] / "client" / "demo-key.pem"
+DEMO_ISSUER = "urn:moldx-cds:demo-client"
+DEMO_KID = "moldx-cds-demo-1"
+
+ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                        "ES256", "ES256K", "ES384", "ES512", "EdDSA"})
+LEEWAY = 30  # seconds of clock skew allowed on exp and iat
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
+JWKS_LIFESPAN = 300  # seconds a JWK Set is reused before it is read again
+REFETCH_AFTER = 30  # seconds between reads caused by an unknown kid
+
+
+class AuthError(Exception):
+    """A call that is not authenticated; `reason` goes to the client and the log."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    iss: str
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    jku: frozenset[str] = frozenset()  # the `jku` values a token of this issuer may carry
+    test_only: bool = False  # its private key is public (the sandbox's, our demo key)
+
+
+def load_issuers(path: Path) -> tuple[TrustedIssuer, ...]:
+    """Trusted issuers from a JSON file `{"issuers": [{"iss", "jwks_file" | "jwks_url",
+    "jku": [...], "test_only"}]}`; a relative `jwks_file` is read beside the file."""
+    data = json.loads(Path(path).read_text())
+    issuers = []
+    for item in data["issuers"]:
+        jwks_file = Path(path).parent / item["jwks_file"] if item.get("jwks_file") else None
+        if (jwks_file is None) == (item.get("jwks_url") is None):
+            raise ValueError(f"{path}: issuer {item.get('iss')!r} needs one of jwks_file "
+                             "or jwks_url")
+        issuers.append(TrustedIssuer(iss=item["iss"], jwks_file=jwks_file,
+                                     jwks_url=item.get("jwks_url"),
+                                     jku=frozenset(item.get("jku", ())),
+                                     test_only=bool(item.get("test_only", False))))
+    return tuple(issuers)
+
+
+class ReplayGuard(Protocol):
+    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record the token id; False when it was seen before and has not expired."""
+
+
+class MemoryReplayGuard:
+    """Token ids seen by this process, forgotten once their token has expired."""
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self._seen: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._pruned_at = 0.0
+
+    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
+        now = self._clock()
+        with self._lock:
+            if now - self._pruned_at >= 1:  # not on every call: the dict can be large
+                self._seen = {k: t for k, t in self._seen.items() if t >= now}
+                self._pruned_at = now
+            if self._seen.get((issuer, jti), -1.0) >= now:
+                return False
+            self._seen[(issuer, jti)] = expires_at
+            return True
+
+
+class _KeySet:
+    """A JWK Set by kid, loaded again once it is JWKS_LIFESPAN old, or when a token names a
+    kid it lacks (keys rotate), but never more often than every REFETCH_AFTER seconds: tokens
+    with made-up kids, or an issuer that is down, must not make us hammer it. While a reload
+    fails, the keys loaded before keep serving."""
+
+    def __init__(self, load: Callable[[], Any], clock: Callable[[], float] = time.monotonic):
+        self._load = load
+        self._clock = clock
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._tried_at: float | None = None
+        self._loaded_at: float | None = None
+        self._failure: AuthError | None = None
+        self._lock = threading.Lock()
+
+    def get(self, kid: str) -> dict[str, Any]:
+        with self._lock:
+            now = self._clock()
+            due = self._loaded_at is None or now - self._loaded_at > JWKS_LIFESPAN \
+                or kid not in self._keys
+            if due and (self._tried_at is None or now - self._tried_at > REFETCH_AFTER):
+                self._tried_at = now
+                try:
+                    self._keys, self._loaded_at, self._failure = \
+                        _signing_keys(self._load()), now, None
+                except AuthError as bad:
+                    self._failure = bad
+            key = self._keys.get(kid)
+            failure = self._failure
+        if key is None:
+            raise failure or AuthError(f"unknown kid {kid!r}")
+        return key
+
+
+def _signing_keys(jwks: Any) -> dict[str, dict[str, Any]]:
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list):
+        raise AuthError("the issuer's JWK Set has no keys")
+    return {k["kid"]: k for k in keys
+            if isinstance(k, dict) and k.get("kid") and k.get("use", "sig") == "sig"}
+
+
+def _fetch_jwks(url: str, timeout: float) -> Any:
+    """A JWK Set over HTTP, without following redirects (they could swap in another host's
+    keys)."""
+    try:
+        response = requests.get(url, timeout=timeout, allow_redirects=False,
+                                headers={"Accept": "application/json"})
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as bad:
+        log.warning("JWK Set %s could not be fetched: %s", url, bad)
+        raise AuthError(f"the issuer's keys could not be fetched from {url}") from None
+
+
+class Verifier:
+    """Checks bearer tokens; one per app, safe to share between threads."""
+
+    def __init__(self, issuers: tuple[TrustedIssuer, ...], replay: ReplayGuard,
+                 jwks_timeout: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self._issuers = {i.iss: i for i in issuers}
+        self._replay = replay
+        self._timeout = jwks_timeout
+        self._clock = clock
+        self._sources: dict[tuple[str, str | None], _KeySet] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
+        """The token's claims, or AuthError saying why it is refused."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError("no bearer token in the Authorization header")
+        token = token.strip()
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise AuthError("the bearer token is not a JWT") from None
+        if str(header.get("typ", "")).upper() != "JWT":
+            raise AuthError("the token's typ must be JWT")
+        alg = header.get("alg")
+        if alg not in ASYMMETRIC:
+            raise AuthError(f"algorithm {alg!r} is not accepted; sign with ES384 or RS384")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthError("the token has no kid")
+        issuer = self._issuers.get(unverified.get("iss"))
+        if issuer is None:
+            raise AuthError(f"issuer {unverified.get('iss')!r} is not trusted")
+        jku = header.get("jku")
+        if jku is not None and jku not in issuer.jku:
+            raise AuthError(f"jku {jku!r} is not allowed for issuer {issuer.iss!r}")
+        jwk = self._keys(issuer, jku).get(kid)
+        try:
+            # A key that names its algorithm verifies only that one; a key that does not is
+            # bound to the token's (asymmetric) algorithm, and refused if its type differs.
+            key = jwt.PyJWK(jwk, None if jwk.get("alg") else alg)
+            claims = jwt.decode(token, key, algorithms=[alg], audience=audience,
+                                issuer=issuer.iss, leeway=LEEWAY,
+                                options={"require": list(REQUIRED_CLAIMS)})
+        except jwt.PyJWTError as bad:
+            raise AuthError(f"token refused: {bad}") from None
+        if not isinstance(claims["jti"], str) or not claims["jti"]:
+            raise AuthError("the token's jti must be a non-empty string")
+        if not self._replay.first_use(issuer.iss, claims["jti"], claims["exp"] + LEEWAY):
+            raise AuthError("the token was used before (jti replayed)")
+        return claims
+
+    def _keys(self, issuer: TrustedIssuer, jku: str | None) -> _KeySet:
+        url = None if issuer.jwks_file else (jku or issuer.jwks_url)
+        with self._lock:
+            source = self._sources.get((issuer.iss, url))
+            if source is None:
+                path = issuer.jwks_file
+                source = _KeySet((lambda: json.loads(path.read_text())) if path
+                                 else (lambda: _fetch_jwks(url, self._timeout)), self._clock)
+                self._sources[(issuer.iss, url)] = source
+        return source
+
+
+def demo_token(audience: str, *, lifetime: int = 300) -> str:
+    """A token signed with the demo key that ships in this package. Its private key is
+    public: the demo settings trust it so that curl can reach a local service; production
+    settings must not."""
+    return client_token(ClientKey.load(DEMO_KEY_FILE, DEMO_KID), DEMO_ISSUER, audience,
+                        lifetime=lifetime)

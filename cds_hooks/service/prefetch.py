@@ -1,0 +1,196 @@
+"""The data a hook call needs: from its prefetch, else from the client's FHIR server.
+
+CDS Hooks gives each prefetch key five shapes that mean different things: absent (the client
+did not try: ask the FHIR server), `null` (it tried and there is nothing), a resource or an
+empty Bundle (the data, maybe none), an OperationOutcome (it tried and failed: ask the FHIR
+server ourselves) and a Bundle with a `next` link (read the other pages). What cannot be had
+is a Gap: a required one makes the call fail with 412, an optional one becomes one info card.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from cds_hooks.fhir.rest import FhirClient, FhirError, Page
+from plugin import fhir
+
+from .models import HookRequest
+
+_TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Need:
+    """A prefetch key the service declares in discovery and reads when it is not sent."""
+
+    key: str
+    template: str  # a CDS Hooks 2.0 prefetch template (context tokens only)
+    about: str  # what it is, for people: "the patient's coverage"
+    check: str  # what cannot be checked without it
+
+
+PATIENT = Need("patient", "Patient/{{context.patientId}}", "the patient's record",
+               "coverage criteria that depend on the patient's sex or age")
+CONDITIONS = Need("conditions", "Condition?patient={{context.patientId}}&clinical-status=active",
+                  "the patient's active conditions",
+                  "diagnoses recorded as conditions rather than on the order")
+COVERAGE = Need("coverage", "Coverage?patient={{context.patientId}}&status=active",
+                "the patient's coverage",
+                "the payer's rules (Z-code requirement, payability) and coverage information")
+SERVICE_REQUESTS = Need("serviceRequests", "ServiceRequest?patient={{context.patientId}}",
+                        "the patient's earlier orders",
+                        "the rules per specimen (one comprehensive genomic profile per "
+                        "specimen, no single-gene test of a gene a panel already tests)")
+DISPATCHED_ORDER = Need("order", "{{context.order}}", "the dispatched order",
+                        "every check of the dispatched order")
+
+
+@dataclass(frozen=True)
+class Gap:
+    about: str
+    check: str
+    reason: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Resolved:
+    resources: list[fhir.Resource]  # the draft orders, prefetched and fetched resources
+    gaps: list[Gap]
+
+
+def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str],
+            client: FhirClient | None) -> Resolved:
+    """Every resource the call needs; `required` names the keys without which it cannot be
+    answered. Reads run in parallel; the orders' referenced Conditions are read after the
+    rest, once the orders (dispatched ones are read too) are known."""
+    needs = tuple(needs)
+    resolution = _Resolution(request, client, required)
+    for need in needs:
+        resolution.want(need)
+    # Only order-dispatch dispatches: another hook's stray `order` member is no order to read.
+    for reference in request.context.dispatched if request.hook == "order-dispatch" else ():
+        resolution.want_reference(reference, DISPATCHED_ORDER, required=True)
+    resolution.run()
+    if CONDITIONS in needs:
+        for order in request.orders(resolution.resources):
+            for reason in order.reasonReference:
+                target = reason.reference or ""
+                if target.startswith("Condition/"):
+                    resolution.want_reference(target, CONDITIONS, required=False)
+        resolution.run()
+    return Resolved(resolution.resources, resolution.gaps)
+
+
+class _Resolution:
+    def __init__(self, request: HookRequest, client: FhirClient | None,
+                 required: frozenset[str]):
+        self._request = request
+        self._client = client
+        self._required = required
+        self._pending: list[tuple[Need, bool, Callable[[], Page]]] = []
+        self._wanted: set[str] = set()
+        drafts = request.context.draftOrders
+        self.resources: list[fhir.Resource] = [*(drafts.resources() if drafts else ()), *(
+            r for value in request.prefetch.values() if _complete(value)
+            for r in fhir.resources_in(value))]
+        self.gaps: list[Gap] = []
+
+    def known(self, reference: str) -> bool:
+        return any(r.reference == reference for r in self.resources)
+
+    def want(self, need: Need) -> None:
+        required = need.key in self._required
+        query = _fill(need.template, self._request)
+        if need.key not in self._request.prefetch:
+            if query is not None:  # else the call lacks the context member: nothing to ask
+                self._fetch(need, required, lambda: self._client.get(query),
+                            "was not prefetched")
+            return
+        value = self._request.prefetch[need.key]
+        if value is None or _complete(value):
+            return  # null: the client looked and found nothing
+        if value.resourceType == "OperationOutcome":
+            self._fetch(need, required, lambda: self._client.get(query),
+                        "the client could not prefetch it")
+        else:
+            raw = value.raw
+            self._fetch(need, required, lambda: self._client.rest_of(raw),
+                        "only its first page was prefetched")
+
+    def want_reference(self, reference: str, need: Need, *, required: bool) -> None:
+        if not self.known(reference) and reference not in self._wanted:
+            self._wanted.add(reference)
+            self._fetch(need, required, lambda: self._client.get(reference), "was not sent")
+
+    def _fetch(self, need: Need, required: bool, read: Callable[[], Page], why: str) -> None:
+        if self._client is None:
+            self.gaps.append(Gap(need.about, need.check, f"it {why} and the call names no "
+                                 "FHIR server to read it from", required))
+        else:
+            self._pending.append((need, required, read))
+
+    def run(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(pending))) as pool:
+            results = list(pool.map(lambda item: _attempt(item[2]), pending))
+        for (need, required, _), result in zip(pending, results, strict=True):
+            if isinstance(result, str):
+                self.gaps.append(Gap(need.about, need.check, result, required))
+            elif result is None:  # not found: as good as null, unless the call cannot do without
+                if required:
+                    self.gaps.append(Gap(need.about, need.check, "the FHIR server does not "
+                                         "have it", required))
+            else:
+                self.resources += result
+
+
+def _complete(value: fhir.Resource | None) -> bool:
+    """A prefetch value that is the data itself: not an error, not a first page of several."""
+    if value is None or value.resourceType == "OperationOutcome":
+        return False
+    return not (isinstance(value, fhir.Bundle)
+                and any(link.relation == "next" for link in value.link))
+
+
+def _attempt(read: Callable[[], Page]) -> list[fhir.Resource] | str | None:
+    """The resources a read yields, None when there is no such resource, or why it failed."""
+    try:
+        page = read()
+    except FhirError as bad:
+        return bad.reason
+    if page.resource is None:
+        return None
+    try:
+        return fhir.resources_in(fhir.parse_resource(page.resource))
+    except ValidationError:
+        return "the FHIR server's answer is not a usable FHIR resource"
+
+
+def _fill(template: str, request: HookRequest) -> str | None:
+    return fill_template(template, lambda name: getattr(request.context, name, None))
+
+
+def fill_template(template: str, context: Callable[[str], Any]) -> str | None:
+    """The template with its `{{context.name}}` tokens replaced by `context(name)`, or None
+    when one has no value (the key is then left out, as CDS Hooks clients do)."""
+    missing = False
+
+    def value(match: re.Match) -> str:
+        nonlocal missing
+        found = context(match.group(1))
+        if not isinstance(found, str) or not found:
+            missing = True
+            return ""
+        return found
+
+    filled = _TOKEN.sub(value, template)
+    return None if missing else filled

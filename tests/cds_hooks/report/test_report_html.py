@@ -1,0 +1,133 @@
+"""The HTML report of the demo fixtures, opened in headless Chromium (Debian's `chromium`,
+driven by Playwright; no browser is downloaded): the page renders, each chart is there with
+one bar per thing it counts, and the bars are drawn in colour."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import zlib
+from dataclasses import replace
+
+import pytest
+
+from cds_hooks.cli.main import main
+from cds_hooks.service.app import create_app
+from tests.cds_hooks.report.test_report import run_scenario
+from tests.conftest import SignedClient
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    executable = shutil.which("chromium")
+    if executable is None:
+        message = "the HTML report test needs Debian's chromium (apt-get install -y chromium)"
+        if os.environ.get("MOLDX_CDS_REQUIRE_CHROMIUM"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def colored_pixels(png: bytes) -> int:
+    """Pixels that are neither white nor grey in an 8-bit RGB(A) PNG (what Chromium writes)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    at, chunks, header = 8, [], None
+    while at < len(png):
+        length, kind = struct.unpack(">I4s", png[at:at + 8])
+        data = png[at + 8:at + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", data)
+        elif kind == b"IDAT":
+            chunks.append(data)
+        at += 12 + length
+    width, height, depth, color_type = header[:4]
+    assert depth == 8 and color_type in (2, 6)
+    channels = 3 if color_type == 2 else 4
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    previous = bytearray(stride)
+    colored = 0
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - channels] if x >= channels else 0
+            up = previous[x]
+            upper_left = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 255
+            elif kind == 2:
+                line[x] = (line[x] + up) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 255
+            elif kind == 4:
+                guess = left + up - upper_left
+                pa, pb, pc = abs(guess - left), abs(guess - up), abs(guess - upper_left)
+                nearest = left if pa <= pb and pa <= pc else up if pb <= pc else upper_left
+                line[x] = (line[x] + nearest) & 255
+        for x in range(0, stride, channels):
+            r, g, b = line[x:x + 3]
+            colored += max(r, g, b) - min(r, g, b) > 40
+        previous = line
+    return colored
+
+
+def test_the_html_report_of_the_demo_fixtures_renders_with_its_charts(
+        settings, knowledge, keys, chromium, tmp_path, capsys):
+    app = create_app(replace(settings, store_url=f"sqlite:///{tmp_path / 'demo.sqlite'}"),
+                     knowledge)
+    app.test_client_class = SignedClient
+    SignedClient.keys = keys
+    run_scenario(app.test_client(), knowledge)
+    app.extensions["moldx_cds"].recorder.close()
+    store = ["--store-url", f"sqlite:///{tmp_path / 'demo.sqlite'}"]
+    assert main(["report", *store, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    page_file = tmp_path / "report.html"
+    assert main(["report", *store, "--html", str(page_file)]) == 0
+    html = page_file.read_text()
+    assert "http://" not in html and "https://" not in html  # nothing to fetch
+
+    page = chromium.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(page_file.as_uri())
+    assert page.title() == "MolDX order coding: findings and feedback"
+    headings = page.locator("h2").all_inner_texts()
+    assert headings[:4] == ["Findings per rule", "Accepted and overridden, per rule",
+                            "Amount at risk avoided, per rule", "Hook calls per day"]
+    rules = report["rules"]
+    expected = {
+        "findings": len([r for r in rules if r["findings"]]),
+        "feedback": sum(bool(r["accepted"]) + bool(r["overridden"]) for r in rules),
+        "avoided": len([r for r in rules if float(r["avoided"])]),
+        "calls": len(report["calls_per_day"]),
+    }
+    assert expected == {"findings": 5, "feedback": 3, "avoided": 2, "calls": 1}
+    for chart, bars in expected.items():
+        svg = page.locator(f'svg[data-chart="{chart}"]')
+        assert svg.count() == 1, chart
+        assert svg.locator("rect.bar").count() == bars, chart
+        box = svg.bounding_box()
+        assert box["width"] > 100 and box["height"] > 20, chart
+        for bar in svg.locator("rect.bar").all():
+            drawn = bar.bounding_box()
+            assert drawn and drawn["width"] > 1 and drawn["height"] > 1, chart
+        assert colored_pixels(svg.screenshot()) > 200 * bars, chart
+    findings = page.locator('svg[data-chart="findings"] rect.bar')
+    assert findings.first.get_attribute("data-label") == rules[0]["rule"]
+    assert int(findings.first.get_attribute("data-value")) == rules[0]["findings"]
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert colored_pixels((tmp_path / "report.png").read_bytes()) > 5000
+    page.close()
