@@ -39,7 +39,7 @@ def _percentile(samples: list[float], share: float) -> float:
 
 
 def measure(iterations: int) -> dict[str, list[float]]:
-    """The stages of cds_hooks.app.call_service for order-sign, with everything prefetched
+    """The stages of cds_hooks.service.app.call_service for order-sign, with everything prefetched
     (no FHIR read), timed one by one; authentication and the store are not included."""
     settings = Settings()
     knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)

@@ -30,8 +30,14 @@ from pathlib import Path
 
 import requests
 
-from cds_hooks.client.keys import ClientKey, client_token
-from cds_hooks.service.auth import DEMO_ISSUER, DEMO_KEY_FILE, DEMO_KID, demo_token
+from cds_hooks.client.keys import (
+    DEMO_ISSUER,
+    DEMO_KEY_FILE,
+    DEMO_KID,
+    ClientKey,
+    client_token,
+    demo_token,
+)
 
 from .request import build
 

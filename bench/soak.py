@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from cds_hooks.service.auth import demo_token
+from cds_hooks.client.keys import demo_token
 
 from .load import SERVICE_PATH, _tokens, drive, start_service
 from .request import build

@@ -23,9 +23,9 @@ from flask.testing import FlaskClient
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from cds_hooks.common.settings import Settings
+from cds_hooks.common.trust import TrustedIssuer
 from cds_hooks.service import openapi
 from cds_hooks.service.app import create_app
-from cds_hooks.service.auth import TrustedIssuer
 from cds_hooks.store.db import Store
 from plugin.knowledge import Knowledge, load_knowledge
 

@@ -23,8 +23,14 @@ from cds_hooks.client.cds_client import (
     open_fhir_server,
     round_trip,
 )
-from cds_hooks.client.keys import ClientKey, KeyFileError, write_key_files
-from cds_hooks.service.auth import DEMO_ISSUER, DEMO_KEY_FILE, DEMO_KID
+from cds_hooks.client.keys import (
+    DEMO_ISSUER,
+    DEMO_KEY_FILE,
+    DEMO_KID,
+    ClientKey,
+    KeyFileError,
+    write_key_files,
+)
 
 TOKEN_VARIABLE = "MOLDX_CDS_FHIR_TOKEN"
 OK, FAILED, USAGE = 0, 1, 2

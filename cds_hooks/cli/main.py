@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cds_hooks.common.settings import Settings, SettingsError
-from cds_hooks.service.cards.renderer import describe_fix
+from cds_hooks.service.cards.order_edits import describe_fix
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
 from plugin import fhir
@@ -218,7 +218,7 @@ def _reload(args: argparse.Namespace) -> int:
 # -- token -----------------------------------------------------------------------------------
 
 def _token(args: argparse.Namespace) -> int:
-    from cds_hooks.service.auth import demo_token
+    from cds_hooks.client.keys import demo_token
 
     print(demo_token(args.aud))
     return 0

@@ -29,7 +29,7 @@ from typing import Any
 import requests
 
 from cds_hooks.fhir.rest import FhirClient, FhirError, outcome_text
-from cds_hooks.service.prefetch import fill_template
+from cds_hooks.fhir.templates import fill_template
 
 from .actions import Applied, apply_actions
 from .keys import ClientKey, client_token

@@ -26,6 +26,11 @@ MAX_LIFETIME = 300  # seconds: CDS Hooks asks for short-lived tokens; 5 minutes 
 JWKS_FILE = "jwks.json"
 ISSUERS_FILE = "trusted-issuers.json"
 PRIVATE_KEY_FILES = {"ES384": "private-key-es384.pem", "RS384": "private-key-rs384.pem"}
+# The demo client: its private key ships in this package, so it is public. The demo issuers
+# file (cds_hooks/common/trust/) trusts it so that curl can reach a local service.
+DEMO_KEY_FILE = Path(__file__).parent / "demo-key.pem"
+DEMO_ISSUER = "urn:moldx-cds:demo-client"
+DEMO_KID = "moldx-cds-demo-1"
 
 
 class KeyFileError(ValueError):
@@ -146,3 +151,9 @@ def _write_private(path: Path, pem: bytes) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(pem)
+
+
+def demo_token(audience: str, *, lifetime: int = 300) -> str:
+    """A token signed with the demo key; production settings must not trust it."""
+    return client_token(ClientKey.load(DEMO_KEY_FILE, DEMO_KID), DEMO_ISSUER, audience,
+                        lifetime=lifetime)

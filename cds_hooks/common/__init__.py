@@ -1,0 +1,1 @@
+"""What every room uses: settings, the trusted issuers, logging, metrics."""

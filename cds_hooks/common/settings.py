@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from cds_hooks.service.auth import DEMO_ISSUERS_FILE, TrustedIssuer, load_issuers
 from plugin.codes import DEFAULT_ZCODE_SYSTEM, CodeSystems
 from plugin.knowledge import DEMO_DIR, Lab
+
+from .trust import DEMO_ISSUERS_FILE, TrustedIssuer, load_issuers
 
 PREFIX = "MOLDX_CDS_"
 _OFF = {"off", "false", "0", "no"}

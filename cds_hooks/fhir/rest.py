@@ -1,5 +1,5 @@
 """Reads from the client's FHIR server (`fhirServer`), with the token the hook call brought;
-and the writes with which a CDS client (client.py) puts the actions it applied back.
+and the writes with which a CDS client (client/cds_client.py) puts the actions it applied back.
 
 The token lives only in the session of one hook call: it is never logged, kept or sent to a
 URL outside `fhirServer` (a `next` link pointing elsewhere is not followed).

@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cds_hooks.service.cards.renderer import OVERRIDE_REASONS, OVERRIDE_SYSTEM
 from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow, Store, utc
+from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM
 
 WARNING = "warning"
 

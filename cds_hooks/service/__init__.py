@@ -1,0 +1,1 @@
+"""The CDS Hooks HTTP service: routes, request models, auth, prefetch, cards, feedback."""

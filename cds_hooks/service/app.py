@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from cds_hooks.common import metrics
-from cds_hooks.common.logs import init_request_logging
 from cds_hooks.common.settings import Settings
 from cds_hooks.fhir.rest import FhirClient
 from cds_hooks.service.cards.renderer import Renderer
@@ -39,6 +38,7 @@ from .crd import Configuration
 from .errors import Issue, RequestError, operation_outcome
 from .models import REQUIRED_CONTEXT, HookRequest, dump
 from .prefetch import Resolved, resolve
+from .request_log import init_request_logging
 from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
 
 log = logging.getLogger("moldx_cds")

@@ -14,21 +14,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
 import requests
 
-from cds_hooks.client.keys import ClientKey, client_token
+from cds_hooks.common.trust import TrustedIssuer
 
 log = logging.getLogger("moldx_cds.auth")
-
-DEMO_ISSUERS_FILE = Path(__file__).parents[1] / "common" / "trust" / "demo-issuers.json"
-DEMO_KEY_FILE = Path(__file__).parents[1] / "client" / "demo-key.pem"
-DEMO_ISSUER = "urn:moldx-cds:demo-client"
-DEMO_KID = "moldx-cds-demo-1"
 
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                         "ES256", "ES256K", "ES384", "ES512", "EdDSA"})
@@ -46,56 +39,9 @@ class AuthError(Exception):
         super().__init__(reason)
 
 
-@dataclass(frozen=True)
-class TrustedIssuer:
-    iss: str
-    jwks_file: Path | None = None
-    jwks_url: str | None = None
-    jku: frozenset[str] = frozenset()  # the `jku` values a token of this issuer may carry
-    test_only: bool = False  # its private key is public (the sandbox's, our demo key)
-
-
-def load_issuers(path: Path) -> tuple[TrustedIssuer, ...]:
-    """Trusted issuers from a JSON file `{"issuers": [{"iss", "jwks_file" | "jwks_url",
-    "jku": [...], "test_only"}]}`; a relative `jwks_file` is read beside the file."""
-    data = json.loads(Path(path).read_text())
-    issuers = []
-    for item in data["issuers"]:
-        jwks_file = Path(path).parent / item["jwks_file"] if item.get("jwks_file") else None
-        if (jwks_file is None) == (item.get("jwks_url") is None):
-            raise ValueError(f"{path}: issuer {item.get('iss')!r} needs one of jwks_file "
-                             "or jwks_url")
-        issuers.append(TrustedIssuer(iss=item["iss"], jwks_file=jwks_file,
-                                     jwks_url=item.get("jwks_url"),
-                                     jku=frozenset(item.get("jku", ())),
-                                     test_only=bool(item.get("test_only", False))))
-    return tuple(issuers)
-
-
 class ReplayGuard(Protocol):
     def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
         """Record the token id; False when it was seen before and has not expired."""
-
-
-class MemoryReplayGuard:
-    """Token ids seen by this process, forgotten once their token has expired."""
-
-    def __init__(self, clock: Callable[[], float] = time.time):
-        self._seen: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._pruned_at = 0.0
-
-    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
-        now = self._clock()
-        with self._lock:
-            if now - self._pruned_at >= 1:  # not on every call: the dict can be large
-                self._seen = {k: t for k, t in self._seen.items() if t >= now}
-                self._pruned_at = now
-            if self._seen.get((issuer, jti), -1.0) >= now:
-                return False
-            self._seen[(issuer, jti)] = expires_at
-            return True
 
 
 class _KeySet:
@@ -216,11 +162,3 @@ class Verifier:
                                  else (lambda: _fetch_jwks(url, self._timeout)), self._clock)
                 self._sources[(issuer.iss, url)] = source
         return source
-
-
-def demo_token(audience: str, *, lifetime: int = 300) -> str:
-    """A token signed with the demo key that ships in this package. Its private key is
-    public: the demo settings trust it so that curl can reach a local service; production
-    settings must not."""
-    return client_token(ClientKey.load(DEMO_KEY_FILE, DEMO_KID), DEMO_ISSUER, audience,
-                        lifetime=lifetime)

@@ -9,20 +9,17 @@ is a Gap: a required one makes the call fail with 412, an optional one becomes o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 
 from cds_hooks.fhir.rest import FhirClient, FhirError, Page
+from cds_hooks.fhir.templates import fill_template
 from plugin import fhir
 
 from .models import HookRequest
-
-_TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -177,20 +174,3 @@ def _attempt(read: Callable[[], Page]) -> list[fhir.Resource] | str | None:
 
 def _fill(template: str, request: HookRequest) -> str | None:
     return fill_template(template, lambda name: getattr(request.context, name, None))
-
-
-def fill_template(template: str, context: Callable[[str], Any]) -> str | None:
-    """The template with its `{{context.name}}` tokens replaced by `context(name)`, or None
-    when one has no value (the key is then left out, as CDS Hooks clients do)."""
-    missing = False
-
-    def value(match: re.Match) -> str:
-        nonlocal missing
-        found = context(match.group(1))
-        if not isinstance(found, str) or not found:
-            missing = True
-            return ""
-        return found
-
-    filled = _TOKEN.sub(value, template)
-    return None if missing else filled

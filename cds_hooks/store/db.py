@@ -6,7 +6,7 @@ SQLAlchemy 2: a SQLite file by default, PostgreSQL by URL; the schema is made an
 the Alembic migrations in cds_hooks/migrations (`moldx-cds db upgrade`). Only resource ids of
 patients and orders are kept, never names, other identifiers or access tokens.
 
-Hook calls and feedback reach the database through the Recorder (cds_hooks/recorder.py), which
+Hook calls and feedback reach the database through the Recorder (cds_hooks/store/recorder.py), which
 writes them from a background thread: `write` takes a batch of plain records and is
 idempotent by record id, so a batch replayed after a failure is kept once.
 """
@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from cds_hooks.service.auth import MemoryReplayGuard
+from .replay import MemoryReplayGuard
 
 log = logging.getLogger("moldx_cds.store")
 
@@ -208,9 +208,9 @@ class Store:
     # -- writing the audit trail ----------------------------------------------------------
 
     def write(self, records: Sequence[dict[str, Any]]) -> list[str]:
-        """Keep a batch of records (see cds_hooks/audit.py for their shape) in one transaction;
-        a record already kept (same id) is skipped. Returns the cards that feedback named but
-        this service never issued, for the caller to log."""
+        """Keep a batch of records (cds_hooks/service/audit.py makes them) in one
+        transaction; a record already kept (same id) is skipped. Returns the cards that
+        feedback named but this service never issued, for the caller to log."""
         unknown: list[str] = []
         with self.session() as session:
             if self.dialect == "sqlite" and any(r["kind"] == "feedback" for r in records):

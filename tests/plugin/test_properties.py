@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cds_hooks.service.cards.renderer import with_codes
+from cds_hooks.service.cards.order_edits import with_codes
 from plugin import fhir
 from plugin.codes import CodeKind, CodeSystems
 from plugin.knowledge import DexStatus, load_knowledge

@@ -1,2 +1,2 @@
 """Alembic migrations of the store (run by `moldx-cds db upgrade`, or at start; see
-cds_hooks/migrate.py)."""
+cds_hooks/store/migrate.py)."""

@@ -1,4 +1,4 @@
-"""Alembic environment: run on the connection cds_hooks/migrate.py hands over."""
+"""Alembic environment: run on the connection cds_hooks/store/migrate.py hands over."""
 
 from alembic import context
 

@@ -9,7 +9,6 @@ import pytest
 
 from cds_hooks.cli.main import main
 from plugin.knowledge import DEMO_DIR
-
 from tests.conftest import FIXTURES
 
 

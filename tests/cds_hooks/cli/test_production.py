@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cds_hooks.service.auth import demo_token
+from cds_hooks.client.keys import demo_token
 from tests.conftest import hook_fixture
 from tests.mcd_packs import copy_knowledge
 from tests.processes import CLI, free_port, wait_until_up

@@ -10,7 +10,6 @@ import pytest
 from cds_hooks.client.actions import ActionError, apply_actions
 from cds_hooks.service.crd import COVERAGE_INFORMATION
 from plugin.codes import CPT_SYSTEM, DEFAULT_ZCODE_SYSTEM
-
 from tests.conftest import TODAY, hook_fixture, post_hook
 
 SUBJECT = {"reference": "Patient/pat-1"}

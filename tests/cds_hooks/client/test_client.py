@@ -1,4 +1,4 @@
-"""The CDS client (cds_hooks/client.py) and `moldx-cds call`, against a FHIR server mocked with
+"""The CDS client (cds_hooks/client/) and `moldx-cds call`, against a FHIR server mocked with
 `responses` and the service app (its HTTP calls routed to the Flask test client)."""
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from cds_hooks.client.cds_client import (
     write_back,
 )
 from cds_hooks.client.keys import ClientKey
-
 from tests.conftest import BASE, ISSUER, TODAY, hook_fixture
 
 FHIR = "https://fhir.test/R4"

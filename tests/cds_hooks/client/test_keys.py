@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from cds_hooks.cli.main import main
 from cds_hooks.client.keys import ClientKey, KeyFileError, client_token, thumbprint
-from cds_hooks.service.auth import AuthError, MemoryReplayGuard, Verifier, load_issuers
-
+from cds_hooks.common.trust import load_issuers
+from cds_hooks.service.auth import AuthError, Verifier
+from cds_hooks.store.replay import MemoryReplayGuard
 from tests.processes import CLI, command_env
 
 ISS = "https://lis.example.org/cds-client"

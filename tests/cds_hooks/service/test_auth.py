@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cds_hooks.common.settings import Settings
+from cds_hooks.common.trust import TrustedIssuer
 from cds_hooks.service.app import create_app
-from cds_hooks.service.auth import AuthError, MemoryReplayGuard, TrustedIssuer, Verifier
+from cds_hooks.service.auth import AuthError, Verifier
+from cds_hooks.store.replay import MemoryReplayGuard
 from tests.conftest import BASE, ISSUER, SignedClient, hook_fixture, jwks
 
 SIGN = "/cds-services/moldx-order-sign"
@@ -240,7 +242,7 @@ def test_an_unreachable_jwks_url_is_a_401_not_a_500(keys, fhir_server):
 
 def test_production_issuers_come_from_a_file_and_the_demo_key_is_then_refused(
         tmp_path, keys, knowledge):
-    from cds_hooks.service.auth import demo_token
+    from cds_hooks.client.keys import demo_token
 
     (tmp_path / "issuers.json").write_text(json.dumps({"issuers": [
         {"iss": ISSUER, "jwks_file": str(keys.jwks_file)},

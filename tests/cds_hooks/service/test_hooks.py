@@ -9,7 +9,6 @@ import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest as R4BServiceRequest
 
 from plugin.codes import CPT_SYSTEM, DEFAULT_ZCODE_SYSTEM
-
 from tests.conftest import hook_fixture
 
 SIGN, SELECT = "/cds-services/moldx-order-sign", "/cds-services/moldx-order-select"

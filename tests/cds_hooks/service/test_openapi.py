@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from cds_hooks.client.keys import demo_token
 from cds_hooks.common.settings import Settings
 from cds_hooks.service.app import create_app
-from cds_hooks.service.auth import demo_token
 from tests.cds_hooks.service.test_service import SIGN
 
 BASE = "http://localhost"

@@ -13,7 +13,6 @@ import pytest
 from cds_hooks.service.cards.renderer import Renderer
 from cds_hooks.service.models import HookRequest, dump
 from plugin.decision import decide
-
 from tests.conftest import FIXTURES, TODAY
 
 FIXTURE_NAMES = sorted(Path(p).stem for p in glob.glob(str(FIXTURES / "hooks" / "*.json")))

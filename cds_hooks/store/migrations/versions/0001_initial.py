@@ -1,7 +1,7 @@
 """The store as it was before migrations: hook calls, cards, suggestions, feedback, token ids.
 
 A database made then (by create_all, without alembic_version) is stamped with this revision
-instead of running it; see cds_hooks/migrate.py.
+instead of running it; see cds_hooks/store/migrate.py.
 
 Revision ID: 0001
 Revises:

@@ -1,0 +1,196 @@
+"""Cards about which test this is and its codes: the one coding card of an order (missing,
+wrong or stale CPT and Z-code, and a panel billed with the wrong CPT), a test the catalog does
+not know, and a CPT that fits several of the lab's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cds_hooks.service.models import Action, Card, Suggestion
+from plugin.codes import CodeKind
+from plugin.findings import CodeChange, Finding
+from plugin.knowledge import CatalogRow, Knowledge
+from plugin.orders import OrderFacts
+from plugin.rules import (
+    ambiguous_test,
+    mismatched_codes,
+    missing_zcode,
+    panel_cpt,
+    stale_code,
+    unknown_test,
+)
+
+from .order_edits import KIND_NAMES, describe_changes, update_action
+from .panels import panel_rule
+from .parts import (
+    DERIVED,
+    CardBuilder,
+    Namer,
+    at_risk_line,
+    card,
+    catalog_line,
+    date_line,
+    fit,
+    period,
+    sentence,
+    truncate,
+)
+
+if TYPE_CHECKING:
+    from .renderer import Renderer
+
+CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_ID,
+              panel_cpt.RULE_ID)
+
+
+def is_code_fix(finding: Finding) -> bool:
+    """A finding whose fix is a code on the order: it joins the order's one coding card. A panel
+    finding without a fix (the catalog's own CPT is wrong) gets a card of its own."""
+    return finding.rule in CODE_RULES and bool(finding.fixes)
+
+
+def coding_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                findings: list[Finding]) -> tuple[Card, Action | None]:
+    changes = _merged_changes(findings)
+    row = findings[0].evidence.row
+    assert row is not None  # every code rule needs the catalog row
+    what = describe_changes(changes)
+    update = update_action(renderer.systems, resource, changes, what)
+    if len(findings) == 1:
+        summary = _CODE_SUMMARIES[findings[0].rule](findings[0], row)
+    else:
+        summary = lambda name: f"Fix the billing codes of {name}: {what}"  # noqa: E731
+    detail = [_CODE_DETAILS[f.rule](f, row, renderer.knowledge) for f in findings]
+    detail += [catalog_line(row), date_line(facts), at_risk_line(row)]
+    built = card(
+        summary=fit(summary, row), detail=detail, indicator="warning",
+        suggestions=[Suggestion(label=sentence(what), uuid=DERIVED, isRecommended=True,
+                                actions=[update])],
+    )
+    certain = all(f.certain_fix for f in findings)
+    return built, update if certain else None
+
+
+def _merged_changes(findings: list[Finding]) -> list[CodeChange]:
+    """One change per kind of code across the order's code findings, the first one winning."""
+    merged: dict[CodeKind, CodeChange] = {}
+    for finding in findings:
+        for change in finding.fixes[0].changes:
+            merged.setdefault(change.kind, change)
+    return list(merged.values())
+
+
+def _missing_summary(finding: Finding, row: CatalogRow) -> Namer:
+    what = sentence(describe_changes(finding.fixes[0].changes))
+    payer = finding.evidence.payer
+    return lambda name: f"{what} to {name}: {payer.name} requires the Z-code"
+
+
+def _mismatch_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change = finding.fixes[0].changes[0]
+    kind = KIND_NAMES[change.kind]
+    return lambda name: f"Wrong {kind} {change.replaces} on {name}: use {change.code}"
+
+
+def _stale_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change, old = finding.fixes[0].changes[0], finding.evidence.superseded
+    kind = KIND_NAMES[change.kind]
+    return lambda name: (f"{kind} {change.replaces} of {name} ended {old.effective_to}: "
+                         f"use {change.code}")
+
+
+def _panel_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change = finding.fixes[0].changes[0]
+    return lambda name: (f"{name} is billed as one panel with CPT {change.code}, not "
+                         f"{change.replaces}")
+
+
+_CODE_SUMMARIES: dict[str, Callable[[Finding, CatalogRow], Namer]] = {
+    missing_zcode.RULE_ID: _missing_summary,
+    mismatched_codes.RULE_ID: _mismatch_summary,
+    stale_code.RULE_ID: _stale_summary,
+    panel_cpt.RULE_ID: _panel_summary,
+}
+
+
+def _missing_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    payer = finding.evidence.payer
+    return (f"**{payer.name}** requires the DEX Z-code of a molecular test on the claim for "
+            f"dates of service from {payer.zcode_required_from}; a claim without it is "
+            "returned unpaid (CARC CO-252, RARC N706).")
+
+
+def _mismatch_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    owners = dict(finding.evidence.owners)
+    lines = []
+    for change in finding.fixes[0].changes:
+        kind = KIND_NAMES[change.kind]
+        owner = owners.get(change.replaces)
+        whose = f"belongs to {owner}, not to this test" if owner and owner != row.test_code \
+            else "is not the one DEX assigned to this test"
+        lines.append(f"{kind} {change.replaces} {whose}; this test's {kind} is **{change.code}**.")
+    lines.append("Payers deny a claim whose Z-code and CPT do not match the test performed.")
+    return " ".join(lines)
+
+
+def _stale_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    change, old = finding.fixes[0].changes[0], finding.evidence.superseded
+    kind = KIND_NAMES[change.kind]
+    return (f"{kind} {change.replaces} was this test's code until {old.effective_to}; from "
+            f"{row.effective_from} it is **{change.code}**. A claim with the old code is denied.")
+
+
+_CODE_DETAILS: dict[str, Callable[[Finding, CatalogRow, Knowledge], str]] = {
+    missing_zcode.RULE_ID: _missing_detail,
+    mismatched_codes.RULE_ID: _mismatch_detail,
+    stale_code.RULE_ID: _stale_detail,
+    panel_cpt.RULE_ID: lambda finding, row, knowledge: panel_rule(finding, row),
+}
+
+
+def unknown_test_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                      finding: Finding) -> Card:
+    lab = renderer.knowledge.lab.name
+    codes = ", ".join(finding.evidence.codes)
+    if finding.evidence.periods:
+        periods = "; ".join(period(start, end) for start, end in finding.evidence.periods)
+        return card(
+            summary=truncate(f"{codes} is not on the test menu of {lab} on "
+                             f"{facts.date_of_service}: codes not checked"),
+            detail=[f"The lab's catalog lists {codes} for {periods} only.",
+                    date_line(facts)],
+            indicator="info")
+    return card(
+        summary=truncate(f"{codes} is not in the test catalog of {lab}: codes not checked"),
+        detail=[f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
+                "coverage could not be checked. Order the test by the lab's test code, or "
+                "ask the lab which of its tests this is."],
+        indicator="info")
+
+
+def ambiguous_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                   finding: Finding) -> Card:
+    cpts = ", ".join(finding.evidence.codes)
+    rows = finding.evidence.candidates
+    suggestions = []
+    for row, fix in zip(rows, finding.fixes, strict=True):
+        label = f"Order {row.test_name} ({row.test_code}), Z-code {row.zcode}"
+        suggestions.append(Suggestion(
+            label=label, uuid=DERIVED,
+            actions=[update_action(renderer.systems, resource, fix.changes,
+                                   describe_changes(fix.changes))]))
+    return card(
+        summary=truncate(f"CPT {cpts} fits {len(rows)} of the lab's tests: choose the test "
+                         "to get its Z-code"),
+        detail=["Each of these tests is billed with CPT " + cpts + " and has its own "
+                "Z-code; the claim needs the one of the test performed:",
+                *(f"- {r.test_name} ({r.test_code}): Z-code {r.zcode}" for r in rows),
+                date_line(facts)],
+        indicator="info", suggestions=suggestions)
+
+
+CARDS: dict[str, CardBuilder] = {
+    unknown_test.RULE_ID: unknown_test_card,
+    ambiguous_test.RULE_ID: ambiguous_card,
+}

@@ -1,0 +1,151 @@
+"""Cards about whether the payer pays for the test: its DEX status, and the order's diagnoses
+against the coverage article (not covered, not a billable ICD-10-CM code)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cds_hooks.service.models import Card, Suggestion
+from plugin.findings import Finding
+from plugin.icd10cm import IcdStatus
+from plugin.knowledge import DexStatus
+from plugin.orders import OrderFacts
+from plugin.rules import diagnosis_coverage, invalid_diagnosis, not_payable
+
+from .order_edits import fix_action
+from .parts import (
+    DERIVED,
+    CardBuilder,
+    article_link,
+    at_risk_line,
+    card,
+    catalog_line,
+    date_line,
+    fit,
+    order_name,
+    truncate,
+)
+
+if TYPE_CHECKING:
+    from .renderer import Renderer
+
+
+def not_payable_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                     finding: Finding) -> Card:
+    row = finding.evidence.row
+    assert row is not None
+    reason, advice = _NOT_PAYABLE[row.dex_status]
+    payer = finding.evidence.payer
+    if payer and payer.program == "medicare" and row.dex_status is not DexStatus.RETIRED:
+        advice += (" For this Medicare patient, an Advance Beneficiary Notice signed before "
+                   "the specimen is taken (modifier GA) lets the lab bill the patient.")
+    return card(
+        summary=fit(lambda name: f"{name} {_NOT_PAYABLE_SUMMARY[row.dex_status]}", row),
+        detail=[reason.format(z=row.zcode), advice, catalog_line(row), date_line(facts),
+                at_risk_line(row)],
+        indicator="warning",
+    )
+
+
+_NOT_PAYABLE_SUMMARY = {
+    DexStatus.REGISTERED: "will not be paid yet: DEX has not assigned its CPT and coverage",
+    DexStatus.TA_PENDING: "will not be paid yet: its MolDX technical assessment is pending",
+    DexStatus.TA_NOT_SUCCESSFUL: "will not be paid: its MolDX technical assessment failed",
+    DexStatus.NOT_COVERED: "will not be paid: MolDX does not cover it",
+    DexStatus.RETIRED: "is retired from the lab's test menu",
+}
+
+
+_NOT_PAYABLE = {
+    DexStatus.REGISTERED: (
+        "Z-code {z} is registered in DEX, but a Z-code is not effective for claims until the "
+        "DEX clinical team has reviewed the test and assigned its CPT code and coverage.",
+        "The lab can complete its DEX submission and any technical assessment DEX asks for; "
+        "until then, consider a covered alternative."),
+    DexStatus.TA_PENDING: (
+        "The MolDX technical assessment of Z-code {z} is under way; claims are not paid until "
+        "it is complete and successful.",
+        "The lab can answer DEX's documentation requests (due within 15 calendar days); "
+        "meanwhile, consider a covered alternative."),
+    DexStatus.TA_NOT_SUCCESSFUL: (
+        "MolDX found the technical assessment of Z-code {z} not successful: the documentation "
+        "did not show the test's analytical and clinical validity or clinical utility.",
+        "The lab can resubmit the technical assessment with new evidence; meanwhile, consider "
+        "a covered alternative."),
+    DexStatus.NOT_COVERED: (
+        "The MolDX coverage decision for Z-code {z} is that the test is not covered.",
+        "Consider a covered alternative."),
+    DexStatus.RETIRED: (
+        "The lab has retired this test (Z-code {z}) and no longer performs it.",
+        "Order the lab's current test instead."),
+}
+
+
+def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                   finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    article = evidence.article
+    codes = ", ".join(evidence.codes)
+    detail = [
+        (f"None of the order's diagnoses ({codes})" if codes else "The order has no diagnosis,"
+         " and so none") + f" is in a covered ICD-10-CM group of **{article.article}** "
+        f"version {article.version}, *{article.title}* (in force from {article.effective_from})"
+        ". The claim will be denied as not medically necessary."]
+    if evidence.noncovered:
+        detail.append(f"{', '.join(evidence.noncovered)}: on the article's list of diagnoses "
+                      "that do **not** support medical necessity.")
+    suggestions = []
+    for fix in finding.fixes:
+        reason = fix.reasons[0]
+        suggestions.append(Suggestion(
+            label=f"Add {reason.code} ({reason.condition}) as a reason for the order",
+            uuid=DERIVED, actions=[fix_action(resource, renderer.systems, fix)]))
+    if suggestions:
+        detail.append("The patient's problem list has a diagnosis the article covers; link it "
+                      "to the order if it is the reason for this test.")
+    if evidence.abn:
+        detail.append("For this Medicare patient, an **Advance Beneficiary Notice** (form "
+                      "CMS-R-131) must be signed **before the specimen is taken**; the claim then "
+                      "carries modifier **GA** and the patient can be billed if Medicare denies "
+                      "it.")
+    summary = (lambda name: f"{name}: diagnosis not covered by {article.article}; ABN "
+               "(modifier GA) needed before collection") if evidence.abn else (
+        lambda name: f"{name}: the diagnosis on the order is not covered by {article.article}")
+    return card(
+        summary=fit(summary, row),
+        detail=[*detail, catalog_line(row), date_line(facts), at_risk_line(row)],
+        indicator="warning", suggestions=suggestions,
+        links=[article_link(article.article, article.version)])
+
+
+def invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                           finding: Finding) -> Card:
+    code = finding.evidence.codes[0]
+    release = renderer.knowledge.icd10.release.replace("-", " ")
+    name = order_name(facts)
+    choices = finding.evidence.choices
+    if renderer.knowledge.icd10.status(code) is IcdStatus.UNKNOWN:
+        summary = f"{code} on {name} is not an ICD-10-CM code: the claim will be rejected"
+        detail = [f"**{code}** is not a code of ICD-10-CM ({release} release). Check the "
+                  "diagnosis and enter a valid, billable code."]
+    else:
+        summary = f"{code} on {name} is not billable: choose a more specific ICD-10-CM code"
+        detail = [f"**{code}** is a category of ICD-10-CM ({release} release) that needs more "
+                  "characters; a claim needs a billable code."]
+        if choices:
+            detail.append("The billable codes under it: " + ", ".join(choices) + ".")
+        if not finding.fixes and choices:
+            detail.append("The code comes from a Condition linked to the order: correct it "
+                          "there.")
+    suggestions = [Suggestion(label=f"Use {fix.reasons[0].code} in place of {code}",
+                              uuid=DERIVED, actions=[fix_action(resource, renderer.systems, fix)])
+                   for fix in finding.fixes]
+    return card(summary=truncate(summary), detail=[*detail, date_line(facts)],
+                indicator="warning", suggestions=suggestions)
+
+
+CARDS: dict[str, CardBuilder] = {
+    not_payable.RULE_ID: not_payable_card,
+    diagnosis_coverage.RULE_ID: diagnosis_card,
+    invalid_diagnosis.RULE_ID: invalid_diagnosis_card,
+}

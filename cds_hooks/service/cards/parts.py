@@ -1,0 +1,110 @@
+"""What the cards of every family are made of: the plain card, the lines many of them carry
+(catalog, date of service, amount at risk), and summaries that fit the CDS Hooks limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from cds_hooks.service.models import Card, Link, Source, Suggestion
+from plugin.findings import Finding, OtherOrder
+from plugin.knowledge import CatalogRow
+from plugin.knowledge.policy import ARTICLE_URL
+from plugin.orders import DateSource, OrderFacts
+
+if TYPE_CHECKING:
+    from .renderer import Renderer
+
+SUMMARY_LIMIT = 139
+
+
+# Every card's and suggestion's uuid is derived from the hook call in Renderer._envelope.
+DERIVED = ""
+
+
+TCGP_ARTICLE = "MolDX: Targeted and Comprehensive Genomic Profile Testing in Cancer"
+
+
+Namer = Callable[[str], str]  # test name or code -> summary
+
+
+# A family's card for one finding; its suggestions update the order as received.
+CardBuilder = Callable[["Renderer", OrderFacts, dict, Finding], Card]
+
+
+def card(*, summary: str, detail: list[str], indicator: str,
+         suggestions: list[Suggestion] | None = None, links: list[Link] | None = None) -> Card:
+    """A card before its envelope (Renderer._envelope), which sets its uuid and source."""
+    return Card(
+        uuid=DERIVED, summary=summary, detail="\n\n".join(line for line in detail if line),
+        indicator=indicator, source=Source(label=""),
+        suggestions=suggestions or None,
+        selectionBehavior="at-most-one" if suggestions else None, links=links or None)
+
+
+def catalog_line(row: CatalogRow) -> str:
+    cpt = f"CPT **{row.cpt}**" if row.cpt else "no CPT yet"
+    return (f"Catalog: **{row.test_name}** ({row.test_code}), {cpt}, Z-code **{row.zcode}**, "
+            f"DEX status {row.dex_status.value}.")
+
+
+def date_line(facts: OrderFacts) -> str:
+    source = {DateSource.OCCURRENCE: "the order's occurrence",
+              DateSource.AUTHORED: "the order's authoredOn"}.get(facts.date_source)
+    if source:
+        return f"Date of service: {facts.date_of_service} (from {source})."
+    return f"The order carries no date of service; checked for today, {facts.date_of_service}."
+
+
+def at_risk_line(row: CatalogRow) -> str:
+    return f"Amount at risk: ${_money(row.list_price_usd)} (list price)." \
+        if row.list_price_usd else ""
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def period(start: date, end: date | None) -> str:
+    return f"{start} to {end}" if end else f"{start} on"
+
+
+def fit(summary: Namer, row: CatalogRow) -> str:
+    """The summary naming the test by name when that fits, else by its shorter code."""
+    by_name = summary(row.test_name)
+    return by_name if len(by_name) <= SUMMARY_LIMIT else truncate(summary(row.test_code))
+
+
+def truncate(text: str) -> str:
+    return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT - 1].rstrip() + "…"
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def reference(resource: dict) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+def other_line(other: OtherOrder) -> str:
+    test = f"{other.row.test_name} ({other.row.test_code})" if other.row else "a molecular test"
+    return f"- {test}: {'a draft order of this request' if other.draft else 'an existing order'}" \
+        f" ({other.order})"
+
+
+def order_name(facts: OrderFacts) -> str:
+    row = facts.row
+    return row.test_name if row and len(row.test_name) <= 50 else (
+        facts.test_code or facts.order)
+
+
+def article_link(article: str, version: int | None = None) -> Link:
+    label = f"{article} version {version} (CMS MCD)" if version else f"{article} (CMS MCD)"
+    return Link(label=label, url=ARTICLE_URL.format(article[1:]))
+
+
+def number(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "?"

@@ -1,0 +1,47 @@
+"""What a person may answer when overriding a finding: the CDS Hooks overrideReasons offered on
+each rule's warnings, and their displays for the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from plugin.rules import (
+    cgp_specimen,
+    diagnosis_coverage,
+    invalid_diagnosis,
+    mismatched_codes,
+    missing_zcode,
+    not_payable,
+    panel_cpt,
+    single_gene_in_panel,
+    stale_code,
+    units_of_service,
+)
+
+OVERRIDE_SYSTEM = "urn:moldx-cds:override-reason"
+OVERRIDE_REASONS = {  # code -> display
+    "payer-no-zcode": "Payer does not require a Z-code",
+    "lab-will-code": "The performing lab will correct the codes",
+    "abn-signed": "ABN signed",
+    "self-pay": "Patient will pay for the test",
+    "indication-not-coded": "Indication documented but not coded",
+    "other-specimen": "Another specimen will be tested",
+}
+_BY_RULE = {
+    missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
+    mismatched_codes.RULE_ID: ("lab-will-code",),
+    stale_code.RULE_ID: ("lab-will-code",),
+    panel_cpt.RULE_ID: ("lab-will-code",),
+    units_of_service.RULE_ID: ("lab-will-code",),
+    not_payable.RULE_ID: ("abn-signed", "self-pay"),
+    diagnosis_coverage.RULE_ID: ("indication-not-coded", "abn-signed", "self-pay"),
+    invalid_diagnosis.RULE_ID: ("indication-not-coded",),
+    cgp_specimen.RULE_ID: ("other-specimen", "self-pay"),
+    single_gene_in_panel.RULE_ID: ("other-specimen", "self-pay"),
+}
+_OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
+
+
+def override_reasons_for(rules: Iterable[str]) -> list[str]:
+    """The reason codes offered on a card about `rules`, each once, in order."""
+    return list(dict.fromkeys(code for rule in rules for code in _BY_RULE.get(rule, _OTHER)))
