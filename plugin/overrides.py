@@ -9,12 +9,15 @@ from plugin.rules import (
     cgp_specimen,
     diagnosis_coverage,
     invalid_diagnosis,
+    malformed_zcode,
     mismatched_codes,
     missing_zcode,
     not_payable,
     panel_cpt,
+    parallel_orders,
     single_gene_in_panel,
     stale_code,
+    test_indication,
     units_of_service,
 )
 
@@ -26,6 +29,8 @@ OVERRIDE_REASONS = {  # code -> display
     "self-pay": "Patient will pay for the test",
     "indication-not-coded": "Indication documented but not coded",
     "other-specimen": "Another specimen will be tested",
+    "serial-service": "Run serially, as a separate service with its own order and report",
+    "test-fits-indication": "The test fits the patient's indication",
 }
 _BY_RULE = {
     missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
@@ -38,6 +43,9 @@ _BY_RULE = {
     invalid_diagnosis.RULE_ID: ("indication-not-coded",),
     cgp_specimen.RULE_ID: ("other-specimen", "self-pay"),
     single_gene_in_panel.RULE_ID: ("other-specimen", "self-pay"),
+    malformed_zcode.RULE_ID: ("lab-will-code",),
+    test_indication.RULE_ID: ("test-fits-indication", "self-pay"),
+    parallel_orders.RULE_ID: ("serial-service", "other-specimen", "lab-will-code"),
 }
 _OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
 

@@ -73,10 +73,11 @@ class Configuration:
 def coverage_information(facts: OrderFacts, findings: Iterable[Finding], *,
                          missing: Iterable[str], hook_instance: str, today: date,
                          systems: CodeSystems) -> dict[str, Any] | None:
-    """The coverage-information extension for one order, or None when it has no Coverage.
+    """The coverage-information extension for one order, or None when it has no Coverage or
+    is not identified as a test of the lab's catalog (an imaging order, an empty first order).
     `missing` names data that could not be read, which makes the assertion conditional."""
-    if facts.coverage is None or facts.coverage.coverage is None:
-        return None
+    if facts.coverage is None or facts.coverage.coverage is None or facts.row is None:
+        return None  # assert nothing of an order that is not a test of the lab's catalog
     coverage = facts.coverage.coverage
     covered, reasons = _assess(facts, list(findings), list(missing))
     parts: list[dict[str, Any]] = [
@@ -95,7 +96,10 @@ def coverage_information(facts: OrderFacts, findings: Iterable[Finding], *,
     if "conditional" in (covered, pa_needed):
         parts.append({"url": "info-needed", "valueCode": "OTH"})
     if facts.row is not None:
-        codes = [(CPT_SYSTEM, facts.row.cpt), (systems.zcode, facts.row.zcode)]
+        # A Z-code inferred from a CPT alone is a guess; it is asserted only for a test known
+        # for sure.
+        codes = [(CPT_SYSTEM, facts.row.cpt),
+                 (systems.zcode, facts.row.zcode if facts.identified_for_sure else None)]
         parts += [{"url": "billingCode", "valueCoding": {"system": s, "code": c}}
                   for s, c in codes if c]
     parts += [{"url": "reason", "valueCodeableConcept": {"text": _sentence(r)}}

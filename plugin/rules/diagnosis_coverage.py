@@ -22,10 +22,11 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     article = governing_article(order, knowledge)
     if article is None or any(article.covers(code) for code in order.diagnoses):
         return []
-    linkable = {c.condition: code for c in patient.conditions if c.active
+    linkable = {c.condition: (code, c.label) for c in patient.conditions if c.active
                 for code in reversed(c.codes) if article.covers(code)}
-    fixes = tuple(Fix(reasons=(ReasonChange(code=code, condition=condition),), certain=False)
-                  for condition, code in linkable.items())
+    fixes = tuple(Fix(reasons=(ReasonChange(code=code, condition=condition, display=label),),
+                      certain=False)
+                  for condition, (code, label) in linkable.items())
     return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
         row=order.row, payer=order.payer, article=article.ref, codes=order.diagnoses,
         noncovered=tuple(code for code in order.diagnoses if code in article.noncovered),
