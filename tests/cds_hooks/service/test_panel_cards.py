@@ -74,6 +74,8 @@ def test_the_same_tests_on_two_specimens_are_fine(client):
     request = hook_fixture("cgp-and-single-gene")
     egfr = request["context"]["draftOrders"]["entry"][1]["resource"]
     egfr["specimen"] = [{"reference": "Specimen/sp-2"}]
+    specimens = request["prefetch"]["specimens"]["entry"]
+    specimens.append({"resource": {**specimens[0]["resource"], "id": "sp-2"}})
     assert post_hook(client, request)["cards"] == []
 
 
