@@ -39,7 +39,8 @@ def unknown_payer_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         detail=[f"The order's coverage ({facts.coverage.coverage or 'Coverage'}) names {payer}"
                 f"{where}, which is not in the payer list of {renderer.knowledge.lab.name}. "
                 "Whether it requires DEX Z-codes or follows the MolDX coding and coverage "
-                "articles is unknown, so those checks were not made; the checks that need no payer were.",
+                "articles is unknown, so those checks were not made; the checks that need no "
+                "payer were.",
                 "Ask the lab to add the payer to its payer list."],
         indicator="info")
 
