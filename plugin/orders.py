@@ -251,12 +251,12 @@ def _other_reasons(sr: fhir.ServiceRequest, known: fhir.ResourceIndex
     for concept in concepts:
         if concept is None or _icd10_codes([concept]):
             continue
-        label = concept.label or next((c.code for c in concept.coding if c.code), None)
-        if not label:
-            continue
-        system = next((_REASON_SYSTEMS.get(c.system or "", "another code system")
-                       for c in concept.coding if c.code), "text")
-        found.append((label, system))
+        coded = next((c for c in concept.coding if c.code), None)
+        system = _REASON_SYSTEMS.get(coded.system or "", "another code system") if coded \
+            else "text"
+        label = concept.label or (f"{system} {coded.code}" if coded else None)
+        if label:
+            found.append((label, system))
     return tuple(dict.fromkeys(found))
 
 

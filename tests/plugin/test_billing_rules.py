@@ -355,3 +355,22 @@ def test_F_solid_against_hematolymphoid_is_a_warning_without_a_fix(knowledge, de
     _, heme = decide(_order(knowledge, "CMD-MYE40", cpt(mye.cpt), zcode(mye.zcode),
                             reasonCode=[icd10("C34.90")]))
     assert test_indication.RULE_ID in _rules(heme) and panel_cpt.RULE_ID not in _rules(heme)
+
+
+def test_F_abn_only_where_the_denial_is_medical_necessity(knowledge, decide):
+    from plugin.rules import diagnosis_coverage
+
+    def abn(reason):
+        _, findings = decide(_order(knowledge, "CMD-LUNG50", reasonCode=[reason]))
+        [finding] = [f for f in findings if f.rule == diagnosis_coverage.RULE_ID]
+        return finding.evidence.abn
+
+    assert abn(icd10("E11.9"))  # covered nowhere in the article: medical necessity
+    assert not abn(icd10("C78.01"))  # a secondary site: ask for the primary's code
+    assert not abn({"coding": [{"system": "http://snomed.info/sct", "code": "254637007"}]})
+
+
+def test_F_a_reason_without_a_display_is_named_by_its_system_and_code(knowledge, decide):
+    reason = {"coding": [{"system": "http://snomed.info/sct", "code": "254637007"}]}
+    facts, _ = decide(_order(knowledge, "CMD-LUNG50", reasonCode=[reason]))
+    assert facts[0].other_reasons == (("SNOMED CT 254637007", "SNOMED CT"),)
