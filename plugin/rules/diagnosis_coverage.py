@@ -4,7 +4,8 @@ version in force on the date of service), for a payer that follows MolDX.
 Fixes: link an active Condition of the patient whose code the article covers (one choice per
 Condition). Without one, a Medicare patient needs an Advance Beneficiary Notice (modifier GA)
 before the specimen is taken, when the denial expected is one of medical necessity: not for an
-order whose reason is not in ICD-10-CM yet, or is only a secondary site. Diagnoses the article lists as not covered are named.
+order whose reason is not in ICD-10-CM yet, or is only a secondary site. Diagnoses the article
+lists as not covered are named.
 """
 
 from __future__ import annotations
