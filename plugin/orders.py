@@ -17,7 +17,7 @@ from .codes import (
     is_zcode,
     normalize_icd10,
 )
-from .knowledge import CatalogRow, Knowledge, Payer
+from .knowledge import CatalogRow, Knowledge, PanelKind, Payer
 
 # Condition.clinicalStatus codes of a condition the patient has now.
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
@@ -125,12 +125,15 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
     checked = {sr.reference for sr in orders}
     # Other orders matter only on a specimen of a checked order (the rules per specimen):
     # a patient's history can be long, and facts cost about 25 µs an order.
+    # A comprehensive profile being ordered makes every earlier order evidence (a repeat
+    # profile on another specimen).
     specimens = {specimen_key(s) for f in facts for s in f.specimens}
+    any_specimen = any(f.row and f.row.panel_kind is PanelKind.CGP for f in facts)
     others = tuple(order_facts(sr, known, knowledge, systems, today)
                    for sr in known.of_type(fhir.ServiceRequest)
                    if sr.reference not in checked and sr.status not in _VOID
-                   and any(specimen_key(r.reference) in specimens
-                           for r in sr.specimen if r.reference))
+                   and (any_specimen or any(specimen_key(r.reference) in specimens
+                                            for r in sr.specimen if r.reference)))
     conditions = tuple(_condition_facts(c) for c in known.of_type(fhir.Condition))
     return facts, PatientFacts(conditions=conditions, orders=facts, others=others)
 

@@ -15,6 +15,7 @@ from plugin.rules import (
     not_payable,
     panel_cpt,
     parallel_orders,
+    repeat_cgp,
     single_gene_in_panel,
     stale_code,
     test_indication,
@@ -31,6 +32,7 @@ OVERRIDE_REASONS = {  # code -> display
     "other-specimen": "Another specimen will be tested",
     "serial-service": "Run serially, as a separate service with its own order and report",
     "test-fits-indication": "The test fits the patient's indication",
+    "new-primary-or-progression": "New primary tumour or progression documented",
 }
 _BY_RULE = {
     missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
@@ -46,6 +48,7 @@ _BY_RULE = {
     malformed_zcode.RULE_ID: ("lab-will-code",),
     test_indication.RULE_ID: ("test-fits-indication", "self-pay"),
     parallel_orders.RULE_ID: ("serial-service", "other-specimen", "lab-will-code"),
+    repeat_cgp.RULE_ID: ("new-primary-or-progression", "abn-signed", "self-pay"),
 }
 _OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
 

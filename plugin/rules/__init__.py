@@ -22,6 +22,7 @@ from . import (
     panel_cpt,
     parallel_orders,
     policy_unavailable,
+    repeat_cgp,
     single_gene_in_panel,
     stale_code,
     test_indication,
@@ -33,7 +34,7 @@ from . import (
 RULES = (unknown_test, ambiguous_test, malformed_zcode, mismatched_codes, stale_code, panel_cpt,
          missing_zcode, not_payable, units_of_service, invalid_diagnosis, unknown_payer,
          policy_unavailable, diagnosis_coverage, test_indication, cgp_specimen,
-         single_gene_in_panel, parallel_orders)
+         repeat_cgp, single_gene_in_panel, parallel_orders)
 RULE_IDS = tuple(rule.RULE_ID for rule in RULES)
 
 

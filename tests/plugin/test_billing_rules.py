@@ -374,3 +374,26 @@ def test_F_a_reason_without_a_display_is_named_by_its_system_and_code(knowledge,
     reason = {"coding": [{"system": "http://snomed.info/sct", "code": "254637007"}]}
     facts, _ = decide(_order(knowledge, "CMD-LUNG50", reasonCode=[reason]))
     assert facts[0].other_reasons == (("SNOMED CT 254637007", "SNOMED CT"),)
+
+
+def test_B_a_repeat_cgp_for_the_same_cancer_on_a_new_specimen_warns_without_a_fix(knowledge,
+                                                                                   decide):
+    from plugin.rules import repeat_cgp
+    earlier = _order(knowledge, "CMD-CGP-DNA", id="sr-0", status="completed",
+                     specimen=[{"reference": "Specimen/sp-1"}])
+    again = _order(knowledge, "CMD-CGP-DNA", specimen=[{"reference": "Specimen/sp-2"}])
+    _, findings = decide(again, more=(earlier,))
+    [finding] = [f for f in findings if f.rule == repeat_cgp.RULE_ID]
+    assert finding.fixes == ()
+    # another cancer: not a repeat
+    colon = _order(knowledge, "CMD-CGP-DNA", specimen=[{"reference": "Specimen/sp-2"}],
+                   reasonCode=[icd10("C18.9")])
+    _, findings = decide(colon, more=(earlier,))
+    assert repeat_cgp.RULE_ID not in _rules(findings)
+
+
+def test_Z1_a_malformed_zcode_alone_is_unknown_and_named(knowledge, decide):
+    from plugin.rules import unknown_test
+    _, findings = decide(_bare(zcode("ZL5H")))
+    [finding] = findings
+    assert finding.rule == unknown_test.RULE_ID and finding.evidence.codes == ("ZL5H",)

@@ -187,12 +187,16 @@ def unknown_test_card(renderer: Renderer, facts: OrderFacts, resource: dict,
             detail=[f"The lab's catalog lists {codes} for {periods} only.",
                     date_line(facts)],
             indicator="info")
+    malformed = [c for c in facts.malformed_zcodes if c in finding.evidence.codes]
+    detail = [f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
+              "coverage could not be checked. Order the test by the lab's test code, or "
+              "ask the lab which of its tests this is."]
+    if malformed:
+        detail.insert(0, f"{', '.join(malformed)} is written as a Z-code but is not one: a "
+                         "DEX Z-code is Z and four letters or digits (ZB123).")
     return card(
         summary=truncate(f"{codes} is not in the test catalog of {lab}: codes not checked"),
-        detail=[f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
-                "coverage could not be checked. Order the test by the lab's test code, or "
-                "ask the lab which of its tests this is."],
-        indicator="info")
+        detail=detail, indicator="info")
 
 
 def ambiguous_card(renderer: Renderer, facts: OrderFacts, resource: dict,

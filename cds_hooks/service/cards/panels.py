@@ -14,6 +14,7 @@ from plugin.rules import (
     cgp_specimen,
     panel_cpt,
     parallel_orders,
+    repeat_cgp,
     single_gene_in_panel,
     test_indication,
     units_of_service,
@@ -174,7 +175,23 @@ _ONE_SERVICE = {
 }
 
 
+def repeat_cgp_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                    finding: Finding) -> Card:
+    evidence = finding.evidence
+    return card(
+        summary=fit(lambda name: f"{name}: the patient already has a comprehensive genomic "
+                    "profile for this cancer; a repeat may not be covered", evidence.row),
+        detail=["The patient has, on another specimen:", *map(other_line, evidence.others),
+                "Medicare covers NGS testing for a cancer once per primary diagnosis unless "
+                "the cancer has progressed or a new primary is documented (the NGS national "
+                "coverage determination 90.2 and its local coverage determinations). Check "
+                "the record before signing; this is a question of frequency, not of the "
+                "specimen.", catalog_line(evidence.row), date_line(facts)],
+        indicator="warning")
+
+
 CARDS: dict[str, CardBuilder] = {
+    repeat_cgp.RULE_ID: repeat_cgp_card,
     test_indication.RULE_ID: indication_card,
     parallel_orders.RULE_ID: one_service_card,
     panel_cpt.RULE_ID: panel_card,
