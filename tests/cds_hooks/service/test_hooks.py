@@ -199,6 +199,7 @@ def test_several_orders_each_get_their_own_card(client, knowledge):
     # on specimens of their own: drafts naming none would be taken as one service
     _order(request)["specimen"] = [{"reference": "Specimen/sp-1"}]
     stale["specimen"] = [{"reference": "Specimen/sp-2"}]
+    request["prefetch"]["specimens"] = None  # the client has none to send
     request["context"]["draftOrders"]["entry"].append({"resource": stale})
     body = _post(client, request)
     targets = [c["suggestions"][0]["actions"][0]["resource"]["id"] for c in body["cards"]]
