@@ -122,3 +122,18 @@ def test_a_55_gene_rna_panel_billed_81456_is_not_recoded(call):
     [card] = body["cards"]  # only its DEX status
     assert "technical assessment is pending" in card["summary"]
     assert "81449" not in card["summary"] + card["detail"]
+
+
+def test_the_sandbox_snomed_reason_case_of_docs_sandbox_md(call):
+    """What the CDS Hooks sandbox sends on signing (docs/sandbox-client.md): one CPT coding,
+    a SNOMED CT reason, no date, no insurance. The reason is named, the Z-code is offered
+    but not applied (only a CPT named the test)."""
+    body = call("sandbox-snomed-reason")
+    summaries = [c["summary"] for c in body["cards"]]
+    assert ("Lung and colon hotspot panel (50 genes): the claim needs the ICD-10-CM code for "
+            "Non-small cell lung cancer") in summaries
+    assert any(s.startswith("Add Z-code ZL5H2 to Lung and colon hotspot panel") for s in
+               summaries)
+    assert not any("no diagnosis" in (c.get("detail") or "") for c in body["cards"])
+    [action] = body["systemActions"]
+    assert _codes(action["resource"], ZCODE) == []
