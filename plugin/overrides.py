@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from plugin.rules import (
+    article_cpt,
     cgp_specimen,
     diagnosis_coverage,
     invalid_diagnosis,
@@ -49,6 +50,7 @@ _BY_RULE = {
     test_indication.RULE_ID: ("test-fits-indication", "self-pay"),
     parallel_orders.RULE_ID: ("serial-service", "other-specimen", "lab-will-code"),
     repeat_cgp.RULE_ID: ("new-primary-or-progression", "abn-signed", "self-pay"),
+    article_cpt.RULE_ID: ("lab-will-code",),
 }
 _OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
 

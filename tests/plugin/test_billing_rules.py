@@ -397,3 +397,26 @@ def test_Z1_a_malformed_zcode_alone_is_unknown_and_named(knowledge, decide):
     _, findings = decide(_bare(zcode("ZL5H")))
     [finding] = findings
     assert finding.rule == unknown_test.RULE_ID and finding.evidence.codes == ("ZL5H",)
+
+
+def test_T17_the_articles_cpt_list_by_version_is_the_truth(knowledge, systems):
+    """Before the version that lists 0244U, a claim with it falls outside the article."""
+    from plugin.knowledge import Policy
+    from plugin.rules import article_cpt
+    current = knowledge.policy.version_on("A57901", DOS)
+    earlier = replace(current, version=current.version - 1,
+                      cpts=current.cpts - {"0244U"}, effective_to=date(2026, 2, 28))
+    later = replace(current, effective_from=date(2026, 3, 1))
+    others = [v for a, vs in knowledge.policy.versions.items() if a != "A57901" for v in vs]
+    versioned = replace(knowledge, policy=Policy.of([earlier, later, *others]))
+    row = versioned.catalog.row_on("CMD-PAN-PLA", DOS)
+
+    def rules_on(day):
+        order = fhir.parse_resource(_order(versioned, "CMD-PAN-PLA", cpt(row.cpt),
+                                           zcode(row.zcode), occurrenceDateTime=day))
+        known = [order, fhir.parse_resource(coverage(MEDICARE))]
+        facts, patient = facts_for([order], fhir.ResourceIndex(known), versioned, systems, DOS)
+        return [f.rule for f in evaluate(facts, patient, versioned)]
+
+    assert article_cpt.RULE_ID in rules_on("2026-02-27")
+    assert article_cpt.RULE_ID not in rules_on("2026-03-02")

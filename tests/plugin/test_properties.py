@@ -14,6 +14,7 @@ from plugin.knowledge import CoverageRules, DexStatus, load_knowledge
 from plugin.orders import facts_for
 from plugin.rules import (
     RULE_IDS,
+    article_cpt,
     cgp_specimen,
     diagnosis_coverage,
     evaluate,
@@ -163,7 +164,8 @@ def test_the_payers_in_the_strategies_are_the_knowledges():
 # payers requiring Z-codes on the date of service (docs/rules.md, section D).
 _MOLDX_ONLY = {panel_cpt.RULE_ID, units_of_service.RULE_ID, cgp_specimen.RULE_ID,
                single_gene_in_panel.RULE_ID, parallel_orders.RULE_ID, test_indication.RULE_ID,
-               diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID, repeat_cgp.RULE_ID}
+               diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID, repeat_cgp.RULE_ID,
+               article_cpt.RULE_ID}
 _DEX_ONLY = {missing_zcode.RULE_ID, mismatched_codes.RULE_ID, stale_code.RULE_ID,
              malformed_zcode.RULE_ID}
 

@@ -11,7 +11,7 @@ from plugin.findings import Finding
 from plugin.icd10cm import IcdStatus
 from plugin.knowledge import DexStatus
 from plugin.orders import OrderFacts
-from plugin.rules import diagnosis_coverage, invalid_diagnosis, not_payable
+from plugin.rules import article_cpt, diagnosis_coverage, invalid_diagnosis, not_payable
 
 from .order_edits import fix_action
 from .parts import (
@@ -179,7 +179,25 @@ def invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict
                 indicator="warning", suggestions=suggestions)
 
 
+def article_cpt_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                     finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    article, codes = evidence.article, ", ".join(evidence.codes)
+    return card(
+        summary=fit(lambda name: f"CPT {codes} of {name} is not a code of {article.article} "
+                    f"on {facts.date_of_service}: the lab should review it", row),
+        detail=[f"**{article.article}** version {article.version}, *{article.title}* (in force "
+                f"from {article.effective_from}), lists the CPT/HCPCS codes it covers, and "
+                f"{codes} is not among them; a claim with it falls outside the article. The "
+                "lab should check the code DEX assigned to its test, or the article the "
+                "catalog names.", catalog_line(row), date_line(facts),
+                demo_policy_line(renderer.knowledge),
+                billing_line("codes of the article: " + ", ".join(evidence.expected) + ".")],
+        indicator="warning", links=[article_link(article.article, article.version)])
+
+
 CARDS: dict[str, CardBuilder] = {
+    article_cpt.RULE_ID: article_cpt_card,
     not_payable.RULE_ID: not_payable_card,
     diagnosis_coverage.RULE_ID: diagnosis_card,
     invalid_diagnosis.RULE_ID: invalid_diagnosis_card,
