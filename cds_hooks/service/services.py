@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from plugin.rules import (
     ambiguous_test,
+    malformed_zcode,
     mismatched_codes,
     missing_zcode,
     not_payable,
@@ -28,9 +29,9 @@ from .prefetch import (
 
 # order-select comes early, while the clinician is still choosing: only what the test's codes
 # and the payer tell, nothing that needs the diagnoses or the specimen.
-SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, mismatched_codes,
-                                             stale_code, missing_zcode, not_payable,
-                                             unknown_payer))
+SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, malformed_zcode,
+                                             mismatched_codes, stale_code, missing_zcode,
+                                             not_payable, unknown_payer))
 
 
 @dataclass(frozen=True)
