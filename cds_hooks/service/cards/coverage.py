@@ -96,10 +96,12 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         opening = "The order has no ICD-10-CM diagnosis, so none"
     else:
         opening = "The order has no diagnosis, and so none"
+    outcome = (" A claim needs an ICD-10-CM diagnosis the article covers." if uncoded and not codes
+               else " The claim will be denied as not medically necessary.")
     detail = [
         opening + f" is in a covered ICD-10-CM group of **{article.article}** "
         f"version {article.version}, *{article.title}* (in force from {article.effective_from})"
-        ". The claim will be denied as not medically necessary."]
+        "." + outcome]
     if uncoded:
         detail.append(_uncoded_line(uncoded))
     if secondary:
