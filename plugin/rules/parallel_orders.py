@@ -40,8 +40,9 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     if order.row is None or not order.draft or not follows_moldx(order):
         return []
     earlier, later = [], []
+    checked = {o.order for o in patient.orders}
     for specimen, other, first in shared_specimen(order, patient):
-        if other.draft and other.row is not None and other in patient.orders:
+        if other.draft and other.row is not None and other.order in checked:
             (earlier if first else later).append((specimen, other))
     matches = [(s, o, kind) for s, o in earlier
                if (kind := combination(order, o, knowledge))]
