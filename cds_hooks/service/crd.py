@@ -20,6 +20,8 @@ from plugin.knowledge import CoverageRules
 from plugin.orders import OrderFacts
 from plugin.rules import not_payable
 
+from .cards.parts import DEX_STATUS_WORDS
+
 COVERAGE_INFORMATION = ("http://hl7.org/fhir/us/davinci-crd/StructureDefinition/"
                         "ext-coverage-information")
 VERSIONS = ("2.2",)  # advertised; a call that names no version gets CRD 2.0.1 behaviour
@@ -115,8 +117,9 @@ def _assess(facts: OrderFacts, findings: list[Finding],
     """`covered`, `not-covered` or `conditional`, with what the answer rests on."""
     refused = [f for f in findings if f.rule == not_payable.RULE_ID]
     if refused and facts.row is not None:
-        return "not-covered", [f"the test's DEX status is {facts.row.dex_status.value}: the "
-                               "payer will not pay it"]
+        status = DEX_STATUS_WORDS[facts.row.dex_status]
+        return "not-covered", [f"the test's DEX status ({status}) means the payer will not "
+                               "pay it"]
     reasons = []
     if facts.row is None:
         reasons.append("the ordered test could not be identified in the lab's catalog")
@@ -127,8 +130,8 @@ def _assess(facts: OrderFacts, findings: list[Finding],
         reasons.append(f"no coverage policy of {payer.name} is known to this service")
     # A warning no certain code fix resolves (a diagnosis outside the policy, say) leaves
     # the answer open until someone acts on its card.
-    reasons += [f"the {f.rule} check needs attention (see its card)" for f in findings
-                if f.severity is Severity.WARNING and f.certain_fix is None]
+    if any(f.severity is Severity.WARNING and f.certain_fix is None for f in findings):
+        reasons.append("a warning about this order needs a person's decision (see its card)")
     reasons += [f"{what} could not be read" for what in missing]
     return ("conditional" if reasons else "covered"), reasons
 
