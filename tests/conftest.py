@@ -40,6 +40,16 @@ HOOK_PATH = re.compile(r"^/cds-services/[^/]+$")
 CHECKED = {"responses": 0}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _data_folder_of_this_run(tmp_path_factory):
+    """What the tests start keeps its default store, spool and pid file in a folder of this
+    run (XDG_DATA_HOME), never in the data folder of the user running the tests."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    yield
+    patch.undo()
+
+
 def load_fixture(name: str) -> dict:
     """A JSON file under fixtures/ (`hooks/missing-zcode.json`)."""
     return json.loads((FIXTURES / name).read_text())

@@ -29,7 +29,8 @@ def service(tmp_path_factory):
     knowledge = copy_knowledge(folder / "knowledge")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOLDX_CDS_")}
-    env |= {"PYTHONPATH": str(ROOT), "MOLDX_CDS_KNOWLEDGE_DIR": str(knowledge)}
+    env |= {"PYTHONPATH": str(ROOT), "MOLDX_CDS_KNOWLEDGE_DIR": str(knowledge),
+            "XDG_DATA_HOME": str(folder / "data")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(folder / "service.log", "w")  # noqa: SIM115 (open while the service runs)
     process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"],
