@@ -156,10 +156,12 @@ def start(command: list[str], port: int, env: dict[str, str], cwd: Path) -> Serv
 
 
 def start_service(workdir: Path, policy_store: Path | None, *, auth: bool = True) -> Server:
-    """`moldx-cds serve` with 2 workers, its own SQLite store and spool in `workdir`."""
+    """`moldx-cds serve` with 2 workers, its own SQLite store, spool and pid file in
+    `workdir` (not the user's data folder, where a running service may have its own)."""
     port = _free_port()
     env = {"MOLDX_CDS_STORE_URL": f"sqlite:///{workdir}/store-{port}.sqlite",
            "MOLDX_CDS_SPOOL_DIR": str(workdir / f"spool-{port}"),
+           "MOLDX_CDS_PID_FILE": str(workdir / f"serve-{port}.pid"),
            "MOLDX_CDS_LOG_FORMAT": "text", "MOLDX_CDS_AUTH": "on" if auth else "off"}
     if policy_store:
         env["MOLDX_CDS_POLICY_STORE"] = str(policy_store)

@@ -44,6 +44,8 @@ errorlog = "-"
 logger_class = "cds_hooks.common.logs.GunicornLogger" if _settings.log_format == "json" \
     else "gunicorn.glogging.Logger"
 pidfile = str(_settings.pid_file) if _settings.pid_file else None
+if _settings.pid_file:  # by default in the user's data folder, which may not exist yet
+    _settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _app(server):
@@ -65,9 +67,11 @@ def child_exit(server, worker):
 
 
 def on_reload(server):
+    from cds_hooks.cli.reloading import write_outcome
     from cds_hooks.service.app import reload_knowledge
 
-    reload_knowledge(_app(server))
+    # Beside the pid file, for `moldx-cds reload`, which waits for it.
+    write_outcome(server.cfg.pidfile, reload_knowledge(_app(server)))
 
 
 def on_exit(server):

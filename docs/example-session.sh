@@ -51,7 +51,7 @@ show 'moldx-cds keys new --issuer "$ISSUER" --out "$KEYS"'
 
 printf '$ %s\n' 'MOLDX_CDS_TRUSTED_ISSUERS="$KEYS/trusted-issuers.json" moldx-cds serve --port "$CDS_PORT" &'
 MOLDX_CDS_TRUSTED_ISSUERS="$KEYS/trusted-issuers.json" \
-  MOLDX_CDS_STORE_URL="sqlite:///$WORK/store.sqlite" \
+  XDG_DATA_HOME="$WORK/data" \
   moldx-cds serve --port "$CDS_PORT" --workers 1 >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$CDS_PORT/cds-services"

@@ -9,6 +9,7 @@ import json
 import re
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,6 +39,16 @@ ISSUER = "https://ehr.test/cds-client"
 TODAY = date(2026, 3, 2)  # the fixtures' date of service
 HOOK_PATH = re.compile(r"^/cds-services/[^/]+$")
 CHECKED = {"responses": 0}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_folder_of_this_run(tmp_path_factory):
+    """What the tests start keeps its default store, spool and pid file in a folder of this
+    run (XDG_DATA_HOME), never in the data folder of the user running the tests."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    yield
+    patch.undo()
 
 
 def load_fixture(name: str) -> dict:
@@ -187,6 +198,24 @@ def live_fhir_server():
     """A real FHIR R4 server on loopback (tests/fhir_server: Medplum's router, in memory) that
     requires a bearer token. Yields (base URL, token). Skipped when Node or the server's npm
     packages are missing, unless MOLDX_CDS_REQUIRE_FHIR_SERVER is set (as .ci/run does)."""
+    token = "integration-test-token"
+    with fhir_server_process({"FHIR_TOKEN": token}, up_answers=(401,)) as base:  # wants a token
+        yield base, token
+
+
+SANDBOX_ORIGIN = "http://127.0.0.1:8000"  # where docs/sandbox.md serves the sandbox
+
+
+@pytest.fixture(scope="session")
+def open_fhir_server():
+    """The same server as docs/sandbox.md runs it for the CDS Hooks sandbox: no token, CORS
+    for the sandbox's origin. Yields its base URL."""
+    with fhir_server_process({"CORS_ORIGIN": SANDBOX_ORIGIN}) as base:
+        yield base
+
+
+@contextmanager
+def fhir_server_process(settings: dict[str, str], up_answers: tuple[int, ...] = (200,)):
     import os
     import shutil
     import signal
@@ -205,17 +234,18 @@ def live_fhir_server():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    token = "integration-test-token"
     process = subprocess.Popen(
         [node, "--experimental-websocket", "server.mjs"], cwd=folder,
-        env={**os.environ, "PORT": str(port), "FHIR_TOKEN": token},
+        env={**os.environ, "PORT": str(port), **settings},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}/fhir/R4"
     wait_until_up(process, f"{base}/Patient", "the FHIR server",
-                  lambda: process.stdout.read().decode(), answers=(401,))  # up, wants a token
-    yield base, token
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+                  lambda: process.stdout.read().decode(), answers=up_answers)
+    try:
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
 
 
 def post_hook(client, request: dict | str) -> dict:

@@ -17,6 +17,8 @@ import pytest
 import requests
 
 CLI = [sys.executable, "-m", "cds_hooks.cli.main"]
+# The console script pip installed beside this Python: what a user types.
+CONSOLE_SCRIPT = str(Path(sys.executable).with_name("moldx-cds"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +33,13 @@ def command_env(**settings: str) -> dict[str, str]:
     able to import the project from its folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOLDX_CDS_")}
     return {**env, "PYTHONPATH": str(ROOT), **settings}
+
+
+def moldx_cds(*args: str, cwd: Path, env: dict[str, str] | None = None,
+              timeout: float = 60) -> subprocess.CompletedProcess:
+    """The installed `moldx-cds` run with `args` in `cwd`, as a user would in a terminal."""
+    return subprocess.run([CONSOLE_SCRIPT, *args], cwd=cwd, env=env or command_env(),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 @dataclass
@@ -60,7 +69,9 @@ def wait_until_up(process: subprocess.Popen, url: str, what: str,
 @contextmanager
 def running_service(folder: Path, env: dict[str, str],
                     workers: int = 2) -> Iterator[RunningService]:
-    """`moldx-cds serve` in `folder` (its store file lands there) until the block ends."""
+    """`moldx-cds serve` in `folder` until the block ends; its data folder (store, spool, pid
+    file) is `folder`/data unless `env` names another XDG_DATA_HOME."""
+    env = {"XDG_DATA_HOME": str(folder / "data"), **env}
     port = free_port()
     process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(workers)],
                                cwd=folder, env=env, stdout=subprocess.PIPE,

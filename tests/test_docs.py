@@ -95,3 +95,29 @@ def test_the_example_session_still_prints_what_the_doc_shows(live_fhir_server):
     assert _cards(run.stdout) == _cards(recorded) != set()
     written = re.compile(r"updated (ServiceRequest/\S+) \(version")
     assert written.findall(run.stdout) == written.findall(recorded)
+
+
+def _section(text: str, title: str) -> str:
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def test_the_command_table_is_one_table_with_a_row_for_every_command():
+    section = _section((ROOT / "README.md").read_text(), "Command line")
+    lines = section.splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("|")]
+    assert rows == list(range(rows[0], rows[-1] + 1)), "a blank line splits the table"
+    listed = {name for i in rows for name in re.findall(r"`moldx-cds (\w+)", lines[i])}
+    commands = set(_parser()._subparsers._group_actions[0].choices)
+    assert commands - listed == set()
+
+
+def test_the_walkthrough_keeps_the_demo_out_of_a_real_store():
+    """The demo's calls go to a throwaway data folder, named before `serve` starts and again
+    for the terminal that calls it (its fixtures share hookInstance and patient ids)."""
+    readme = (ROOT / "README.md").read_text()
+    setup = _BLOCK.findall(_section(readme, "Set up"))[0][1]
+    [folder] = re.findall(r"^export XDG_DATA_HOME=(/tmp/\S+)", setup, re.M)
+    assert setup.index("XDG_DATA_HOME") < setup.index("moldx-cds serve")
+    assert f"export XDG_DATA_HOME={folder}" in _section(readme, "Two-minute walkthrough")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import requests
 
+from tests.conftest import SANDBOX_ORIGIN, load_fixture
+
 
 def test_it_requires_the_bearer_token_and_stores_resources(live_fhir_server):
     base, token = live_fhir_server
@@ -20,3 +22,35 @@ def test_it_requires_the_bearer_token_and_stores_resources(live_fhir_server):
     found = requests.get(f"{base}/Condition", params={"patient": "fhir-check"}, headers=auth,
                          timeout=5).json()
     assert [e["resource"]["code"]["coding"][0]["code"] for e in found["entry"]] == ["C34.90"]
+
+
+def test_run_for_the_sandbox_it_answers_the_browser_with_cors(open_fhir_server):
+    """As docs/sandbox.md runs it (CORS_ORIGIN, no token), with the chart it loads: what the
+    sandbox asks in the browser is answered, with the headers a browser needs."""
+    base, origin = open_fhir_server, SANDBOX_ORIGIN
+    chart = load_fixture("fhir/sandbox-chart.json")
+    loaded = requests.post(base, json=chart, timeout=10,
+                           headers={"Content-Type": "application/fhir+json"})
+    assert all(e["response"]["status"][:3] in ("200", "201") for e in loaded.json()["entry"])
+
+    preflight = requests.options(f"{base}/Coverage/_search", timeout=5, headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "content-type" in preflight.headers["Access-Control-Allow-Headers"]
+
+    metadata = requests.get(f"{base}/metadata", headers={"Origin": origin}, timeout=5)
+    assert metadata.json()["resourceType"] == "CapabilityStatement"
+    assert metadata.headers["Access-Control-Allow-Origin"] == origin
+    searched = requests.post(f"{base}/Coverage/_search", data="patient=sandbox-pat-1&status="
+                             "active", timeout=5, headers={
+                                 "Origin": origin,
+                                 "Content-Type": "application/x-www-form-urlencoded"})
+    assert searched.headers["Access-Control-Allow-Origin"] == origin
+    [coverage] = [e["resource"] for e in searched.json()["entry"]]
+    assert coverage["payor"][0]["identifier"]["value"] == "02302"
+    other = requests.get(f"{base}/Patient", headers={"Origin": "http://elsewhere.test"},
+                         timeout=5)
+    assert "Access-Control-Allow-Origin" not in other.headers

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cds_hooks.common.settings import Settings, SettingsError
+from cds_hooks.common.settings import Settings, SettingsError, data_dir
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
 from plugin import fhir
@@ -68,10 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     reload = commands.add_parser(
         "reload", help="make a running service load its knowledge again, without a restart",
         description="Send SIGHUP to the service started by `moldx-cds serve`, named by its pid "
-        "file. The master loads the knowledge folder (and policy store) again, swaps it in at "
-        "once and replaces its workers; a folder that does not load is logged and the current "
-        "knowledge keeps serving. /readyz shows the knowledge version in use.")
+        "file, and wait for its answer. The master loads the knowledge folder (and policy "
+        "store) again, swaps it in at once and replaces its workers. Exit status 0: reloaded "
+        "(the new version is printed); 1: the new knowledge does not load, its problems are "
+        "printed (file, line, column) and the current knowledge keeps serving; 2: no service "
+        "or no answer. /readyz shows the version serving and the last reload.")
     _pid_file_option(reload, "the pid file `moldx-cds serve` wrote")
+    reload.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                        help="how long to wait for the answer (default %(default)g)")
     reload.set_defaults(run=_reload)
     add_operations_commands(commands)
 
@@ -91,14 +95,22 @@ def _parser() -> argparse.ArgumentParser:
 
     add_policy_commands(commands)
     token = commands.add_parser(
-        "token", help="print a demo client JWT for calling the service with curl (test only)",
-        description="Print a JWT signed with the demo key that ships in this package, for one "
-        "call to a service that trusts the demo issuer (the default settings do). Its private "
-        "key is public: never trust it in production. A token serves one call (its jti may not "
-        "be replayed) for five minutes.")
+        "token", help="print a client JWT for calling the service with curl",
+        description="Print a client JWT for one call, signed with your key (--key, made by "
+        "`moldx-cds keys new`, with --issuer) or else with the demo key that ships in this "
+        "package, which a service trusts only with the demo settings (its private key is "
+        "public: never trust it in production). A token serves one call (its jti may not be "
+        "replayed) for five minutes.")
     token.add_argument("--aud", required=True, metavar="URL",
                        help="the exact URL to be called, e.g. "
                        "http://127.0.0.1:8080/cds-services/moldx-order-sign")
+    token.add_argument("--key", type=Path, metavar="FILE",
+                       help="a PEM private key from `moldx-cds keys new` "
+                       "(private-key-es384.pem or private-key-rs384.pem)")
+    token.add_argument("--issuer", metavar="ISS",
+                       help="the issuer the service trusts for that key (required with --key)")
+    token.add_argument("--kid", help="the key id (default: the key's RFC 7638 thumbprint, "
+                       "as `keys new` writes it in jwks.json)")
     token.set_defaults(run=_token)
     add_client_commands(commands)
     return parser
@@ -106,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _pid_file_option(command: argparse.ArgumentParser, text: str) -> None:
     command.add_argument("--pid-file", type=Path, metavar="FILE",
-                         help=f"{text} (default: $MOLDX_CDS_PID_FILE, else moldx-cds.pid)")
+                         help=f"{text} (default: $MOLDX_CDS_PID_FILE, else serve.pid in the "
+                         f"data folder, {data_dir()})")
 
 
 def _knowledge_option(command: argparse.ArgumentParser) -> None:
@@ -155,7 +168,10 @@ def policy_line(knowledge: Knowledge) -> str:
 # -- serve -----------------------------------------------------------------------------------
 
 def _serve(args: argparse.Namespace) -> int:
+    from cds_hooks.store.db import check_driver
+
     settings = _settings(args)
+    check_driver(settings.store_url)
     if not args.debug:
         # Sets up multiprocess metrics, which must come before the app's modules are imported.
         from cds_hooks import gunicorn_conf  # noqa: F401
@@ -166,6 +182,8 @@ def _serve(args: argparse.Namespace) -> int:
     knowledge = _load(settings)  # fail here, with the bad rows listed, not inside a worker
     if knowledge is None:
         return 2
+    if settings.pid_file:  # by default in the user's data folder, which may not exist yet
+        settings.pid_file.parent.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, knowledge)  # logs the settings' warnings
     print(f"moldx-cds: {knowledge.lab.name}, {len(knowledge.catalog)} catalog rows, "
           f"knowledge {knowledge.version}; discovery at "
@@ -177,8 +195,11 @@ def _serve(args: argparse.Namespace) -> int:
 
         from cds_hooks.service.app import reload_knowledge
 
+        from .reloading import write_outcome
+
         # One process: SIGHUP reloads in place, like the gunicorn master does.
-        signal.signal(signal.SIGHUP, lambda *_: reload_knowledge(app))
+        signal.signal(signal.SIGHUP, lambda *_: write_outcome(settings.pid_file,
+                                                              reload_knowledge(app)))
         if settings.pid_file:
             settings.pid_file.write_text(f"{os.getpid()}\n")
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
@@ -190,39 +211,32 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _reload(args: argparse.Namespace) -> int:
-    import os
-    import signal
+    from .reloading import reload
 
-    pid_file = args.pid_file or Settings.from_env().pid_file or Path("moldx-cds.pid")
-    try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except FileNotFoundError:
-        print(f"moldx-cds: no pid file {pid_file}: is the service running from this folder? "
-              "(--pid-file names another)", file=sys.stderr)
-        return 2
-    except ValueError:
-        print(f"moldx-cds: {pid_file} does not hold a process id", file=sys.stderr)
-        return 2
-    except ProcessLookupError:
-        print(f"moldx-cds: no process {pid} (from {pid_file}): the service is not running",
-              file=sys.stderr)
-        return 2
-    except PermissionError:
-        print(f"moldx-cds: not allowed to signal process {pid} (from {pid_file})",
-              file=sys.stderr)
-        return 2
-    print(f"moldx-cds: asked the service (process {pid}) to reload its knowledge; its log says "
-          "how it went, and /readyz shows the knowledge version", file=sys.stderr)
-    return 0
+    return reload(args.pid_file or Settings.from_env().pid_file, args.timeout)
 
 
 # -- token -----------------------------------------------------------------------------------
 
 def _token(args: argparse.Namespace) -> int:
-    from cds_hooks.client.keys import demo_token
+    from cds_hooks.client.keys import ClientKey, KeyFileError, client_token, demo_token
 
-    print(demo_token(args.aud))
+    if not args.key:
+        if args.issuer or args.kid:
+            print("moldx-cds: --issuer and --kid go with --key", file=sys.stderr)
+            return 2
+        print(demo_token(args.aud))
+        return 0
+    if not args.issuer:
+        print("moldx-cds: --key needs --issuer, the issuer the service trusts for that key",
+              file=sys.stderr)
+        return 2
+    try:
+        key = ClientKey.load(args.key, args.kid)
+    except KeyFileError as bad:
+        print(f"moldx-cds: {bad}", file=sys.stderr)
+        return 2
+    print(client_token(key, args.issuer, args.aud))
     return 0
 
 
@@ -234,10 +248,13 @@ def _check(args: argparse.Namespace) -> int:
     if knowledge is None:
         return 2
     try:
-        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text()
-        orders, resources = _orders_in(json.loads(text))
-    except (OSError, ValueError) as bad:
-        print(f"moldx-cds: cannot read {args.file}: {bad}", file=sys.stderr)
+        orders, resources = _orders_in(_input(args.file))
+    except OSError as bad:
+        print(f"moldx-cds: cannot read {args.file}: {bad.strerror or bad}", file=sys.stderr)
+        return 2
+    except _NotAnInput as bad:
+        print(f"moldx-cds: {args.file} {bad}; expected {EXPECTED_INPUT} (JSON)",
+              file=sys.stderr)
         return 2
     except RequestError as bad:
         print(f"moldx-cds: {args.file} is not usable:", file=sys.stderr)
@@ -249,6 +266,32 @@ def _check(args: argparse.Namespace) -> int:
     print(json.dumps(_as_json(decision, knowledge, systems), indent=2, default=_plain)
           if args.json else check_table.table(decision, knowledge, systems))
     return check_table.exit_status(decision)
+
+
+EXPECTED_INPUT = "a CDS Hooks request, a FHIR Bundle or a ServiceRequest"
+
+
+class _NotAnInput(ValueError):
+    """The file holds no JSON object; says what it holds instead."""
+
+
+def _input(file: Path) -> dict[str, Any]:
+    """The JSON object in `file` ('-': standard input), or _NotAnInput saying, in a few
+    words, what was found instead (a decoder's message helps nobody here)."""
+    data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    if not data.strip():
+        raise _NotAnInput("is empty")
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise _NotAnInput("is not text (a binary file?)") from None
+    except ValueError:
+        raise _NotAnInput("is not JSON") from None
+    if not isinstance(value, dict):
+        found = {list: "a JSON array", str: "a JSON string", bool: "true or false",
+                 type(None): "null"}.get(type(value), "a JSON number")
+        raise _NotAnInput(f"holds {found}, not an object")
+    return value
 
 
 def _orders_in(data: Any) -> tuple[list[fhir.ServiceRequest], list[fhir.Resource]]:

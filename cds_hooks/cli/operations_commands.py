@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from cds_hooks.common.settings import Settings
+from cds_hooks.common.settings import Settings, data_dir
 
 
 def add_operations_commands(commands: argparse._SubParsersAction) -> None:
@@ -54,7 +54,7 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
 def _store_url_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--store-url", metavar="URL",
                          help="SQLAlchemy URL of the store (default: $MOLDX_CDS_STORE_URL, else "
-                         "sqlite:///moldx-cds.sqlite)")
+                         f"store.sqlite in the data folder, {data_dir()})")
 
 
 def _store(args: argparse.Namespace):
@@ -64,11 +64,24 @@ def _store(args: argparse.Namespace):
     return Store(args.store_url or settings.store_url, timeout=settings.store_timeout)
 
 
+def _missing(store) -> bool:
+    """Whether the store is a SQLite file that does not exist; then say where it was looked
+    for, and why there. Reading must not create it (SQLite makes a file on connecting)."""
+    if store.sqlite_file is None or store.sqlite_file.exists():
+        return False
+    print(f"moldx-cds: no store at {store.sqlite_file}: the service has not run with it yet. "
+          "It is looked for at --store-url, else $MOLDX_CDS_STORE_URL, else store.sqlite in "
+          f"the data folder ({data_dir()}).", file=sys.stderr)
+    return True
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from cds_hooks.store import migrate
     from cds_hooks.store.db import StoreError
 
     store = _store(args)
+    if store.sqlite_file:
+        store.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     print(f"moldx-cds: upgrading the store at {store.display_url()} ...", file=sys.stderr)
     try:
         before, after = migrate.upgrade(store, args.revision)
@@ -87,6 +100,8 @@ def _db_current(args: argparse.Namespace) -> int:
     from cds_hooks.store.db import StoreError
 
     store = _store(args)
+    if _missing(store):
+        return 2
     try:
         revision = migrate.current(store)
     except StoreError as bad:
@@ -109,6 +124,8 @@ def _report(args: argparse.Namespace) -> int:
         print(f"moldx-cds: --since: {bad}", file=sys.stderr)
         return 2
     store = _store(args)
+    if _missing(store):
+        return 2
     print(f"moldx-cds: reading the store at {store.display_url()} ...", file=sys.stderr)
     try:
         if migrate.current(store) != migrate.head():

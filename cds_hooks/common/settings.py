@@ -22,10 +22,23 @@ class SettingsError(ValueError):
     """An environment variable has a value the service cannot use."""
 
 
-def default_policy_store(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where `moldx-cds policy import` writes and the service looks: the user's data folder."""
+def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The user's data folder of moldx-cds: the default home of the policy store, the audit
+    store, its spool and the pid file, so that every command finds them from any folder."""
     data = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "moldx-cds" / "policy.sqlite"
+    return Path(data) / "moldx-cds"
+
+
+def default_policy_store(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where `moldx-cds policy import` writes and the service looks."""
+    return data_dir(environ) / "policy.sqlite"
+
+
+def _in_data_dir(environ: Mapping[str, str] = os.environ) -> dict:
+    """The defaults that live in the data folder, for `environ`'s XDG_DATA_HOME."""
+    folder = data_dir(environ)
+    return {"store_url": f"sqlite:///{folder / 'store.sqlite'}",
+            "spool_dir": folder / "spool", "pid_file": folder / "serve.pid"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ class Settings:
         default_factory=lambda: load_issuers(DEMO_ISSUERS_FILE))
     public_base_url: str | None = None  # the URL clients call, when a proxy rewrites it
     cors_origins: frozenset[str] = frozenset({"*"})
-    store_url: str = "sqlite:///moldx-cds.sqlite"
+    store_url: str = field(default_factory=lambda: _in_data_dir()["store_url"])
     fhir_connect_timeout: float = 3.0
     fhir_read_timeout: float = 5.0
     fhir_max_pages: int = 5
@@ -52,11 +65,13 @@ class Settings:
     # -- store and operations --
     store_timeout: float = 5.0  # seconds to wait for a connection (PostgreSQL) or lock (SQLite)
     store_auto_upgrade: bool = True  # migrate the store's schema at start
-    spool_dir: Path = Path("moldx-cds-spool")  # accepted records not yet in the store
+    spool_dir: Path = field(  # accepted records not yet in the store
+        default_factory=lambda: _in_data_dir()["spool_dir"])
     spool_max_bytes: int = 512 * 1024 * 1024
     ready_requires_store: bool = True  # /readyz is 503 while the store is unreachable
     log_format: str = "json"  # of `serve`: json (one object a line) or text
-    pid_file: Path | None = Path("moldx-cds.pid")  # gunicorn master's, for `moldx-cds reload`
+    pid_file: Path | None = field(  # the gunicorn master's, for `moldx-cds reload`
+        default_factory=lambda: _in_data_dir()["pid_file"])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
@@ -72,7 +87,7 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name} must be on or off, not {value!r}")
             return value.lower() in _ON
 
-        values: dict = {}
+        values: dict = _in_data_dir(environ)
         if knowledge := get("KNOWLEDGE_DIR"):
             values["knowledge_dir"] = Path(knowledge)
         if store := get("POLICY_STORE"):

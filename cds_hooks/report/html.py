@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 
-from .summary import Report, money, reasons_text
+from .summary import Report, money, reasons_text, since_text
 
 BAR_AREA = 420  # px of the longest bar
 LABEL_WIDTH = 230
@@ -47,7 +47,7 @@ dl{font-size:14px}dt{font-weight:600;margin-top:8px}dd{margin:2px 0 0 0;color:#3
 
 
 def render(report: Report) -> str:
-    since = report.since.date().isoformat() if report.since else "the first call kept"
+    since = since_text(report.since) if report.since else "the first call kept"
     rules = report.rules
     found = [line for line in rules if line.findings]
     with_feedback = [line for line in rules if line.accepted or line.overridden]

@@ -21,7 +21,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -193,6 +193,15 @@ def parse_since(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def since_text(since: datetime | None) -> str:
+    """The start of the report as it was given: a date, or a date and time (UTC)."""
+    if since is None:
+        return "the start"
+    if since.time() == time(0):
+        return since.date().isoformat()
+    return since.strftime("%Y-%m-%d %H:%M:%S" + (".%f" if since.microsecond else "")) + " UTC"
+
+
 def money(amount: Decimal) -> str:
     return f"${amount:,.2f}"
 
@@ -203,7 +212,7 @@ def reasons_text(reasons: dict[str, int]) -> str:
 
 def table(report: Report) -> str:
     """The report for a terminal."""
-    since = report.since.date().isoformat() if report.since else "the start"
+    since = since_text(report.since)
     head = [
         f"moldx-cds report: {report.store}, from {since} to "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC",

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -59,6 +60,7 @@ class Runtime:
     verifier: Verifier
     store: Store
     recorder: Recorder
+    last_reload: dict[str, Any] | None = None  # the outcome of the latest reload, for /readyz
 
 
 def create_app(settings: Settings | None = None, knowledge: Knowledge | None = None) -> Flask:
@@ -92,6 +94,8 @@ def _open_store(settings: Settings) -> Store:
     """The store, its schema upgraded unless that is switched off. A store that cannot be
     reached does not stop the service: records wait in the spool until it can."""
     store = Store(settings.store_url, timeout=settings.store_timeout)
+    if store.sqlite_file:  # the default one is in the user's data folder, maybe not made yet
+        store.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     if settings.store_auto_upgrade:
         try:
             migrate.upgrade(store)
@@ -114,28 +118,37 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def reload_knowledge(app: Flask) -> bool:
+def reload_knowledge(app: Flask) -> dict[str, Any]:
     """Load the knowledge again from the settings' folder and policy store, and swap it in
-    at once; a folder that does not load leaves the current knowledge serving (logged)."""
+    at once; a folder that does not load leaves the current knowledge serving (logged). The
+    outcome is kept for /readyz and returned: `result` done or failed, `at`, `version` (the
+    one serving now), and the `problems` (file, line, column) of a failure."""
     runtime: Runtime = app.extensions["moldx_cds"]
     settings = runtime.settings
+    at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
     except (KnowledgeError, OSError, ValueError) as bad:
-        problems = getattr(bad, "problems", None) or [str(bad)]
+        problems = [str(p) for p in getattr(bad, "problems", None) or [bad]]
         metrics.RELOADS.labels("failed").inc()
         log.error("knowledge reload failed; still serving %s: %s", runtime.knowledge.version,
-                  "; ".join(map(str, problems)), extra={"event": "reload-failed"})
-        return False
+                  "; ".join(problems), extra={"event": "reload-failed"})
+        outcome = {"result": "failed", "at": at, "version": runtime.knowledge.version,
+                   "problems": problems}
+        app.extensions["moldx_cds"] = dataclasses.replace(runtime, last_reload=outcome)
+        return outcome
+    outcome = {"result": "done", "at": at, "version": knowledge.version,
+               "previous_version": runtime.knowledge.version}
     app.extensions["moldx_cds"] = dataclasses.replace(
-        runtime, knowledge=knowledge, systems=settings.code_systems(knowledge.lab))
+        runtime, knowledge=knowledge, systems=settings.code_systems(knowledge.lab),
+        last_reload=outcome)
     gc.unfreeze()  # let the old knowledge go
     freeze_long_lived()
     metrics.RELOADS.labels("done").inc()
     log.warning("knowledge reloaded from %s: %s -> %s, %d catalog rows",
                 settings.knowledge_dir, runtime.knowledge.version, knowledge.version,
                 len(knowledge.catalog), extra={"event": "reloaded"})
-    return True
+    return outcome
 
 
 def _runtime() -> Runtime:
@@ -213,7 +226,7 @@ def receive_feedback(service_id: str):
     service = _service(service_id)
     g.audit = {"service": service.id}
     feedback.receive(service.id, _json_body(), _runtime().recorder, g.issuer)
-    return "", 200
+    return jsonify({})  # CDS Hooks defines no body; an empty JSON object is one to parse
 
 
 def _service(service_id: str) -> ServiceDefinition:

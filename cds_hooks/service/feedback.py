@@ -1,6 +1,6 @@
 """The feedback endpoint (CDS Hooks 2.0): what clinicians did with the cards.
 
-CDS Hooks names no status codes for it; ours: 200 with an empty body once the items are
+CDS Hooks names no status codes for it; ours: 200 with `{}` (JSON) once the items are
 validated and durably accepted (on disk in the spool, or in the store: a database outage does
 not change the answer), 400 for a body that breaks the spec's rules, 404 for an unknown
 service, 503 (retry later) only when neither the spool nor the store can take the items.

@@ -113,7 +113,8 @@ def _service_paths(service: ServiceDefinition) -> list[tuple[str, dict[str, Any]
                 "schema": {"$ref": _REF.format(model="FeedbackRequest")}}}},
             "responses": {
                 "200": {"description": "Accepted: on disk in the spool or in the store "
-                                       "(an unknown card is kept and flagged); empty body"},
+                                       "(an unknown card is kept and flagged); the body is `{}`",
+                        "content": {"application/json": {"schema": {"type": "object"}}}},
                 "400": _error("The body breaks the CDS Hooks feedback rules"),
                 "401": _UNAUTHORIZED,
                 "503": _error("Neither the spool nor the store can keep it; retry later "

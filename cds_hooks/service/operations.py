@@ -32,7 +32,10 @@ def readyz():
     knowledge = runtime.knowledge
     checks = {"knowledge": {"ok": knowledge is not None,
                             "version": knowledge.version if knowledge else None,
-                            "catalog_rows": len(knowledge.catalog) if knowledge else 0}}
+                            "catalog_rows": len(knowledge.catalog) if knowledge else 0,
+                            # a failed reload leaves the version above serving: say so here
+                            **({"last_reload": runtime.last_reload}
+                               if runtime.last_reload else {})}}
     reachable, problem = _store_reachable(runtime.store)
     if reachable and (failing := runtime.recorder.outage()):
         reachable, problem = False, f"records cannot be written: {failing}"

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -43,6 +44,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from cds_hooks.common.settings import SettingsError
+
 from .replay import MemoryReplayGuard
 
 log = logging.getLogger("moldx_cds.store")
@@ -59,6 +62,10 @@ class StoreError(Exception):
     def __init__(self, message: str, transient: bool = True):
         super().__init__(message)
         self.transient = transient
+
+
+class MissingDriver(SettingsError):
+    """The store URL names a database whose Python driver is not installed."""
 
 
 class Base(DeclarativeBase):
@@ -157,24 +164,53 @@ class IssuedCard:
     suggestions: tuple[str, ...]  # suggestion uuids
 
 
+def check_driver(url: str) -> None:
+    """Raise MissingDriver, naming the install, when the URL's database driver is missing:
+    before anything else, so that this is the one line an operator sees."""
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except ModuleNotFoundError as missing:
+        raise MissingDriver(_missing_driver(url, missing.name)) from None
+
+
+def _missing_driver(url: str, module: str | None) -> str:
+    shown = make_url(url).render_as_string(hide_password=True)
+    text = f"the store {shown} needs the Python module {module}, which is not installed"
+    if make_url(url).get_backend_name() == "postgresql":
+        driver = make_url(url).get_driver_name()
+        text += ": pip install 'moldx-cds[postgres]'" + (
+            "" if driver == "psycopg" else ", and write the URL as postgresql+psycopg://...")
+    return text
+
+
 class Store:
     def __init__(self, url: str, *, timeout: float = 5.0):
         """`timeout`: seconds to wait for a connection (PostgreSQL) or a lock (SQLite)."""
         self.url = url
         self.dialect = make_url(url).get_backend_name()
-        if self.dialect == "sqlite":
-            self._engine = create_engine(url, connect_args={"timeout": timeout})
-            event.listen(self._engine, "connect", _sqlite_pragmas)
-            event.listen(self._engine, "checkin", _sqlite_fast_commits)
-        elif self.dialect == "postgresql":
-            self._engine = create_engine(url, pool_pre_ping=True,
-                                         connect_args={"connect_timeout": max(1, int(timeout))})
-        else:
-            self._engine = create_engine(url, pool_pre_ping=True)
+        check_driver(url)
+        self._engine = self._create_engine(url, timeout)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._fallback = MemoryReplayGuard()
         self._swept_at = 0.0
         self._token_retry_at = 0.0
+
+    def _create_engine(self, url: str, timeout: float):
+        if self.dialect == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": timeout})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "checkin", _sqlite_fast_commits)
+            return engine
+        if self.dialect == "postgresql":
+            return create_engine(url, pool_pre_ping=True,
+                                 connect_args={"connect_timeout": max(1, int(timeout))})
+        return create_engine(url, pool_pre_ping=True)
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file of a SQLite store (None: another database, or SQLite in memory)."""
+        database = self._engine.url.database if self.dialect == "sqlite" else None
+        return Path(database) if database and database != ":memory:" else None
 
     @property
     def engine(self):

@@ -94,13 +94,6 @@ def test_check_names_the_bad_field(capsys, tmp_path):
     assert status == 2 and "context.draftOrders.entry[0].resource.code" in err
 
 
-def test_check_on_a_file_that_is_not_json(capsys, tmp_path):
-    path = tmp_path / "x.json"
-    path.write_text("nope")
-    status, _, err = _run(capsys, "check", str(path))
-    assert status == 2 and "cannot read" in err
-
-
 def test_bad_knowledge_is_listed_by_file_line_and_column(capsys, tmp_path):
     lab = tmp_path / "lab"
     shutil.copytree(DEMO_DIR, lab)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ import requests
 from cds_hooks.client.keys import demo_token
 from tests.conftest import hook_fixture
 from tests.mcd_packs import copy_knowledge
-from tests.processes import CLI, free_port, wait_until_up
+from tests.processes import CLI, free_port, moldx_cds, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,7 +31,8 @@ def service(tmp_path_factory):
     knowledge = copy_knowledge(folder / "knowledge")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOLDX_CDS_")}
-    env |= {"PYTHONPATH": str(ROOT), "MOLDX_CDS_KNOWLEDGE_DIR": str(knowledge)}
+    env |= {"PYTHONPATH": str(ROOT), "MOLDX_CDS_KNOWLEDGE_DIR": str(knowledge),
+            "XDG_DATA_HOME": str(folder / "data")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(folder / "service.log", "w")  # noqa: SIM115 (open while the service runs)
     process = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"],
@@ -112,6 +115,40 @@ def test_a_bad_knowledge_folder_keeps_the_knowledge_serving(service):
         catalog.write_text(good)
     [failed] = [line for line in log_lines(service) if line.get("event") == "reload-failed"]
     assert "catalog.csv" in failed["message"] and failed["level"] == "ERROR"
+
+
+def test_reload_waits_for_the_answer_and_fails_with_the_problems(service):
+    """`moldx-cds reload` (the installed command, from another folder) on knowledge that does
+    not load: exit status 1 with file, line and column; /readyz shows the failed reload
+    beside the version still serving. Then a good folder: exit status 0, the new version."""
+    before = version(service)
+    catalog = service["knowledge"] / "catalog.csv"
+    good = catalog.read_text()
+    catalog.write_text(good.replace("2024-04-01", "2024-13-01", 1))
+    elsewhere = service["folder"] / "elsewhere"
+    elsewhere.mkdir()
+    try:
+        failed = moldx_cds("reload", cwd=elsewhere, env=service["env"])
+    finally:
+        catalog.write_text(good)
+    assert failed.returncode == 1, failed.stderr
+    assert f"still serving {before}" in failed.stderr
+    assert "catalog.csv, line 2, column effective_from" in failed.stderr
+    knowledge = requests.get(service["base"] + "/readyz", timeout=5).json()["checks"][
+        "knowledge"]
+    assert knowledge["version"] == before
+    last = knowledge["last_reload"]
+    assert last["result"] == "failed" and last["version"] == before
+    assert any("catalog.csv, line 2, column effective_from" in p for p in last["problems"])
+    assert datetime.fromisoformat(last["at"]).tzinfo is not None
+
+    catalog.write_text(re.sub(r"\bZL5H\d\b", "ZL5H4", good, count=1))  # a good change
+    done = moldx_cds("reload", cwd=elsewhere, env=service["env"])
+    assert done.returncode == 0, done.stderr
+    after = waiting_for_version(service, before)
+    assert f"knowledge reloaded: {before} -> {after}" in done.stderr
+    assert requests.get(service["base"] + "/readyz", timeout=5).json()["checks"]["knowledge"][
+        "last_reload"]["result"] == "done"
 
 
 def test_metrics_add_up_the_workers(service):

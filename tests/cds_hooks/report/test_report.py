@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -155,6 +156,14 @@ def test_the_terminal_table_and_the_csv_say_the_same(scenario, capsys):
     assert by_rule["missing-zcode"]["findings"] == "2"
 
 
+def test_the_table_shows_the_start_as_it_was_given(scenario, capsys):
+    for since, shown in [("2026-03-01", "from 2026-03-01 to"),
+                         ("2026-03-01T14:30", "from 2026-03-01 14:30:00 UTC to"),
+                         ("2026-03-01T14:30:15+02:00", "from 2026-03-01 12:30:15 UTC to")]:
+        assert main(["report", "--store-url", scenario.store_url, "--since", since]) == 0
+        assert shown in capsys.readouterr().out.splitlines()[0]
+
+
 def test_since_leaves_out_what_came_before(scenario, capsys):
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     report = report_json(scenario, capsys, "--since", tomorrow)
@@ -166,7 +175,10 @@ def test_since_leaves_out_what_came_before(scenario, capsys):
 def test_report_errors_are_clear(store_url, capsys, tmp_path):
     assert main(["report", "--store-url", store_url, "--since", "last week"]) == 2
     assert "--since: 'last week' is not a date" in capsys.readouterr().err
-    assert main(["report", "--store-url", store_url]) == 2  # an empty database
+    assert main(["report", "--store-url", store_url]) == 2  # no database file
+    assert "no store at" in capsys.readouterr().err
+    Path(store_url.removeprefix("sqlite:///")).touch()  # an empty database
+    assert main(["report", "--store-url", store_url]) == 2
     assert "run `moldx-cds db upgrade` first" in capsys.readouterr().err
     assert main(["db", "upgrade", "--store-url", store_url]) == 0
     assert main(["db", "current", "--store-url", store_url]) == 0

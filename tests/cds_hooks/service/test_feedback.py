@@ -21,7 +21,8 @@ def test_a_cards_uuid_posted_back_is_stored_and_can_be_read(client, app):
     response = client.post(FEEDBACK, json={"feedback": [
         {"card": card["uuid"], "outcome": "accepted",
          "acceptedSuggestions": [{"id": suggestion["uuid"]}], "outcomeTimestamp": WHEN}]})
-    assert response.status_code == 200 and response.data == b""
+    assert response.status_code == 200
+    assert (response.mimetype, response.json) == ("application/json", {})
 
     store = stored(app)
     [issued] = store.cards(body["hookInstance"])
