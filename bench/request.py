@@ -102,6 +102,13 @@ def build() -> dict:
                  ("CMD-MSI", "81301", "2025-06-15"), ("CMD-LUNG50", "81445", "2025-09-09"),
                  ("CMD-EGFR", "81235", "2025-12-01"), ("CMD-MYE40", "81450", "2026-01-20"),
                  ("CMD-MSI", "81301", "2026-02-01"), ("CMD-KNB3", "81479", "2026-02-03")])]}
+    request["prefetch"]["specimens"] = {
+        "resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+            "resourceType": "Specimen", "id": "spec-1", "status": "available",
+            "type": {"coding": [{"system": "http://snomed.info/sct", "code": "119376003",
+                                 "display": "Tissue specimen"}], "text": "Tissue"},
+            "subject": {"reference": "Patient/pat-1"},
+            "collection": {"collectedDateTime": "2026-02-20"}}}]}
     return request
 
 

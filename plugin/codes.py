@@ -95,3 +95,30 @@ def is_tier_code(code: str) -> bool:
     """A Tier 1 (single-gene and single-analyte molecular pathology, 81105-81383) or Tier 2
     (81400-81408) CPT code: the codes MolDX forbids for genes tested in an NGS panel."""
     return code.isdigit() and (81105 <= int(code) <= 81383 or 81400 <= int(code) <= 81408)
+
+
+def is_pla(code: str) -> bool:
+    """A Proprietary Laboratory Analyses code (four digits and U, 0001U...): it names one lab's
+    test, so it identifies the test as surely as the lab's own code."""
+    return len(code) == 5 and code[:4].isdigit() and code[4] == "U"
+
+
+def neoplasm_of(icd10: str) -> str | None:
+    """`solid` or `hematolymphoid` for an ICD-10-CM neoplasm code (chapter 2 ranges: C81-C96
+    and D45-D47 are lymphoid, hematopoietic and myeloid, the other C codes solid tumours);
+    None for any other code."""
+    code = icd10.upper()
+    if code.startswith(("C7A", "C7B", "C4A")):
+        return "solid"
+    if not code.startswith(("C", "D")) or not code[1:3].isdigit():
+        return None
+    number = int(code[1:3])
+    if code[0] == "C":
+        return "hematolymphoid" if 81 <= number <= 96 else "solid"
+    return "hematolymphoid" if 45 <= number <= 47 else None
+
+
+def is_secondary_site(icd10: str) -> bool:
+    """C77-C79: secondary (metastatic) malignant neoplasms, not the primary tumour."""
+    code = icd10.upper()
+    return code[:1] == "C" and code[1:3].isdigit() and 77 <= int(code[1:3]) <= 79

@@ -58,10 +58,17 @@ class Element(BaseModel):
 class Coding(Element):
     system: str | None = None
     code: str | None = None
+    display: str | None = None
 
 
 class CodeableConcept(Element):
     coding: list[Coding] = Field(default_factory=list)
+    text: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """What a person would call it: its text, else the first coding's display."""
+        return self.text or next((c.display for c in self.coding if c.display), None)
 
 
 class Identifier(Element):
@@ -136,6 +143,26 @@ class Condition(Resource):
     clinicalStatus: CodeableConcept | None = None
 
 
+class SpecimenCollection(Element):
+    collectedDateTime: DateTime | None = None
+    collectedPeriod: Period | None = None
+
+
+class Specimen(Resource):
+    resourceType: Literal["Specimen"]
+    type: CodeableConcept | None = None
+    collection: SpecimenCollection | None = None
+
+    @property
+    def collected(self) -> date | None:
+        """The day the specimen was collected: the date of service of a lab test."""
+        collection = self.collection
+        if collection is None:
+            return None
+        return day_of(collection.collectedDateTime or (
+            collection.collectedPeriod.start if collection.collectedPeriod else None))
+
+
 class Organization(Resource):
     resourceType: Literal["Organization"]
     identifier: list[Identifier] = Field(default_factory=list)
@@ -174,7 +201,7 @@ def _not_a_typed_resource(schema: dict[str, Any]) -> None:
 
 _MODELS: dict[str, type[Resource]] = {
     m.model_fields["resourceType"].annotation.__args__[0]: m
-    for m in (ServiceRequest, Coverage, Condition, Organization, Bundle)
+    for m in (ServiceRequest, Coverage, Condition, Specimen, Organization, Bundle)
 }
 
 
@@ -192,6 +219,7 @@ AnyResource = Annotated[
     Annotated[ServiceRequest, Tag("ServiceRequest")]
     | Annotated[Coverage, Tag("Coverage")]
     | Annotated[Condition, Tag("Condition")]
+    | Annotated[Specimen, Tag("Specimen")]
     | Annotated[Organization, Tag("Organization")]
     | Annotated[Bundle, Tag("Bundle")]
     | Annotated[OtherResource, Tag("other")],

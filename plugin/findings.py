@@ -32,6 +32,7 @@ class ReasonChange:
     code: str | None = None
     replaces: str | None = None
     condition: str | None = None
+    display: str | None = None  # what the condition is called, for the card
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Evidence:
     others: tuple[OtherOrder, ...] = ()  # other orders on that specimen
     payer_identifier: tuple[str, str] | None = None  # a payer the knowledge does not know
     quantity: float | None = None  # units of service on the order
+    neoplasm: str | None = None  # solid or hematolymphoid: what the test is for
+    assumed_specimen: bool = False  # drafts naming no specimen, taken to share one
+    combination: str | None = None  # which orders make one service (parallel_orders)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,16 @@ from datetime import date
 from enum import StrEnum
 
 from . import fhir
-from .codes import ICD10CM_SYSTEM, CodeKind, CodeSystems, is_dex_cpt, normalize_icd10
-from .knowledge import CatalogRow, Knowledge, Payer
+from .codes import (
+    ICD10CM_SYSTEM,
+    CodeKind,
+    CodeSystems,
+    is_dex_cpt,
+    is_pla,
+    is_zcode,
+    normalize_icd10,
+)
+from .knowledge import CatalogRow, Knowledge, PanelKind, Payer
 
 # Condition.clinicalStatus codes of a condition the patient has now.
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
@@ -22,10 +30,16 @@ class IdentifiedBy(StrEnum):
 
     TEST_CODE = "test-code"
     ZCODE = "zcode"
-    CPT = "cpt"
+    PLA = "pla"  # a PLA code names one lab's test
+    CPT = "cpt"  # any other CPT: it names a kind of test, not which one
+
+
+# Code systems a reason may be written in besides ICD-10-CM, by the names people know them by.
+_REASON_SYSTEMS = {"http://snomed.info/sct": "SNOMED CT"}
 
 
 class DateSource(StrEnum):
+    SPECIMEN = "specimen"  # the day its specimen was collected (42 CFR 414.510)
     OCCURRENCE = "occurrence"
     AUTHORED = "authoredOn"
     TODAY = "today"  # the order carries no usable date
@@ -56,6 +70,17 @@ class OrderFacts:
     reason_codes: tuple[str, ...] = ()  # the diagnoses written in reasonCode itself
     quantity: float | None = None  # quantityQuantity.value: the units of service asked for
     draft: bool = True  # status draft: ordered now, not yet placed
+    malformed_zcodes: tuple[str, ...] = ()  # codes in the Z-code system that are not Z-codes
+    # Reasons not written in ICD-10-CM (SNOMED CT, text): (what the order calls it, system).
+    other_reasons: tuple[tuple[str, str], ...] = ()
+    specimen_label: str | None = None  # the dated specimen's type, when it has one
+
+    @property
+    def identified_for_sure(self) -> bool:
+        """The test is known for sure: by the lab's code, a Z-code or a PLA code. A CPT alone
+        names a kind of test that several tests share, so a fix built on it is a suggestion."""
+        return self.identified_by in (IdentifiedBy.TEST_CODE, IdentifiedBy.ZCODE,
+                                      IdentifiedBy.PLA)
 
     def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
         return {CodeKind.TEST: self.test_codes, CodeKind.CPT: self.cpts,
@@ -69,7 +94,8 @@ class OrderFacts:
     def names_a_molecular_test(self) -> bool:
         """The order carries a code that should be in the lab's catalog: one of the lab's own
         test codes, a Z-code, or a CPT that DEX registers tests under."""
-        return bool(self.test_codes or self.zcodes or any(is_dex_cpt(c) for c in self.cpts))
+        return bool(self.test_codes or self.zcodes or self.malformed_zcodes
+                    or any(is_dex_cpt(c) or is_pla(c) for c in self.cpts))
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,7 @@ class ConditionFacts:
     condition: str  # `Condition/id`
     codes: tuple[str, ...]  # ICD-10-CM, dotted
     active: bool
+    label: str | None = None  # what the Condition calls itself (code.text or a display)
 
 
 @dataclass(frozen=True)
@@ -98,12 +125,15 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
     checked = {sr.reference for sr in orders}
     # Other orders matter only on a specimen of a checked order (the rules per specimen):
     # a patient's history can be long, and facts cost about 25 µs an order.
+    # A comprehensive profile being ordered makes every earlier order evidence (a repeat
+    # profile on another specimen).
     specimens = {specimen_key(s) for f in facts for s in f.specimens}
+    any_specimen = any(f.row and f.row.panel_kind is PanelKind.CGP for f in facts)
     others = tuple(order_facts(sr, known, knowledge, systems, today)
                    for sr in known.of_type(fhir.ServiceRequest)
                    if sr.reference not in checked and sr.status not in _VOID
-                   and any(specimen_key(r.reference) in specimens
-                           for r in sr.specimen if r.reference))
+                   and (any_specimen or any(specimen_key(r.reference) in specimens
+                                            for r in sr.specimen if r.reference)))
     conditions = tuple(_condition_facts(c) for c in known.of_type(fhir.Condition))
     return facts, PatientFacts(conditions=conditions, orders=facts, others=others)
 
@@ -116,7 +146,10 @@ def specimen_key(reference: str) -> str:
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
                 systems: CodeSystems, today: date) -> OrderFacts:
     codes = _codes_by_kind(sr, systems)
-    day, source = _date_of_service(sr, today)
+    written = codes[CodeKind.ZCODE]
+    codes[CodeKind.ZCODE] = tuple(z for z in written if is_zcode(z))
+    specimen = _dated_specimen(sr, known)
+    day, source = _date_of_service(sr, specimen, today)
     test_code, identified_by, candidates = _identify(codes, day, knowledge)
     return OrderFacts(
         order=sr.reference or "ServiceRequest",
@@ -135,6 +168,9 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
         reason_codes=tuple(dict.fromkeys(_icd10_codes(sr.reasonCode))),
         quantity=sr.quantityQuantity.value if sr.quantityQuantity else None,
         draft=sr.status in (None, "draft"),
+        malformed_zcodes=tuple(z for z in written if not is_zcode(z)),
+        other_reasons=_other_reasons(sr, known),
+        specimen_label=specimen.type.label if specimen and specimen.type else None,
     )
 
 
@@ -167,11 +203,26 @@ def _identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge
                    if (row := catalog.row_on(test, day)) and row.cpt == cpt},
                   key=lambda r: r.test_code)
     if len(rows) == 1:
-        return rows[0].test_code, IdentifiedBy.CPT, ()
+        how = IdentifiedBy.PLA if is_pla(rows[0].cpt) else IdentifiedBy.CPT
+        return rows[0].test_code, how, ()
     return None, None, tuple(rows)
 
 
-def _date_of_service(sr: fhir.ServiceRequest, today: date) -> tuple[date, DateSource]:
+def _dated_specimen(sr: fhir.ServiceRequest, known: fhir.ResourceIndex) -> fhir.Specimen | None:
+    """The order's first specimen whose collection date is known."""
+    for reference in sr.specimen:
+        specimen = known.resolve(reference, sr)
+        if isinstance(specimen, fhir.Specimen) and specimen.collected:
+            return specimen
+    return None
+
+
+def _date_of_service(sr: fhir.ServiceRequest, specimen: fhir.Specimen | None,
+                     today: date) -> tuple[date, DateSource]:
+    """The day the specimen was collected (42 CFR 414.510), else the order's occurrence, else
+    the day it was authored, else today."""
+    if specimen is not None and specimen.collected:
+        return specimen.collected, DateSource.SPECIMEN
     occurrence = sr.occurrenceDateTime or (sr.occurrencePeriod.start if sr.occurrencePeriod
                                            else None)
     if day := fhir.day_of(occurrence):
@@ -194,12 +245,30 @@ def _diagnoses(sr: fhir.ServiceRequest, known: fhir.ResourceIndex) -> tuple[str,
     return tuple(dict.fromkeys(_icd10_codes([*sr.reasonCode, *conditions])))
 
 
+def _other_reasons(sr: fhir.ServiceRequest, known: fhir.ResourceIndex
+                   ) -> tuple[tuple[str, str], ...]:
+    """The order's reasons that carry no ICD-10-CM code, by their display and code system."""
+    referenced = (known.resolve(ref, sr) for ref in sr.reasonReference)
+    concepts = [*sr.reasonCode, *(r.code for r in referenced if isinstance(r, fhir.Condition))]
+    found = []
+    for concept in concepts:
+        if concept is None or _icd10_codes([concept]):
+            continue
+        coded = next((c for c in concept.coding if c.code), None)
+        system = _REASON_SYSTEMS.get(coded.system or "", "another code system") if coded \
+            else "text"
+        label = concept.label or (f"{system} {coded.code}" if coded else None)
+        if label:
+            found.append((label, system))
+    return tuple(dict.fromkeys(found))
+
+
 def _condition_facts(condition: fhir.Condition) -> ConditionFacts:
     status = condition.clinicalStatus
     active = status is None or any(c.code in _ACTIVE for c in status.coding)
     return ConditionFacts(condition=condition.reference or "Condition",
                           codes=tuple(dict.fromkeys(_icd10_codes([condition.code]))),
-                          active=active)
+                          active=active, label=condition.code.label if condition.code else None)
 
 
 def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,

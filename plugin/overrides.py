@@ -6,15 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from plugin.rules import (
+    article_cpt,
     cgp_specimen,
     diagnosis_coverage,
     invalid_diagnosis,
+    malformed_zcode,
     mismatched_codes,
     missing_zcode,
     not_payable,
     panel_cpt,
+    parallel_orders,
+    repeat_cgp,
     single_gene_in_panel,
     stale_code,
+    test_indication,
     units_of_service,
 )
 
@@ -26,6 +31,9 @@ OVERRIDE_REASONS = {  # code -> display
     "self-pay": "Patient will pay for the test",
     "indication-not-coded": "Indication documented but not coded",
     "other-specimen": "Another specimen will be tested",
+    "serial-service": "Run serially, as a separate service with its own order and report",
+    "test-fits-indication": "The test fits the patient's indication",
+    "new-primary-or-progression": "New primary tumour or progression documented",
 }
 _BY_RULE = {
     missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
@@ -38,6 +46,11 @@ _BY_RULE = {
     invalid_diagnosis.RULE_ID: ("indication-not-coded",),
     cgp_specimen.RULE_ID: ("other-specimen", "self-pay"),
     single_gene_in_panel.RULE_ID: ("other-specimen", "self-pay"),
+    malformed_zcode.RULE_ID: ("lab-will-code",),
+    test_indication.RULE_ID: ("test-fits-indication", "self-pay"),
+    parallel_orders.RULE_ID: ("serial-service", "other-specimen", "lab-will-code"),
+    repeat_cgp.RULE_ID: ("new-primary-or-progression", "abn-signed", "self-pay"),
+    article_cpt.RULE_ID: ("lab-will-code",),
 }
 _OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not listed
 

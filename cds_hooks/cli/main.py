@@ -17,14 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from cds_hooks.common.settings import Settings, SettingsError, data_dir
-from cds_hooks.service.cards.order_edits import describe_fix
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
 from plugin import fhir
+from plugin.codes import CodeSystems
 from plugin.decision import Decision, decide
-from plugin.findings import Finding, Severity
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 
+from . import check_table
 from .client_commands import add_client_commands
 from .operations_commands import add_operations_commands
 from .policy_commands import add_policy_commands
@@ -82,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="check the orders in a JSON file and print the findings",
         description="Read a CDS Hooks request, a FHIR Bundle or a ServiceRequest (JSON) and print "
-        "what the service would find, without HTTP. Exit status: 0 no warning, 1 at least one "
-        "warning, 2 the input or the knowledge could not be read.")
+        "what the service would find, without HTTP: per order its payer, each finding with "
+        "its fix and the reason in words. Exit status: 0 no warning and every check ran; 1 "
+        "at least one warning, or checks skipped because an order's payer or coverage is "
+        "not known; 2 the input or the knowledge could not be read.")
     check.add_argument("file", type=Path, help="the JSON file ('-' for standard input)")
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
@@ -259,11 +261,11 @@ def _check(args: argparse.Namespace) -> int:
         for issue in bad.issues:
             print(f"  {issue.diagnostics}", file=sys.stderr)
         return 2
-    decision = decide(orders, resources, knowledge, settings.code_systems(knowledge.lab),
-                      args.date or settings.today())
-    print(json.dumps(_as_json(decision), indent=2, default=_plain) if args.json
-          else _table(decision))
-    return 1 if any(f.severity is Severity.WARNING for f in decision.findings) else 0
+    systems = settings.code_systems(knowledge.lab)
+    decision = decide(orders, resources, knowledge, systems, args.date or settings.today())
+    print(json.dumps(_as_json(decision, knowledge, systems), indent=2, default=_plain)
+          if args.json else check_table.table(decision, knowledge, systems))
+    return check_table.exit_status(decision)
 
 
 EXPECTED_INPUT = "a CDS Hooks request, a FHIR Bundle or a ServiceRequest"
@@ -309,28 +311,13 @@ def _orders_in(data: Any) -> tuple[list[fhir.ServiceRequest], list[fhir.Resource
     return orders, resources
 
 
-def _table(decision: Decision) -> str:
-    rows = [("ORDER", "TEST", "DATE", "RULE", "SEVERITY", "FIX")]
-    for facts in decision.facts:
-        findings = decision.findings_for(facts.order) or [None]
-        for finding in findings:
-            rows.append((facts.order, facts.test_code or "-", str(facts.date_of_service),
-                         finding.rule if finding else "ok",
-                         finding.severity.value if finding else "-",
-                         _fix_text(finding) if finding else ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)),
-                                row[-1]]).rstrip() for row in rows)
-
-
-def _fix_text(finding: Finding) -> str:
-    return " | or ".join(describe_fix(fix) for fix in finding.fixes)
-
-
-def _as_json(decision: Decision) -> dict[str, Any]:
+def _as_json(decision: Decision, knowledge: Knowledge, systems: CodeSystems) -> dict[str, Any]:
+    words = check_table.summaries(decision, knowledge, systems)
     return {"knowledge": decision.knowledge_version,
-            "orders": [dataclasses.asdict(f) for f in decision.facts],
-            "findings": [dataclasses.asdict(f) for f in decision.findings]}
+            "orders": [{**dataclasses.asdict(f), "skipped": check_table.skipped(f)}
+                       for f in decision.facts],
+            "findings": [{**dataclasses.asdict(f), "summary": words.get((f.order, f.rule))}
+                         for f in decision.findings]}
 
 
 def _plain(value: Any) -> Any:

@@ -20,6 +20,8 @@ from plugin.knowledge import CoverageRules
 from plugin.orders import OrderFacts
 from plugin.rules import not_payable
 
+from .cards.parts import DEX_STATUS_WORDS
+
 COVERAGE_INFORMATION = ("http://hl7.org/fhir/us/davinci-crd/StructureDefinition/"
                         "ext-coverage-information")
 VERSIONS = ("2.2",)  # advertised; a call that names no version gets CRD 2.0.1 behaviour
@@ -73,10 +75,11 @@ class Configuration:
 def coverage_information(facts: OrderFacts, findings: Iterable[Finding], *,
                          missing: Iterable[str], hook_instance: str, today: date,
                          systems: CodeSystems) -> dict[str, Any] | None:
-    """The coverage-information extension for one order, or None when it has no Coverage.
+    """The coverage-information extension for one order, or None when it has no Coverage or
+    is not identified as a test of the lab's catalog (an imaging order, an empty first order).
     `missing` names data that could not be read, which makes the assertion conditional."""
-    if facts.coverage is None or facts.coverage.coverage is None:
-        return None
+    if facts.coverage is None or facts.coverage.coverage is None or facts.row is None:
+        return None  # assert nothing of an order that is not a test of the lab's catalog
     coverage = facts.coverage.coverage
     covered, reasons = _assess(facts, list(findings), list(missing))
     parts: list[dict[str, Any]] = [
@@ -95,7 +98,10 @@ def coverage_information(facts: OrderFacts, findings: Iterable[Finding], *,
     if "conditional" in (covered, pa_needed):
         parts.append({"url": "info-needed", "valueCode": "OTH"})
     if facts.row is not None:
-        codes = [(CPT_SYSTEM, facts.row.cpt), (systems.zcode, facts.row.zcode)]
+        # A Z-code inferred from a CPT alone is a guess; it is asserted only for a test known
+        # for sure.
+        codes = [(CPT_SYSTEM, facts.row.cpt),
+                 (systems.zcode, facts.row.zcode if facts.identified_for_sure else None)]
         parts += [{"url": "billingCode", "valueCoding": {"system": s, "code": c}}
                   for s, c in codes if c]
     parts += [{"url": "reason", "valueCodeableConcept": {"text": _sentence(r)}}
@@ -111,8 +117,9 @@ def _assess(facts: OrderFacts, findings: list[Finding],
     """`covered`, `not-covered` or `conditional`, with what the answer rests on."""
     refused = [f for f in findings if f.rule == not_payable.RULE_ID]
     if refused and facts.row is not None:
-        return "not-covered", [f"the test's DEX status is {facts.row.dex_status.value}: the "
-                               "payer will not pay it"]
+        status = DEX_STATUS_WORDS[facts.row.dex_status]
+        return "not-covered", [f"the test's DEX status ({status}) means the payer will not "
+                               "pay it"]
     reasons = []
     if facts.row is None:
         reasons.append("the ordered test could not be identified in the lab's catalog")
@@ -123,8 +130,8 @@ def _assess(facts: OrderFacts, findings: list[Finding],
         reasons.append(f"no coverage policy of {payer.name} is known to this service")
     # A warning no certain code fix resolves (a diagnosis outside the policy, say) leaves
     # the answer open until someone acts on its card.
-    reasons += [f"the {f.rule} check needs attention (see its card)" for f in findings
-                if f.severity is Severity.WARNING and f.certain_fix is None]
+    if any(f.severity is Severity.WARNING and f.certain_fix is None for f in findings):
+        reasons.append("a warning about this order needs a person's decision (see its card)")
     reasons += [f"{what} could not be read" for what in missing]
     return ("conditional" if reasons else "covered"), reasons
 

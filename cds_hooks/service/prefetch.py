@@ -30,6 +30,8 @@ class Need:
     template: str  # a CDS Hooks 2.0 prefetch template (context tokens only)
     about: str  # what it is, for people: "the patient's coverage"
     check: str  # what cannot be checked without it
+    # Not sent: only the resources the orders reference are read, not the whole search.
+    by_reference: bool = False
 
 
 PATIENT = Need("patient", "Patient/{{context.patientId}}", "the patient's record",
@@ -44,6 +46,10 @@ SERVICE_REQUESTS = Need("serviceRequests", "ServiceRequest?patient={{context.pat
                         "the patient's earlier orders",
                         "the rules per specimen (one comprehensive genomic profile per "
                         "specimen, no single-gene test of a gene a panel already tests)")
+SPECIMENS = Need("specimens", "Specimen?patient={{context.patientId}}",
+                 "the specimens of the orders",
+                 "the date of service from the day the specimen was collected (the order's "
+                 "own date was used instead)", by_reference=True)
 DISPATCHED_ORDER = Need("order", "{{context.order}}", "the dispatched order",
                         "every check of the dispatched order")
 
@@ -70,7 +76,8 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
     needs = tuple(needs)
     resolution = _Resolution(request, client, required)
     for need in needs:
-        resolution.want(need)
+        if not need.by_reference:
+            resolution.want(need)
     # Only order-dispatch dispatches: another hook's stray `order` member is no order to read.
     for reference in request.context.dispatched if request.hook == "order-dispatch" else ():
         resolution.want_reference(reference, DISPATCHED_ORDER, required=True)
@@ -81,7 +88,15 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
                 target = reason.reference or ""
                 if target.startswith("Condition/"):
                     resolution.want_reference(target, CONDITIONS, required=False)
-        resolution.run()
+    # The orders' specimens give the date of service; `null` says the client has none.
+    if SPECIMENS in needs and (SPECIMENS.key not in request.prefetch
+                               or request.prefetch[SPECIMENS.key] is not None):
+        for order in request.orders(resolution.resources):
+            for specimen in order.specimen:
+                target = specimen.reference or ""
+                if target.startswith("Specimen/"):
+                    resolution.want_reference(target, SPECIMENS, required=False)
+    resolution.run()
     return Resolved(resolution.resources, resolution.gaps)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from plugin.rules import (
     ambiguous_test,
+    malformed_zcode,
     mismatched_codes,
     missing_zcode,
     not_payable,
@@ -16,13 +17,21 @@ from plugin.rules import (
 
 from .crd import CONFIGURATION_OPTIONS, VERSIONS
 from .models import Service
-from .prefetch import CONDITIONS, COVERAGE, DISPATCHED_ORDER, PATIENT, SERVICE_REQUESTS, Need
+from .prefetch import (
+    CONDITIONS,
+    COVERAGE,
+    DISPATCHED_ORDER,
+    PATIENT,
+    SERVICE_REQUESTS,
+    SPECIMENS,
+    Need,
+)
 
 # order-select comes early, while the clinician is still choosing: only what the test's codes
 # and the payer tell, nothing that needs the diagnoses or the specimen.
-SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, mismatched_codes,
-                                             stale_code, missing_zcode, not_payable,
-                                             unknown_payer))
+SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, malformed_zcode,
+                                             mismatched_codes, stale_code, missing_zcode,
+                                             not_payable, unknown_payer))
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ SERVICES = (
         description="Checks molecular and genetic lab orders at signing: adds the CPT and DEX "
         "Z-code the payer needs, flags wrong, stale and non-payable codes, and records "
         "coverage information on each order.",
-        needs=(PATIENT, CONDITIONS, COVERAGE, SERVICE_REQUESTS),
+        needs=(PATIENT, CONDITIONS, COVERAGE, SERVICE_REQUESTS, SPECIMENS),
         required=frozenset({COVERAGE.key}),
         primary=True),
     ServiceDefinition(
@@ -70,7 +79,7 @@ SERVICES = (
         title="MolDX coding and coverage at dispatch to the performing lab",
         description="Re-checks the codes and coverage of a molecular order when it is "
         "dispatched to the performing laboratory.",
-        needs=(PATIENT, CONDITIONS, COVERAGE, SERVICE_REQUESTS),
+        needs=(PATIENT, CONDITIONS, COVERAGE, SERVICE_REQUESTS, SPECIMENS),
         required=frozenset({COVERAGE.key}),
         primary=True),
 )

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..icd10cm import Icd10cm, load_icd10cm
-from .catalog import Catalog, CatalogRow, DexStatus, NucleicAcid, PanelKind, load_catalog
+from .catalog import (
+    Catalog,
+    CatalogRow,
+    Component,
+    DexStatus,
+    Neoplasm,
+    NucleicAcid,
+    PanelKind,
+    SpecimenType,
+    load_catalog,
+)
 from .csvrows import KnowledgeError
 from .lab import Lab, load_lab
 from .mcd_export import policy_from_export
@@ -26,9 +36,9 @@ FILES = ("lab.csv", "catalog.csv", "payers.csv")
 POLICY_PACK = "mcd"  # a knowledge folder's own excerpt of the MCD article export
 
 __all__ = [
-    "DEMO_DIR", "ArticleRef", "ArticleVersion", "Catalog", "CatalogRow", "CoverageRules",
-    "DexStatus", "Icd10cm", "Knowledge", "KnowledgeError", "Lab", "NucleicAcid", "PanelKind",
-    "Payer", "Payers", "Policy", "load_knowledge",
+    "DEMO_DIR", "ArticleRef", "ArticleVersion", "Catalog", "CatalogRow", "Component",
+    "CoverageRules", "DexStatus", "Icd10cm", "Knowledge", "KnowledgeError", "Lab", "Neoplasm",
+    "NucleicAcid", "PanelKind", "Payer", "Payers", "Policy", "SpecimenType", "load_knowledge",
 ]
 
 

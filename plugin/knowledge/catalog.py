@@ -33,6 +33,30 @@ class PanelKind(StrEnum):
     TARGETED_PANEL = "targeted-panel"
     RNA_PANEL = "rna-panel"
     CGP = "cgp"
+    OTHER = "other"  # an NGS test that is neither targeted nor CGP (an MRD assay, say)
+
+
+class SpecimenType(StrEnum):
+    TISSUE = "tissue"
+    PLASMA = "plasma"  # cell-free DNA: the plasma panel codes 81462-81464 apply
+    BLOOD = "blood"
+    BONE_MARROW = "bone-marrow"
+
+
+class Component(StrEnum):
+    """What a panel reports beyond its gene variants; MSI and CNV change its CPT (81457,
+    81458), RNA makes a DNA panel a DNA and RNA service."""
+
+    MSI = "MSI"
+    TMB = "TMB"
+    CNV = "CNV"
+    RNA = "RNA"
+    LOH = "LOH"
+
+
+class Neoplasm(StrEnum):
+    SOLID = "solid"
+    HEMATOLYMPHOID = "hematolymphoid"
 
 
 class NucleicAcid(StrEnum):
@@ -64,6 +88,11 @@ class CatalogRow:
     # The genes the test reports, when the lab lists them (optional column `genes`, separated by
     # spaces): the evidence that a single-gene test repeats a gene of a panel.
     genes: frozenset[str] = frozenset()
+    specimen_type: SpecimenType | None = None  # optional column; None: not stated
+    # Optional column `components`; None when the catalog has no such column (not stated),
+    # empty when the lab states that the panel reports nothing beyond gene variants.
+    components: frozenset[Component] | None = None
+    neoplasm: Neoplasm | None = None  # optional column; None: from the CPT and the article
 
     def code_of(self, kind: CodeKind) -> str | None:
         return {CodeKind.TEST: self.test_code, CodeKind.CPT: self.cpt,
@@ -155,6 +184,9 @@ def _parse(row: Row) -> CatalogRow:
                                       required=False) or None,
             list_price_usd=c.money("list_price_usd"),
             genes=_genes(c),
+            specimen_type=_optional_choice(c, "specimen_type", SpecimenType),
+            components=_components(c),
+            neoplasm=_optional_choice(c, "neoplasm", Neoplasm),
         )
     return parsed
 
@@ -168,6 +200,28 @@ def _genes(c: Cells) -> frozenset[str]:
         c.fail("genes", f"{len(genes)} genes listed, but gene_count is "
                         f"{c.row.cells['gene_count']}")
     return frozenset(genes)
+
+
+def _optional_choice(c: Cells, column: str, choices: type[StrEnum]):
+    """An optional column's value, None when the column is absent or the cell empty."""
+    if not c.row.cells.get(column):
+        return None
+    return c.choice(column, choices)
+
+
+def _components(c: Cells) -> frozenset[Component] | None:
+    if "components" not in c.row.cells:
+        return None
+    found: list[Component] = []
+    for word in c.row.cells["components"].upper().split():
+        try:
+            found.append(Component(word))
+        except ValueError:
+            c.fail("components", f"{word!r} is not one of "
+                                 f"{', '.join(m.value for m in Component)}")
+    if len(set(found)) != len(found):
+        c.fail("components", "a component is listed twice")
+    return frozenset(found)
 
 
 def _problems_across_rows(located: list[tuple[Row, CatalogRow]]) -> list[str]:

@@ -11,6 +11,9 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+
+from ..codes import neoplasm_of
 
 ARTICLE_URL = "https://www.cms.gov/medicare-coverage-database/view/article.aspx?articleid={}"
 
@@ -62,6 +65,13 @@ class ArticleVersion:
 
     def covers(self, code: str) -> bool:
         return code in self.covered
+
+    @cached_property
+    def neoplasm(self) -> str | None:
+        """`solid` or `hematolymphoid` when every neoplasm code the article covers is of that
+        kind (the solid-tumour and myeloid NGS articles), else None."""
+        kinds = {neoplasm_of(code) for code in self.covered} - {None}
+        return kinds.pop() if len(kinds) == 1 else None
 
     def applies_to_contract(self, contract: str) -> bool:
         """Whether the article is one of this Part B contractor's (unknown contractors: yes)."""

@@ -12,24 +12,30 @@ from ..knowledge import Knowledge
 from ..orders import OrderFacts, PatientFacts
 from . import (
     ambiguous_test,
+    article_cpt,
     cgp_specimen,
     diagnosis_coverage,
     invalid_diagnosis,
+    malformed_zcode,
     mismatched_codes,
     missing_zcode,
     not_payable,
     panel_cpt,
+    parallel_orders,
     policy_unavailable,
+    repeat_cgp,
     single_gene_in_panel,
     stale_code,
+    test_indication,
     units_of_service,
     unknown_payer,
     unknown_test,
 )
 
-RULES = (unknown_test, ambiguous_test, mismatched_codes, stale_code, panel_cpt, missing_zcode,
-         not_payable, units_of_service, invalid_diagnosis, unknown_payer, policy_unavailable,
-         diagnosis_coverage, cgp_specimen, single_gene_in_panel)
+RULES = (unknown_test, ambiguous_test, malformed_zcode, mismatched_codes, stale_code, panel_cpt,
+         missing_zcode, not_payable, units_of_service, invalid_diagnosis, unknown_payer,
+         policy_unavailable, diagnosis_coverage, article_cpt, test_indication, cgp_specimen,
+         repeat_cgp, single_gene_in_panel, parallel_orders)
 RULE_IDS = tuple(rule.RULE_ID for rule in RULES)
 
 

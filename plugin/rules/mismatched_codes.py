@@ -2,6 +2,7 @@
 service: another test's Z-code, or a CPT that DEX did not assign to this test.
 
 Codes that were this test's own in an earlier period are stale, not mismatched (stale_code).
+Payers that require Z-codes only: the pair is DEX's, and other payers' rules are not known.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from ..codes import CodeKind
 from ..findings import CodeChange, Evidence, Finding, Fix, Severity
 from ..knowledge import Catalog, Knowledge
 from ..orders import OrderFacts, PatientFacts
+from .scope import uses_dex
 
 RULE_ID = "mismatched-code"
 
 
 def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
     row = order.row
-    if row is None:
+    if row is None or not uses_dex(order):
         return []
     catalog = knowledge.catalog
     changes: list[CodeChange] = []
@@ -33,7 +35,7 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
         return []
     return [Finding(RULE_ID, Severity.WARNING, order.order,
                     Evidence(row=row, payer=order.payer, owners=tuple(owners)),
-                    (Fix(tuple(changes)),))]
+                    (Fix(tuple(changes), certain=order.identified_for_sure),))]
 
 
 def _owner(catalog: Catalog, kind: CodeKind, code: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..findings import Evidence, Finding, Severity
 from ..knowledge import DexStatus, Knowledge
 from ..orders import OrderFacts, PatientFacts
+from .scope import uses_dex
 
 RULE_ID = "not-payable"
 
@@ -19,7 +20,6 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     row, payer = order.row, order.payer
     if row is None or row.dex_status is DexStatus.COVERED:
         return []
-    uses_dex = payer is not None and payer.requires_zcode_on(order.date_of_service)
-    if not uses_dex and row.dex_status is not DexStatus.RETIRED:
+    if not uses_dex(order) and row.dex_status is not DexStatus.RETIRED:
         return []
     return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(row=row, payer=payer))]

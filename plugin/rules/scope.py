@@ -38,3 +38,19 @@ def governing_article(order: OrderFacts, knowledge: Knowledge) -> ArticleVersion
             knowledge.lab.medicare_part_b_contract):
         return None
     return version
+
+
+def uses_dex(order: OrderFacts) -> bool:
+    """The payer requires DEX Z-codes on the date of service, so the pair of CPT and Z-code DEX
+    assigned is what its claims are judged on (seeds 000, 001). A payer that follows neither
+    Z-codes nor MolDX, or one the knowledge does not know, gets no Z-code check."""
+    payer = order.payer
+    return payer is not None and payer.requires_zcode_on(order.date_of_service)
+
+
+def follows_moldx(order: OrderFacts) -> bool:
+    """The payer follows MolDX: the panel coding rules, the one-CGP-per-specimen limit and the
+    MolDX articles bind its claims. Other payers (and orders whose payer is unknown) get none
+    of them: their own rules are not in the knowledge."""
+    payer = order.payer
+    return payer is not None and payer.coverage_rules is CoverageRules.MOLDX

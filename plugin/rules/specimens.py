@@ -15,15 +15,19 @@ def billed_cpts(order: OrderFacts) -> tuple[str, ...]:
 
 
 def shared_specimen(order: OrderFacts, patient: PatientFacts
-                    ) -> list[tuple[str, OrderFacts, bool]]:
+                    ) -> list[tuple[str | None, OrderFacts, bool]]:
     """(specimen, other order, whether it came first) for each other order on a specimen of
     `order`. Existing orders and drafts not being checked came first; among the checked drafts,
-    the request's order decides."""
+    the request's order decides. A draft that names no specimen shares one (None: assumed)
+    with the request's other drafts that name none: they are signed together for one patient
+    (billing-rules.md section B)."""
     mine = {specimen_key(s) for s in order.specimens}
-    if not mine:
-        return []
     position = {o.order: i for i, o in enumerate(patient.orders)}
     own = position.get(order.order, len(position))
+    if not mine:
+        return [(None, other, position[other.order] < own) for other in patient.orders
+                if order.draft and other.draft and not other.specimens
+                and other.order != order.order] if order.order in position else []
     found = []
     for other in (*patient.others, *patient.orders):
         if other.order == order.order:

@@ -5,7 +5,7 @@ Nothing is suggested: inventing a test or a code would be worse than saying we d
 
 from __future__ import annotations
 
-from ..codes import is_dex_cpt
+from ..codes import is_dex_cpt, is_pla
 from ..findings import Evidence, Finding, Severity
 from ..knowledge import Knowledge
 from ..orders import OrderFacts, PatientFacts
@@ -17,7 +17,8 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     if order.test_code is None:
         if order.candidates or not order.names_a_molecular_test:
             return []
-        codes = (*order.test_codes, *order.zcodes, *filter(is_dex_cpt, order.cpts))
+        codes = (*order.test_codes, *order.zcodes, *order.malformed_zcodes,
+                 *(c for c in order.cpts if is_dex_cpt(c) or is_pla(c)))
         return [Finding(RULE_ID, Severity.INFO, order.order, Evidence(codes=codes))]
     if order.row is None:  # a catalog test, but not on the menu on the date of service
         periods = tuple((r.effective_from, r.effective_to)

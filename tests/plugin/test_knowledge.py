@@ -90,6 +90,9 @@ def test_a_payer_without_zcode_rules_never_requires_them(knowledge):
     ("cpt", "8144", "is not a CPT code"),
     ("list_price_usd", "-5", "is not an amount"),
     ("policy_article", "57901", "is not an article id"),
+    ("specimen_type", "urine", "is not one of tissue, plasma, blood, bone-marrow"),
+    ("neoplasm", "benign", "is not one of solid, hematolymphoid"),
+    ("panel_kind", "mrd", "is not one of"),
 ])
 def test_a_bad_cell_names_file_line_and_column(lab_dir, column, value, message):
     _rewrite(lab_dir / "catalog.csv", lambda rows: rows[2].update({column: value}))
@@ -164,3 +167,39 @@ def test_lab_needs_exactly_one_row(lab_dir):
 def test_a_folder_that_is_not_there(tmp_path):
     with pytest.raises(KnowledgeError, match="not a folder"):
         load_knowledge(tmp_path / "nowhere")
+
+
+def test_a_bad_component_names_file_line_and_column(lab_dir):
+    _rewrite(lab_dir / "catalog.csv", lambda rows: rows[2].update({"components": "MSI FISH"}))
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(lab_dir)
+    [problem] = error.value.problems
+    assert problem.startswith("catalog.csv, line 4, column components: 'FISH' is not one of "
+                              "MSI, TMB, CNV, RNA, LOH")
+
+
+def test_a_catalog_without_the_new_columns_loads_unchanged(lab_dir):
+    """specimen_type, components and neoplasm are optional: today's layout still loads, and
+    says nothing about them."""
+    path = lab_dir / "catalog.csv"
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = [c for c in reader.fieldnames
+                  if c not in ("specimen_type", "components", "neoplasm")]
+        rows = [{c: r[c] for c in header} for r in reader]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, header)
+        writer.writeheader()
+        writer.writerows(rows)
+    catalog = load_knowledge(lab_dir).catalog
+    assert len(catalog) == len(_demo_rows("catalog.csv"))
+    assert all(r.specimen_type is None and r.components is None and r.neoplasm is None
+               for r in catalog)
+
+
+def test_the_demo_lab_has_the_panels_the_article_codes_differently(knowledge):
+    rows = {r.test_code: r for r in knowledge.catalog}
+    assert rows["CMD-CF30"].specimen_type.value == "plasma"  # plasma panel
+    assert rows["CMD-PAN-PLA"].cpt.endswith("U")  # a PLA-coded test
+    assert rows["CMD-FUS55"].nucleic_acid.value == "RNA" and rows["CMD-FUS55"].gene_count > 50
+    assert rows["CMD-MRD16"].panel_kind.value == "other"  # an MRD-style test

@@ -14,6 +14,7 @@ from plugin.knowledge import CatalogRow, Knowledge
 from plugin.orders import OrderFacts
 from plugin.rules import (
     ambiguous_test,
+    malformed_zcode,
     mismatched_codes,
     missing_zcode,
     panel_cpt,
@@ -28,6 +29,7 @@ from .parts import (
     CardBuilder,
     Namer,
     at_risk_line,
+    billing_line,
     card,
     catalog_line,
     date_line,
@@ -40,8 +42,8 @@ from .parts import (
 if TYPE_CHECKING:
     from .renderer import Renderer
 
-CODE_RULES = (mismatched_codes.RULE_ID, stale_code.RULE_ID, missing_zcode.RULE_ID,
-              panel_cpt.RULE_ID)
+CODE_RULES = (malformed_zcode.RULE_ID, mismatched_codes.RULE_ID, stale_code.RULE_ID,
+              missing_zcode.RULE_ID, panel_cpt.RULE_ID)
 
 
 def is_code_fix(finding: Finding) -> bool:
@@ -106,7 +108,14 @@ def _panel_summary(finding: Finding, row: CatalogRow) -> Namer:
                          f"{change.replaces}")
 
 
+def _malformed_summary(finding: Finding, row: CatalogRow) -> Namer:
+    change = finding.fixes[0].changes[0]
+    return lambda name: (f"{change.replaces} on {name} is not a Z-code: this test's Z-code is "
+                         f"{change.code}")
+
+
 _CODE_SUMMARIES: dict[str, Callable[[Finding, CatalogRow], Namer]] = {
+    malformed_zcode.RULE_ID: _malformed_summary,
     missing_zcode.RULE_ID: _missing_summary,
     mismatched_codes.RULE_ID: _mismatch_summary,
     stale_code.RULE_ID: _stale_summary,
@@ -118,7 +127,9 @@ def _missing_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> 
     payer = finding.evidence.payer
     return (f"**{payer.name}** requires the DEX Z-code of a molecular test on the claim for "
             f"dates of service from {payer.zcode_required_from}; a claim without it is "
-            "returned unpaid (CARC CO-252, RARC N706).")
+            "returned unpaid.\n\n" + billing_line(
+                "a claim without the Z-code comes back with CARC CO-252 and RARC N706 (the "
+                "test identifier is missing)."))
 
 
 def _mismatch_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
@@ -141,8 +152,23 @@ def _stale_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> st
             f"{row.effective_from} it is **{change.code}**. A claim with the old code is denied.")
 
 
+def _malformed_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+    codes = ", ".join(finding.evidence.codes)
+    return (f"{codes} is written as a Z-code but is not one: a DEX Z-code is Z and four letters "
+            f"or digits (ZB123). The catalog's Z-code for this test is **{row.zcode}**."
+            + _unsure(finding))
+
+
+def _unsure(finding: Finding) -> str:
+    if all(f.certain for f in finding.fixes):
+        return ""
+    return (" Only the CPT names the test, and a CPT does not tell tests apart: confirm that "
+            "this is the test ordered before taking the suggestion.")
+
+
 _CODE_DETAILS: dict[str, Callable[[Finding, CatalogRow, Knowledge], str]] = {
-    missing_zcode.RULE_ID: _missing_detail,
+    malformed_zcode.RULE_ID: _malformed_detail,
+    missing_zcode.RULE_ID: lambda f, row, k: _missing_detail(f, row, k) + _unsure(f),
     mismatched_codes.RULE_ID: _mismatch_detail,
     stale_code.RULE_ID: _stale_detail,
     panel_cpt.RULE_ID: lambda finding, row, knowledge: panel_rule(finding, row),
@@ -161,12 +187,16 @@ def unknown_test_card(renderer: Renderer, facts: OrderFacts, resource: dict,
             detail=[f"The lab's catalog lists {codes} for {periods} only.",
                     date_line(facts)],
             indicator="info")
+    malformed = [c for c in facts.malformed_zcodes if c in finding.evidence.codes]
+    detail = [f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
+              "coverage could not be checked. Order the test by the lab's test code, or "
+              "ask the lab which of its tests this is."]
+    if malformed:
+        detail.insert(0, f"{', '.join(malformed)} is written as a Z-code but is not one: a "
+                         "DEX Z-code is Z and four letters or digits (ZB123).")
     return card(
         summary=truncate(f"{codes} is not in the test catalog of {lab}: codes not checked"),
-        detail=[f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
-                "coverage could not be checked. Order the test by the lab's test code, or "
-                "ask the lab which of its tests this is."],
-        indicator="info")
+        detail=detail, indicator="info")
 
 
 def ambiguous_card(renderer: Renderer, facts: OrderFacts, resource: dict,

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cds_hooks.service.models import Card, Suggestion
+from plugin.codes import is_secondary_site
 from plugin.findings import Finding
 from plugin.icd10cm import IcdStatus
 from plugin.knowledge import DexStatus
 from plugin.orders import OrderFacts
-from plugin.rules import diagnosis_coverage, invalid_diagnosis, not_payable
+from plugin.rules import article_cpt, diagnosis_coverage, invalid_diagnosis, not_payable
 
 from .order_edits import fix_action
 from .parts import (
@@ -18,9 +19,11 @@ from .parts import (
     CardBuilder,
     article_link,
     at_risk_line,
+    billing_line,
     card,
     catalog_line,
     date_line,
+    demo_policy_line,
     fit,
     order_name,
     truncate,
@@ -35,14 +38,13 @@ def not_payable_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     row = finding.evidence.row
     assert row is not None
     reason, advice = _NOT_PAYABLE[row.dex_status]
-    payer = finding.evidence.payer
-    if payer and payer.program == "medicare" and row.dex_status is not DexStatus.RETIRED:
-        advice += (" For this Medicare patient, an Advance Beneficiary Notice signed before "
-                   "the specimen is taken (modifier GA) lets the lab bill the patient.")
     return card(
         summary=fit(lambda name: f"{name} {_NOT_PAYABLE_SUMMARY[row.dex_status]}", row),
         detail=[reason.format(z=row.zcode), advice, catalog_line(row), date_line(facts),
-                at_risk_line(row)],
+                at_risk_line(row), billing_line(
+                    "the denial is on the test's code, not on medical necessity, so an ABN "
+                    "(modifier GA) does not let the lab bill the patient for it.")
+                if row.dex_status is not DexStatus.RETIRED else ""],
         indicator="warning",
     )
 
@@ -86,11 +88,26 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     evidence, row = finding.evidence, finding.evidence.row
     article = evidence.article
     codes = ", ".join(evidence.codes)
+    uncoded = facts.other_reasons
+    secondary = bool(evidence.codes) and all(is_secondary_site(c) for c in evidence.codes)
+    if codes:
+        opening = f"None of the order's diagnoses ({codes})"
+    elif uncoded:
+        opening = "The order has no ICD-10-CM diagnosis, so none"
+    else:
+        opening = "The order has no diagnosis, and so none"
+    outcome = (" A claim needs an ICD-10-CM diagnosis the article covers." if uncoded and not codes
+               else " The claim will be denied as not medically necessary.")
     detail = [
-        (f"None of the order's diagnoses ({codes})" if codes else "The order has no diagnosis,"
-         " and so none") + f" is in a covered ICD-10-CM group of **{article.article}** "
+        opening + f" is in a covered ICD-10-CM group of **{article.article}** "
         f"version {article.version}, *{article.title}* (in force from {article.effective_from})"
-        ". The claim will be denied as not medically necessary."]
+        "." + outcome]
+    if uncoded:
+        detail.append(_uncoded_line(uncoded))
+    if secondary:
+        detail.append(f"{codes} codes a secondary (metastatic) site. A solid-tumour NGS claim "
+                      "is coded with the primary tumour: add the ICD-10-CM code of the "
+                      "primary cancer.")
     if evidence.noncovered:
         detail.append(f"{', '.join(evidence.noncovered)}: on the article's list of diagnoses "
                       "that do **not** support medical necessity.")
@@ -98,7 +115,8 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     for fix in finding.fixes:
         reason = fix.reasons[0]
         suggestions.append(Suggestion(
-            label=f"Add {reason.code} ({reason.condition}) as a reason for the order",
+            label=f"Add {reason.code}" + (f" ({reason.display})" if reason.display else "")
+            + " as a reason for the order",
             uuid=DERIVED, actions=[fix_action(resource, renderer.systems, fix)]))
     if suggestions:
         detail.append("The patient's problem list has a diagnosis the article covers; link it "
@@ -108,14 +126,33 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                       "CMS-R-131) must be signed **before the specimen is taken**; the claim then "
                       "carries modifier **GA** and the patient can be billed if Medicare denies "
                       "it.")
-    summary = (lambda name: f"{name}: diagnosis not covered by {article.article}; ABN "
-               "(modifier GA) needed before collection") if evidence.abn else (
-        lambda name: f"{name}: the diagnosis on the order is not covered by {article.article}")
+    if uncoded and not codes:
+        first = uncoded[0][0]
+        summary = lambda name: (f"{name}: the claim needs the ICD-10-CM code for "  # noqa: E731
+                                f"{first}")
+    elif secondary:
+        summary = lambda name: (f"{name}: {codes} is a secondary site; the claim "  # noqa: E731
+                                "needs the primary tumour's code")
+    elif evidence.abn:
+        summary = lambda name: (f"{name}: diagnosis not covered by {article.article}; "  # noqa
+                                "ABN (modifier GA) needed before collection")
+    else:
+        summary = lambda name: (f"{name}: the diagnosis on the order is not covered by "  # noqa
+                                f"{article.article}")
     return card(
         summary=fit(summary, row),
-        detail=[*detail, catalog_line(row), date_line(facts), at_risk_line(row)],
+        detail=[*detail, catalog_line(row), date_line(facts), at_risk_line(row),
+                demo_policy_line(renderer.knowledge)],
         indicator="warning", suggestions=suggestions,
         links=[article_link(article.article, article.version)])
+
+
+def _uncoded_line(uncoded: tuple[tuple[str, str], ...]) -> str:
+    """Reasons written in SNOMED CT or as text: named, never mapped by an invented table."""
+    named = "; ".join(f"{label} ({'as text' if system == 'text' else 'coded in ' + system})"
+                      for label, system in uncoded)
+    return (f"The order's reason is {named}. Claims carry ICD-10-CM: the claim needs the "
+            "ICD-10-CM code for it.")
 
 
 def invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
@@ -144,7 +181,25 @@ def invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict
                 indicator="warning", suggestions=suggestions)
 
 
+def article_cpt_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                     finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    article, codes = evidence.article, ", ".join(evidence.codes)
+    return card(
+        summary=fit(lambda name: f"CPT {codes} of {name} is not a code of {article.article} "
+                    f"on {facts.date_of_service}: the lab should review it", row),
+        detail=[f"**{article.article}** version {article.version}, *{article.title}* (in force "
+                f"from {article.effective_from}), lists the CPT/HCPCS codes it covers, and "
+                f"{codes} is not among them; a claim with it falls outside the article. The "
+                "lab should check the code DEX assigned to its test, or the article the "
+                "catalog names.", catalog_line(row), date_line(facts),
+                demo_policy_line(renderer.knowledge),
+                billing_line("codes of the article: " + ", ".join(evidence.expected) + ".")],
+        indicator="warning", links=[article_link(article.article, article.version)])
+
+
 CARDS: dict[str, CardBuilder] = {
+    article_cpt.RULE_ID: article_cpt_card,
     not_payable.RULE_ID: not_payable_card,
     diagnosis_coverage.RULE_ID: diagnosis_card,
     invalid_diagnosis.RULE_ID: invalid_diagnosis_card,

@@ -34,12 +34,13 @@ def unknown_payer_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     payer = f"payer {identifier[1]}" if identifier else "a payer without an identifier"
     where = f" ({identifier[0]})" if identifier and identifier[0] else ""
     return card(
-        summary=truncate(f"The lab does not know {payer}: Z-code and coverage checks were "
-                         "skipped"),
+        summary=truncate(f"The lab does not know {payer}: Z-code, panel coding and coverage "
+                         "checks were skipped"),
         detail=[f"The order's coverage ({facts.coverage.coverage or 'Coverage'}) names {payer}"
                 f"{where}, which is not in the payer list of {renderer.knowledge.lab.name}. "
-                "Whether it requires DEX Z-codes or follows the MolDX coverage articles is "
-                "unknown, so those checks were not made; the checks that need no payer were.",
+                "Whether it requires DEX Z-codes or follows the MolDX coding and coverage "
+                "articles is unknown, so those checks were not made; the checks that need no "
+                "payer were.",
                 "Ask the lab to add the payer to its payer list."],
         indicator="info")
 

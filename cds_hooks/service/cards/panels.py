@@ -10,7 +10,15 @@ from cds_hooks.service.models import Card, Suggestion
 from plugin.findings import Finding
 from plugin.knowledge import CatalogRow
 from plugin.orders import OrderFacts
-from plugin.rules import cgp_specimen, panel_cpt, single_gene_in_panel, units_of_service
+from plugin.rules import (
+    cgp_specimen,
+    panel_cpt,
+    parallel_orders,
+    repeat_cgp,
+    single_gene_in_panel,
+    test_indication,
+    units_of_service,
+)
 
 from .order_edits import drop_order, fix_action
 from .parts import (
@@ -24,6 +32,7 @@ from .parts import (
     number,
     order_name,
     other_line,
+    specimen_words,
     truncate,
 )
 
@@ -72,19 +81,21 @@ def units_card(renderer: Renderer, facts: OrderFacts, resource: dict,
 def cgp_specimen_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                       finding: Finding) -> Card:
     evidence, name = finding.evidence, order_name(facts)
+    specimen = specimen_words(facts, evidence)
     if cgp_specimen.is_cgp(facts):
-        summary = (f"Second comprehensive genomic profile on {evidence.specimen}: MolDX covers "
-                   "one per specimen")
+        summary = ("Second comprehensive genomic profile on one specimen: MolDX covers one "
+                   "per specimen")
     else:
-        summary = (f"{name} is on a specimen with a comprehensive genomic profile: no further "
-                   "molecular test is covered")
+        summary = (f"{name} is on a specimen with a comprehensive genomic profile: MolDX "
+                   "covers no further molecular test on it")
     return card(
         summary=truncate(summary),
-        detail=[f"Specimen {evidence.specimen} also has:", *map(other_line, evidence.others),
+        detail=[f"{specimen[:1].upper()}{specimen[1:]} also has:",
+                *map(other_line, evidence.others),
                 f"Coverage of a comprehensive genomic profile is limited to one test per "
                 f"surgical specimen and precludes any further molecular testing on that "
-                f"specimen (*{TCGP_ARTICLE}*). Use another specimen, or drop this order.",
-                date_line(facts)],
+                f"specimen (*{TCGP_ARTICLE}*). Drop this order, or record on each order the "
+                "specimen it is for if they differ.", date_line(facts)],
         indicator="warning", suggestions=drop_order(resource, finding))
 
 
@@ -94,15 +105,95 @@ def single_gene_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     genes = sorted(row.genes & frozenset().union(*(o.row.genes for o in evidence.others)))
     return card(
         summary=fit(lambda name: f"{name}: {', '.join(genes)} is already tested by a panel on "
-                    f"{evidence.specimen}", row),
+                    "the same specimen", row),
         detail=[f"CPT {', '.join(evidence.codes)} is a Tier 1/Tier 2 single-gene code. MolDX "
                 "does not pay such codes for genes tested in an NGS or other multiplex panel "
-                f"(*{TCGP_ARTICLE}*), and specimen {evidence.specimen} has:",
+                f"(*{TCGP_ARTICLE}*), and {specimen_words(facts, evidence)} has:",
                 *map(other_line, evidence.others), catalog_line(row), date_line(facts)],
         indicator="warning", suggestions=drop_order(resource, finding))
 
 
+def indication_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                    finding: Finding) -> Card:
+    """The test is for the other kind of neoplasm than every diagnosis: a question for the
+    person who ordered it, never a code to change."""
+    evidence, row = finding.evidence, finding.evidence.row
+    test_kind, other = _KINDS[evidence.neoplasm], _KINDS[_OTHER[evidence.neoplasm]]
+    codes = ", ".join(evidence.codes)
+    return card(
+        summary=fit(lambda name: f"{name} is a {test_kind} test, but the diagnosis is "
+                    f"{other}: check the test ordered", row),
+        detail=[f"The order's diagnoses ({codes}) are {other} neoplasms; {row.test_name} is a "
+                f"{test_kind} test. MolDX covers solid-tumour NGS tests and hematolymphoid "
+                "ones under different policies, so the claim will not meet the policy of "
+                "either. Order the test that fits the indication, or correct the diagnosis if "
+                "it is wrong. Its CPT is not the problem: do not change it.",
+                catalog_line(row), date_line(facts)],
+        indicator="warning")
+
+
+_KINDS = {"solid": "solid-tumour", "hematolymphoid": "hematolymphoid"}
+_OTHER = {"solid": "hematolymphoid", "hematolymphoid": "solid"}
+
+
+def one_service_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                     finding: Finding) -> Card:
+    evidence, row = finding.evidence, finding.evidence.row
+    cpt = evidence.expected[0]
+    what, why = _ONE_SERVICE[evidence.combination]
+    detail = [f"These draft orders are on {specimen_words(facts, evidence)}:",
+              f"- {row.test_name} ({row.test_code}): this order ({facts.order})",
+              *map(other_line, evidence.others), why.format(cpt=cpt, article=TCGP_ARTICLE)]
+    if evidence.combination == parallel_orders.DNA_AND_RNA:
+        detail.append("If the RNA panel is run serially, after the DNA panel, as a separate "
+                      "service with its own order and report, it is billed on its own: "
+                      "override this warning.")
+    detail.append(date_line(facts))
+    return card(
+        summary=truncate(f"{what} on one specimen are one service, CPT {cpt}: combine the "
+                         "orders"),
+        detail=detail, indicator="warning", suggestions=drop_order(resource, finding))
+
+
+_ONE_SERVICE = {
+    parallel_orders.PANEL_AND_MSI: (
+        "A DNA panel and an MSI test",
+        "A DNA targeted panel that also reports microsatellite instability is one service, "
+        "CPT **{cpt}**, with the panel's Z-code (*{article}*). Ask the lab for its panel with "
+        "MSI, or drop this order."),
+    parallel_orders.DNA_AND_RNA: (
+        "A DNA panel and an RNA panel",
+        "A DNA panel and an RNA panel performed together are one service, CPT **{cpt}**, with "
+        "one Z-code (*{article}*). Ask the lab for its combined DNA and RNA test, or drop "
+        "this order."),
+    parallel_orders.SINGLE_GENES: (
+        "Single-gene tests",
+        "Two or more genes tested in parallel on one date of service for one indication are "
+        "one panel service, CPT **{cpt}** with one Z-code, not several single-gene codes "
+        "(MolDX *Defining panel services*, A59687; *Testing of multiple genes*, A58120). Ask "
+        "the lab for a panel of these genes, or drop this order."),
+}
+
+
+def repeat_cgp_card(renderer: Renderer, facts: OrderFacts, resource: dict,
+                    finding: Finding) -> Card:
+    evidence = finding.evidence
+    return card(
+        summary=fit(lambda name: f"{name}: the patient already has a comprehensive genomic "
+                    "profile for this cancer; a repeat may not be covered", evidence.row),
+        detail=["The patient has, on another specimen:", *map(other_line, evidence.others),
+                "Medicare covers NGS testing for a cancer once per primary diagnosis unless "
+                "the cancer has progressed or a new primary is documented (the NGS national "
+                "coverage determination 90.2 and its local coverage determinations). Check "
+                "the record before signing; this is a question of frequency, not of the "
+                "specimen.", catalog_line(evidence.row), date_line(facts)],
+        indicator="warning")
+
+
 CARDS: dict[str, CardBuilder] = {
+    repeat_cgp.RULE_ID: repeat_cgp_card,
+    test_indication.RULE_ID: indication_card,
+    parallel_orders.RULE_ID: one_service_card,
     panel_cpt.RULE_ID: panel_card,
     units_of_service.RULE_ID: units_card,
     cgp_specimen.RULE_ID: cgp_specimen_card,

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cds_hooks.service.models import Card, Link, Source, Suggestion
 from plugin.findings import Finding, OtherOrder
-from plugin.knowledge import CatalogRow
+from plugin.knowledge import DEMO_DIR, CatalogRow, DexStatus, Knowledge
 from plugin.knowledge.policy import ARTICLE_URL
 from plugin.orders import DateSource, OrderFacts
 
@@ -47,14 +48,46 @@ def card(*, summary: str, detail: list[str], indicator: str,
 def catalog_line(row: CatalogRow) -> str:
     cpt = f"CPT **{row.cpt}**" if row.cpt else "no CPT yet"
     return (f"Catalog: **{row.test_name}** ({row.test_code}), {cpt}, Z-code **{row.zcode}**, "
-            f"DEX status {row.dex_status.value}.")
+            f"DEX status: {DEX_STATUS_WORDS[row.dex_status]}.")
+
+
+DEX_STATUS_WORDS = {
+    DexStatus.REGISTERED: "registered, no CPT or coverage decision yet",
+    DexStatus.TA_PENDING: "technical assessment pending",
+    DexStatus.TA_NOT_SUCCESSFUL: "technical assessment not successful",
+    DexStatus.COVERED: "covered",
+    DexStatus.NOT_COVERED: "not covered",
+    DexStatus.RETIRED: "retired",
+}
+
+
+def demo_policy_line(knowledge: Knowledge) -> str:
+    """Said on every card citing an article when the policy is the embedded demo excerpt."""
+    if not Path(knowledge.policy.source or "").is_relative_to(DEMO_DIR):
+        return ""
+    return ("Source: the demo policy pack, an excerpt of the article made for trying the "
+            "service (demo data, not for billing).")
+
+
+def billing_line(text: str) -> str:
+    """Codes and terms for the lab's billing staff, apart from the clinician's text."""
+    return f"For billing staff: {text}"
 
 
 def date_line(facts: OrderFacts) -> str:
-    source = {DateSource.OCCURRENCE: "the order's occurrence",
-              DateSource.AUTHORED: "the order's authoredOn"}.get(facts.date_source)
+    """Which date every window was judged on, and why that one (42 CFR 414.510: the day the
+    specimen was collected)."""
+    if facts.date_source is DateSource.SPECIMEN:
+        specimen = f"the {facts.specimen_label.lower()} specimen" if facts.specimen_label \
+            else "its specimen"
+        return (f"Date of service: {facts.date_of_service}, the day {specimen} was collected "
+                "(for a lab test, the collection date).")
+    source = {DateSource.OCCURRENCE: "the order's occurrence date; no specimen collection "
+                                     "date was known",
+              DateSource.AUTHORED: "the day the order was written; no specimen collection or "
+                                   "occurrence date was known"}.get(facts.date_source)
     if source:
-        return f"Date of service: {facts.date_of_service} (from {source})."
+        return f"Date of service: {facts.date_of_service} ({source})."
     return f"The order carries no date of service; checked for today, {facts.date_of_service}."
 
 
@@ -93,6 +126,17 @@ def other_line(other: OtherOrder) -> str:
     test = f"{other.row.test_name} ({other.row.test_code})" if other.row else "a molecular test"
     return f"- {test}: {'a draft order of this request' if other.draft else 'an existing order'}" \
         f" ({other.order})"
+
+
+def specimen_words(facts: OrderFacts, evidence) -> str:
+    """The specimen a rule per specimen speaks of, as a person knows it."""
+    if evidence.assumed_specimen:
+        return ("one specimen (the orders name none, so they are taken to be on the same "
+                "specimen)")
+    if facts.specimen_label and facts.date_source is DateSource.SPECIMEN:
+        return (f"the same specimen ({facts.specimen_label.lower()}, collected "
+                f"{facts.date_of_service})")
+    return "the same specimen"
 
 
 def order_name(facts: OrderFacts) -> str:

@@ -32,7 +32,7 @@ from plugin.findings import Finding
 from plugin.knowledge import Knowledge
 from plugin.orders import OrderFacts
 from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons_for
-from plugin.rules import diagnosis_coverage, not_payable, policy_unavailable
+from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_unavailable
 
 from .codes import CARDS as CODE_CARDS
 from .codes import coding_card, is_code_fix
@@ -141,7 +141,8 @@ _URGENCY = ("critical", "warning", "info")
 
 
 # Cards about whether the payer covers the test (the rest are about the claim's codes).
-_COVERAGE_RULES = {not_payable.RULE_ID, diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID}
+_COVERAGE_RULES = {not_payable.RULE_ID, diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID,
+                   article_cpt.RULE_ID}
 
 
 def _derived_uuid(*parts: str) -> str:

@@ -21,17 +21,21 @@ def _run(capsys, *args):
 def test_check_prints_a_table_and_fails_on_warnings(capsys, knowledge):
     status, out, _ = _run(capsys, "check", str(FIXTURES / "hooks/stale-code.json"))
     header, line = out.splitlines()
-    assert header.split() == ["ORDER", "TEST", "DATE", "RULE", "SEVERITY", "FIX"]
+    assert header.split() == ["ORDER", "TEST", "DATE", "PAYER", "RULE", "SEVERITY", "FIX",
+                              "REASON"]
     old, new = knowledge.catalog.rows("CMD-MSI")
-    assert line.split()[:5] == ["ServiceRequest/sr-1", "CMD-MSI", "2026-03-02", "stale-code",
-                                "warning"]
-    assert line.endswith(f"replace Z-code {old.zcode} with {new.zcode}")
+    assert line.split()[:3] == ["ServiceRequest/sr-1", "CMD-MSI", "2026-03-02"]
+    assert "Medicare Part B - Noridian JF (Oregon)  stale-code  warning" in line
+    assert f"replace Z-code {old.zcode} with {new.zcode}" in line
+    # the reason in words: the summary of the card the order gets
+    assert line.endswith(f"Z-code {old.zcode} of Microsatellite instability analysis ended "
+                         f"{old.effective_to}: use {new.zcode}")
     assert status == 1
 
 
 def test_check_passes_a_right_order(capsys):
     status, out, _ = _run(capsys, "check", str(FIXTURES / "hooks/all-correct.json"))
-    assert status == 0 and out.splitlines()[1].split()[3] == "ok"
+    assert status == 0 and "  ok  " in out.splitlines()[1]
 
 
 def test_check_reads_a_bundle_with_its_coverage(capsys, knowledge):
@@ -47,14 +51,32 @@ def test_check_reads_a_bundle_with_its_coverage(capsys, knowledge):
     assert result["knowledge"] == knowledge.version and status == 1
 
 
-def test_check_reads_a_single_service_request_without_payer(capsys):
+def test_check_without_a_payer_says_what_it_skipped_and_fails(capsys):
+    """Never "ok" with 0 for an order whose payer is not known: its payer checks did not run."""
     status, out, _ = _run(capsys, "check", "--json", str(FIXTURES / "service-request.json"))
-    assert [f["rule"] for f in json.loads(out)["findings"]] == ["stale-code"]
+    result = json.loads(out)
+    assert result["findings"] == []
+    assert "no active Coverage" in result["orders"][0]["skipped"]
+    assert status == 1
+    status, out, _ = _run(capsys, "check", str(FIXTURES / "service-request.json"))
+    [line] = out.splitlines()[1:]
+    assert "(no coverage)  skipped" in line and "Z-code" in line and status == 1
+
+
+def test_check_with_an_unknown_payer_says_what_it_skipped(capsys):
+    status, out, _ = _run(capsys, "check", str(FIXTURES / "hooks/unknown-payer.json"))
+    skipped = [line for line in out.splitlines() if " skipped " in line]
+    assert len(skipped) == 2 and all("(unknown: 99999)" in line for line in skipped)
+    assert status == 1
 
 
 def test_check_uses_the_given_date_when_the_order_has_none(capsys, tmp_path):
     order = json.loads((FIXTURES / "service-request.json").read_text())
     del order["occurrenceDateTime"], order["authoredOn"]
+    order["contained"] = [{"resourceType": "Coverage", "id": "cov", "status": "active",
+                           "payor": [{"identifier": {"system": "http://example.org/fhir/sid/"
+                                                               "payer-id", "value": "02302"}}]}]
+    order["insurance"] = [{"reference": "#cov"}]
     path = tmp_path / "order.json"
     path.write_text(json.dumps(order))
     _, out, _ = _run(capsys, "check", "--json", "--date", "2025-06-01", str(path))

@@ -125,7 +125,7 @@ def test_with_prefetch_the_client_reads_the_templates_and_the_service_reads_noth
                       ["ServiceRequest/sr-1"], token=TOKEN, prefetch=True)
 
     assert set(done.request["prefetch"]) == {"patient", "conditions", "coverage",
-                                             "serviceRequests"}
+                                             "serviceRequests", "specimens"}
     assert done.request["prefetch"]["coverage"]["entry"][0]["resource"]["id"] == "cov-1"
     assert len(_calls(service, "GET", f"{FHIR}/Coverage")) == 1  # the client's read only
     assert done.response["systemActions"]

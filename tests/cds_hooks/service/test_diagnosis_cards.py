@@ -74,7 +74,8 @@ def test_a_secondary_lung_cancer_code_warns(client, article):
     assert not article.covers("C78.01")
     [card] = post_hook(client, "diagnosis-secondary-lung")["cards"]
     assert card["indicator"] == "warning"
-    assert "C78.01" in card["detail"] and article.article in card["summary"]
+    assert "C78.01" in card["detail"] and article.article in card["detail"]
+    assert "secondary site" in card["summary"] and "primary tumour" in card["summary"]
 
 
 def test_a_code_that_needs_more_characters_lists_the_billable_codes(client, knowledge):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from plugin.knowledge import NucleicAcid, PanelKind, load_knowledge
-from plugin.rules.panel_cpt import expected_cpts
+from plugin.knowledge import Neoplasm, NucleicAcid, PanelKind, load_knowledge
+from plugin.rules.panel_coding import expected_cpts, judged
 from tests.conftest import hook_fixture, post_hook
 from tests.mcd_packs import copy_knowledge, read, write
 
@@ -35,14 +35,19 @@ def test_a_3_gene_panel_billed_with_81445_gets_81479(client, knowledge):
 
 def test_expected_codes_follow_the_article(knowledge):
     rows = {r.test_code: r for r in knowledge.catalog if r.in_effect_on(DOS)}
-    assert expected_cpts(rows["CMD-LUNG50"]) == {"81445", "81450", "81457", "81458"}
-    assert expected_cpts(rows["CMD-CGP-DNA"]) == {"81459", "81479"}
-    assert expected_cpts(rows["CMD-CGP-DR"]) == {"81459", "81479"}
-    assert expected_cpts(rows["CMD-FUS55"]) == {"81449", "81451"}
-    assert expected_cpts(rows["CMD-HRD"]) == {"81479"}  # 2 genes
-    # every catalog panel is coded as the article says
-    assert all(r.cpt in expected_cpts(r) for r in rows.values()
-               if r.cpt and r.panel_kind is not PanelKind.SINGLE_GENE)
+    solid = Neoplasm.SOLID
+    assert expected_cpts(rows["CMD-LUNG50"], solid) == {"81445"}  # reports no MSI (T1)
+    assert expected_cpts(rows["CMD-CGP-DNA"], solid) == {"81459", "81479"}  # T9
+    assert expected_cpts(rows["CMD-CGP-DR"], solid) == {"81459", "81479"}
+    assert expected_cpts(rows["CMD-FUS55"], solid) == {"81456"}  # RNA, 55 genes (T4)
+    assert expected_cpts(rows["CMD-FUS30"], solid) == {"81449"}  # RNA, 30 genes (T4)
+    assert expected_cpts(rows["CMD-HRD"], solid) == {"81479"}  # 2 genes (T8)
+    assert expected_cpts(rows["CMD-MRD16"], solid) == {"81479"}  # neither targeted nor CGP
+    assert expected_cpts(rows["CMD-CF30"], solid) == {"81462", "81479"}  # plasma (T18)
+    assert expected_cpts(rows["CMD-MYE40"], Neoplasm.HEMATOLYMPHOID) == {"81450"}
+    # every catalog panel is coded as the article says (a PLA code is not judged: T17)
+    assert all(r.cpt in expected_cpts(r, r.neoplasm) for r in rows.values()
+               if r.cpt and r.panel_kind is not PanelKind.SINGLE_GENE and judged(r.cpt))
 
 
 def test_a_hematolymphoid_code_on_a_solid_tumour_order_is_wrong(client):
@@ -69,6 +74,8 @@ def test_the_same_tests_on_two_specimens_are_fine(client):
     request = hook_fixture("cgp-and-single-gene")
     egfr = request["context"]["draftOrders"]["entry"][1]["resource"]
     egfr["specimen"] = [{"reference": "Specimen/sp-2"}]
+    specimens = request["prefetch"]["specimens"]["entry"]
+    specimens.append({"resource": {**specimens[0]["resource"], "id": "sp-2"}})
     assert post_hook(client, request)["cards"] == []
 
 
@@ -77,7 +84,9 @@ def test_a_second_cgp_on_a_specimen_that_already_has_one(client):
     [existing] = [e["resource"] for e in request["prefetch"]["serviceRequests"]["entry"]]
     assert existing["status"] == "completed"
     [card] = post_hook(client, request)["cards"]
-    assert card["summary"].startswith("Second comprehensive genomic profile on Specimen/sp-1")
+    assert card["summary"].startswith("Second comprehensive genomic profile on one specimen")
+    assert "Specimen/sp-1" not in card["summary"]  # people's things by display, not FHIR id
+    assert "another specimen" not in card["detail"].lower()  # section B
     assert f"an existing order (ServiceRequest/{existing['id']})" in card["detail"]
 
 

@@ -14,8 +14,8 @@ from tests.conftest import hook_fixture
 SIGN = "/cds-services/moldx-order-sign"
 SELECT = "/cds-services/moldx-order-select"
 DISPATCH = "/cds-services/moldx-order-dispatch"
-FIXTURES = ("all-correct", "ambiguous-test", "mismatched-cpt", "mismatched-zcode",
-            "missing-zcode", "not-payable", "stale-code", "unknown-test")
+FIXTURES = ("all-correct", "mismatched-cpt", "mismatched-zcode", "missing-zcode", "not-payable",
+            "stale-code")
 
 
 def coverage_parts(resource: dict) -> dict[str, list]:
@@ -147,11 +147,25 @@ def test_order_sign_not_payable_test_is_not_covered(client):
     assert "ABN signed" in {r["display"] for r in card["overrideReasons"]}
 
 
-def test_order_sign_unknown_test_is_conditional(client):
-    response = client.post(SIGN, json=hook_fixture("unknown-test"))
-    parts = coverage_parts(response.json["systemActions"][0]["resource"])
-    assert parts["covered"] == ["conditional"] and parts["info-needed"] == ["OTH"]
-    assert "billingCode" not in parts
+@pytest.mark.parametrize("name", ["unknown-test", "ambiguous-test", "sandbox-empty-order"])
+def test_coverage_is_asserted_only_for_a_test_of_the_catalog(client, name):
+    """Section G: an order not identified as one of the lab's tests gets no coverage
+    assertion, so no update either (nothing to echo back)."""
+    body = hook_fixture(name)
+    body["hook"] = "order-sign"
+    response = client.post(SIGN, json=body)
+    assert response.status_code == 200
+    assert "systemActions" not in response.json
+
+
+def test_a_zcode_inferred_from_a_cpt_is_not_asserted_as_a_billing_code(client):
+    body = hook_fixture("missing-zcode")
+    order = body["context"]["draftOrders"]["entry"][0]["resource"]
+    order["code"]["coding"] = [{"system": "http://www.ama-assn.org/go/cpt", "code": "81445"}]
+    response = client.post(SIGN, json=body)
+    [action] = response.json["systemActions"]  # the coverage information only
+    assert {c["code"] for c in coverage_parts(action["resource"])["billingCode"]} == {"81445"}
+    assert {c["code"] for c in action["resource"]["code"]["coding"]} == {"81445"}
 
 
 def test_orders_sharing_a_coverage_share_one_assertion_id(client):

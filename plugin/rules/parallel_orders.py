@@ -1,0 +1,104 @@
+"""Draft orders signed together on one specimen that are one service, not several (MolDX,
+seed 002 and docs/domain-data.md section 6; MolDX payers only):
+
+- a DNA targeted panel and an MSI test: one panel that also reports MSI, 81457 (81458 when the
+  panel reports CNV) (T2);
+- a DNA panel and an RNA panel always run together: one service, 81479 (T5). Run serially, as
+  a separate service with its own order and report, the RNA panel is billable on its own (T3):
+  the person who knows overrides;
+- two or more Tier 1/Tier 2 single-gene tests run in parallel for one indication: one panel
+  service, 81479 with one Z-code ("Defining panel services", A59687; "Testing of multiple
+  genes", A58120; the Palmetto panel edit alert) (T15).
+
+Only drafts of the request: an existing order was ordered before, so it is serial. The finding
+is on the last draft of the combination and lists the others; the suggestion drops that draft,
+for a person to take once the lab has the combined service to order. A comprehensive profile
+with a further test is cgp_specimen's; a single-gene code for a gene a panel tests is
+single_gene_in_panel's.
+"""
+
+from __future__ import annotations
+
+from ..codes import is_tier_code
+from ..findings import Evidence, Finding, Fix, Severity
+from ..knowledge import Component, Knowledge, Neoplasm, NucleicAcid, PanelKind
+from ..orders import OrderFacts, PatientFacts
+from .panel_coding import NOC, _with_msi, neoplasm
+from .scope import follows_moldx
+from .specimens import billed_cpts, other_order, shared_specimen
+
+RULE_ID = "one-service"
+
+PANEL_AND_MSI = "panel-and-msi"
+DNA_AND_RNA = "dna-and-rna"
+SINGLE_GENES = "single-genes"
+
+MSI_CPT = "81301"  # the CPT code set's microsatellite instability analysis
+
+
+def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
+    if order.row is None or not order.draft or not follows_moldx(order):
+        return []
+    earlier, later = [], []
+    checked = {o.order for o in patient.orders}
+    for specimen, other, first in shared_specimen(order, patient):
+        if other.draft and other.row is not None and other.order in checked:
+            (earlier if first else later).append((specimen, other))
+    matches = [(s, o, kind) for s, o in earlier
+               if (kind := combination(order, o, knowledge))]
+    if not matches or any(combination(o, order, knowledge) for _, o in later):
+        return []  # nothing combines, or a later draft reports the combination
+    kind = matches[0][2]
+    same = [(s, o) for s, o, k in matches if k == kind]
+    return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
+        row=order.row, payer=order.payer, specimen=same[0][0],
+        assumed_specimen=same[0][0] is None, combination=kind,
+        expected=(_combined_cpt(kind, order, [o for _, o in same]),),
+        others=tuple(other_order(o) for _, o in same)),
+        (Fix(cancel=True, certain=False),))]
+
+
+def combination(one: OrderFacts, other: OrderFacts, knowledge: Knowledge) -> str | None:
+    """Which kind of one service two drafts on one specimen make, if any."""
+    pair = (one, other)
+    panels = [o for o in pair if _targeted_dna(o)]
+    if panels and any(_msi_test(o) for o in pair if o not in panels) and \
+            neoplasm(panels[0].row, panels[0], knowledge) is not Neoplasm.HEMATOLYMPHOID:
+        return PANEL_AND_MSI
+    if panels and any(_rna_panel(o) for o in pair):
+        return DNA_AND_RNA
+    if all(_single_gene(o) for o in pair):
+        return SINGLE_GENES
+    return None
+
+
+def _combined_cpt(kind: str, order: OrderFacts, others: list[OrderFacts]) -> str:
+    if kind != PANEL_AND_MSI:
+        return NOC
+    panel = next(o for o in (order, *others) if _targeted_dna(o))
+    components = panel.row.components or frozenset()
+    base = "81455" if panel.row.gene_count > 50 else "81445"
+    return min(_with_msi(components | {Component.MSI}, base))
+
+
+def _targeted_dna(order: OrderFacts) -> bool:
+    row = order.row
+    return (row.panel_kind is PanelKind.TARGETED_PANEL and row.nucleic_acid is NucleicAcid.DNA
+            and row.gene_count >= 5)
+
+
+def _rna_panel(order: OrderFacts) -> bool:
+    row = order.row
+    return row.panel_kind is PanelKind.RNA_PANEL or (
+        row.panel_kind is PanelKind.TARGETED_PANEL and row.nucleic_acid is NucleicAcid.RNA)
+
+
+def _msi_test(order: OrderFacts) -> bool:
+    row = order.row
+    return row.panel_kind is PanelKind.SINGLE_GENE and (
+        MSI_CPT in billed_cpts(order) or Component.MSI in (row.components or ()))
+
+
+def _single_gene(order: OrderFacts) -> bool:
+    return order.row.panel_kind is PanelKind.SINGLE_GENE and any(
+        is_tier_code(c) for c in billed_cpts(order))
