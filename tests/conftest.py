@@ -99,6 +99,7 @@ def knowledge() -> Knowledge:
 @pytest.fixture
 def settings(keys, tmp_path) -> Settings:
     return Settings(issuers=(TrustedIssuer(ISSUER, jwks_file=keys.jwks_file),),
+                    public_base_url=BASE,
                     store_url=f"sqlite:///{tmp_path / 'store.sqlite'}", today=lambda: TODAY,
                     spool_dir=tmp_path / "spool")
 

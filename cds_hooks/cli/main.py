@@ -153,7 +153,11 @@ def policy_line(knowledge: Knowledge) -> str:
 # -- serve -----------------------------------------------------------------------------------
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _settings(args).listening(args.host, args.port)
+    if refusals := settings.refusals(args.host):
+        for refusal in refusals:
+            print(f"moldx-cds: not starting: {refusal}", file=sys.stderr)
+        return 2
     if not args.debug:
         # Sets up multiprocess metrics, which must come before the app's modules are imported.
         from cds_hooks import gunicorn_conf  # noqa: F401

@@ -145,21 +145,27 @@ def _runtime() -> Runtime:
 @routes.before_request
 def _authenticate() -> None:
     """Every call but discovery and the OpenAPI document (public, no patient data) carries a
-    client JWT whose `aud` is the URL called."""
+    client JWT whose `aud` is the URL called: this service's public base URL (or the address
+    it was started on) and the path. Never the Host header: a token minted for another site
+    must not be good here because the caller says it is that site."""
     settings = _runtime().settings
     g.issuer = None
     if request.method == "OPTIONS" or not settings.auth or request.endpoint in OPEN_ENDPOINTS:
         return
-    audience = (settings.public_base_url or request.url_root.rstrip("/")) + request.path
+    audience = settings.base_url + request.path
     try:
         claims = _runtime().verifier.verify(request.headers.get("Authorization"), audience)
     except AuthError as bad:
-        log.warning("401 on %s: %s", request.path, bad.reason)
-        description = bad.reason.replace('"', "'")
+        log.warning("401 on %s: %s", _ascii(request.path), _ascii(bad.reason))
         raise RequestError(401, [Issue("login", bad.reason)], headers={
-            "WWW-Authenticate": f'Bearer realm="moldx-cds", error="invalid_token", '
-                                f'error_description="{description}"'}) from None
+            "WWW-Authenticate": 'Bearer realm="moldx-cds", error="invalid_token", '
+                                f'error_description="{_ascii(bad.reason)}"'}) from None
     g.issuer = claims["iss"]
+
+
+def _ascii(text: str) -> str:
+    """Printable ASCII only, without quotes: safe in a header and on one log line."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 @routes.get("/cds-services")

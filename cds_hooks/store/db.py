@@ -350,7 +350,10 @@ class Store:
                 connection.execute(_INSERT_TOKEN, {"issuer": issuer, "jti": jti,
                                                    "expires_at": expires_at})
         except StoreError as bad:
-            if isinstance(bad.__cause__, IntegrityError):
+            if not bad.transient:
+                # Seen before (IntegrityError), or an id the database will not take (too long
+                # for the column): one that cannot be recorded cannot be accepted, or every
+                # other worker would accept it again.
                 return False
             self._token_retry_at = now + TOKEN_RETRY_SECONDS
             log.error("token ids cannot be stored (%s); replays are checked in this process "
