@@ -52,6 +52,7 @@ class Settings:
     fhir_connect_timeout: float = 3.0
     fhir_read_timeout: float = 5.0
     fhir_max_pages: int = 5
+    fhir_deadline: float = 10.0  # seconds for all of a hook call's FHIR reads together
     legacy_system_actions: bool = False  # mirror systemActions in extension.systemActions
     # -- store and operations --
     store_timeout: float = 5.0  # seconds to wait for a connection (PostgreSQL) or lock (SQLite)
@@ -103,7 +104,7 @@ class Settings:
             values["cors_origins"] = _names(origins)
         if store := get("STORE_URL"):
             values["store_url"] = store
-        for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT"):
+        for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT", "FHIR_DEADLINE"):
             if seconds := get(name):
                 values[name.lower()] = _number(seconds, name)
         if pages := get("FHIR_MAX_PAGES"):

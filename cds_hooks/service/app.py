@@ -281,15 +281,16 @@ def _resolve(service: ServiceDefinition, hook_request: HookRequest,
     coded = any(_names_something(o) for o in hook_request.orders())
     needs = service.needs if coded or service.hook == "order-dispatch" else ()
     client = None
-    if hook_request.fhirServer:
+    deadline = time.monotonic() + settings.fhir_deadline
+    if hook_request.fhirServer and _may_read(hook_request.fhirServer, settings):
         token = hook_request.fhirAuthorization.access_token.get_secret_value() \
             if hook_request.fhirAuthorization else None
         client = FhirClient(hook_request.fhirServer, token,
                             connect_timeout=settings.fhir_connect_timeout,
                             read_timeout=settings.fhir_read_timeout,
-                            max_pages=settings.fhir_max_pages)
+                            max_pages=settings.fhir_max_pages, deadline=deadline)
     try:
-        resolved = resolve(hook_request, needs, service.required, client)
+        resolved = resolve(hook_request, needs, service.required, client, deadline)
     finally:
         if client:
             client.close()
@@ -298,6 +299,20 @@ def _resolve(service: ServiceDefinition, hook_request: HookRequest,
         raise RequestError(412, [Issue("incomplete", f"{gap.about}: {gap.reason}")
                                  for gap in missing])
     return resolved
+
+
+def _may_read(url: str, settings: Settings) -> bool:
+    """Whether the caller's issuer lists `url` among its `fhir_servers`. Anything else is
+    never read: the EHR's access token would go there (with authentication off, for tests
+    only, there is no issuer to ask and every server may be read)."""
+    if not settings.auth:
+        return True
+    issuer = next((i for i in settings.issuers if i.iss == g.issuer), None)
+    if issuer is not None and issuer.allows_fhir_server(url):
+        return True
+    log.warning("fhirServer %s is not among the fhir_servers of issuer %s: not read",
+                _ascii(url.split("?")[0])[:200], _ascii(g.issuer or ""))
+    return False
 
 
 def _names_something(order: fhir.ServiceRequest) -> bool:
