@@ -43,6 +43,7 @@ from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
 
 log = logging.getLogger("moldx_cds")
 routes = Blueprint("cds_hooks", __name__)
+MAX_DEPTH = 100  # levels of JSON nesting in a hook request
 OPEN_ENDPOINTS = frozenset({"cds_hooks.discovery", "cds_hooks.openapi_document"}) \
     | operations.OPEN_ENDPOINTS
 
@@ -197,6 +198,9 @@ def call_service(service_id: str):
         today=runtime.settings.today() if service.primary else None,
         legacy_system_actions=runtime.settings.legacy_system_actions)
     response = renderer.response(decision, resolved.gaps)
+    # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much).
+    # Before the audit record: the trail keeps the answers that were sent, and no other.
+    answer = response.model_dump_json(exclude_none=True)
     ms = round((time.perf_counter() - started) * 1000, 2)
     runtime.recorder.submit(audit.call_record(
         service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
@@ -209,9 +213,7 @@ def call_service(service_id: str):
                 "cards": [c.uuid for c in response.cards],
                 "gaps": [gap.about for gap in resolved.gaps],
                 "knowledge": decision.knowledge_version}
-    # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much)
-    return current_app.response_class(response.model_dump_json(exclude_none=True),
-                                      mimetype="application/json")
+    return current_app.response_class(answer, mimetype="application/json")
 
 
 @routes.post("/cds-services/<service_id>/feedback")
@@ -244,6 +246,8 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     body = _json_body()
     if not isinstance(body, dict):
         raise RequestError.invalid(None, "must be a JSON object")
+    if (deep := _too_deep(body)) is not None:
+        raise RequestError.invalid(deep or None, f"nested deeper than {MAX_DEPTH} levels")
     try:
         hook_request = HookRequest.model_validate(body)
     except ValidationError as bad:
@@ -272,6 +276,24 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
             raise RequestError.invalid(f"context.selections[{index}]",
                                        f"{selection} is not among context.draftOrders")
     return hook_request
+
+
+def _too_deep(value: Any, named: str = "", path: str = "", depth: int = 0) -> str | None:
+    """The member (the last named one on the way) under which `value` nests deeper than
+    MAX_DEPTH, or None. Deeper JSON is no FHIR anyone sends, and the response, which copies
+    the orders, could not be written (a 500 after the call was recorded)."""
+    if depth > MAX_DEPTH:
+        return named
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if (found := _too_deep(item, inner, inner, depth + 1)) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _too_deep(item, named, f"{path}[{index}]", depth + 1)) is not None:
+                return found
+    return None
 
 
 def _resolve(service: ServiceDefinition, hook_request: HookRequest,
