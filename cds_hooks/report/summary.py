@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow, Store, utc
 from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM
@@ -91,12 +92,15 @@ def build(store: Store, since: datetime | None = None) -> Report:
                    FindingRow.severity, FindingRow.list_price, FindingRow.card_uuid)
             .join(HookCall, HookCall.id == FindingRow.call_id),
             HookCall.received_at, since)).all()
+        card_call = aliased(HookCall)
         feedback = session.execute(_since(
             select(FeedbackRow.card_uuid, FeedbackRow.service, FeedbackRow.outcome,
                    FeedbackRow.override_system, FeedbackRow.override_code,
                    FeedbackRow.override_comment, IssuedCardRow.rules,
-                   IssuedCardRow.service.label("card_service"))
-            .outerjoin(IssuedCardRow, IssuedCardRow.uuid == FeedbackRow.card_uuid),
+                   IssuedCardRow.service.label("card_service"), FeedbackRow.issuer,
+                   card_call.issuer.label("card_issuer"))
+            .outerjoin(IssuedCardRow, IssuedCardRow.uuid == FeedbackRow.card_uuid)
+            .outerjoin(card_call, card_call.id == IssuedCardRow.call_id),
             FeedbackRow.received_at, since)
             .order_by(FeedbackRow.outcome_at, FeedbackRow.id)).all()
 
@@ -136,17 +140,17 @@ def build(store: Store, since: datetime | None = None) -> Report:
             elif order is not None and call.hook == "order-sign":
                 order.fixed = True
 
-    # Feedback: the latest outcome per card.
+    # Feedback: the latest outcome per card, from the client whose call showed it (another
+    # client's feedback on it counts as feedback on an unknown card).
     latest: dict[str, Any] = {}
     unknown = 0
     for item in feedback:
-        latest[item.card_uuid] = item
-        if item.card_service != item.service:
+        if _own_card(item):
+            latest[item.card_uuid] = item
+        else:
             unknown += 1
     accepted_cards = set()
     for card, item in latest.items():
-        if item.card_service != item.service:
-            continue  # not a card of this service: no rule to count it under
         if item.outcome == "accepted":
             accepted_cards.add(card)
         for rule in json.loads(item.rules):
@@ -250,6 +254,10 @@ def csv_rows(report: Report) -> Iterable[tuple]:
            sum(line.overridden for line in report.rules), "",
            sum(line.comments for line in report.rules), report.orders_fixed,
            f"{report.avoided:.2f}")
+
+
+def _own_card(item: Any) -> bool:
+    return item.card_service == item.service and item.card_issuer == item.issuer
 
 
 def _since(query, column, since: datetime | None):

@@ -220,7 +220,8 @@ def call_service(service_id: str):
 def receive_feedback(service_id: str):
     service = _service(service_id)
     g.audit = {"service": service.id}
-    feedback.receive(service.id, _json_body(), _runtime().recorder, g.issuer)
+    runtime = _runtime()
+    feedback.receive(service.id, _json_body(), runtime.recorder, g.issuer, runtime.store)
     return "", 200
 
 

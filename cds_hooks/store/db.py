@@ -307,6 +307,14 @@ class Store:
                     IssuedSuggestionRow.card_uuid == r.uuid)).all()))
                 for r in rows]
 
+    def card_owners(self, cards: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(service, issuer of the call) of each of `cards` the store holds."""
+        with self.session() as session:
+            return {uuid: (service, issuer) for uuid, service, issuer in session.execute(
+                select(IssuedCardRow.uuid, IssuedCardRow.service, HookCall.issuer)
+                .join(HookCall, HookCall.id == IssuedCardRow.call_id)
+                .where(IssuedCardRow.uuid.in_(list(cards))))}
+
     def feedback(self, card: str) -> list[dict[str, Any]]:
         """The feedback received on a card, oldest first; `known_card` is False when this
         service never issued that card (as far as the store knows now)."""

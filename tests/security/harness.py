@@ -23,6 +23,7 @@ from cds_hooks.client.keys import ClientKey
 from tests.processes import CLI, command_env, free_port, wait_until_up
 
 ISSUER = "https://ehr.hospital.test/cds-client"
+OTHER_ISSUER = "https://other-ehr.test/cds-client"  # another client, trusted with the same key
 SIGN = "/cds-services/moldx-order-sign"
 
 
@@ -55,11 +56,13 @@ class Service:
 
 
 def issuers_file(folder: Path, key: ClientKey, **entry: Any) -> Path:
-    """A MOLDX_CDS_TRUSTED_ISSUERS file trusting ISSUER with `key` (and `entry`'s members)."""
+    """A MOLDX_CDS_TRUSTED_ISSUERS file trusting ISSUER with `key` (and `entry`'s members), and
+    OTHER_ISSUER with the same key."""
     (folder / "jwks.json").write_text(json.dumps({"keys": [key.public_jwk()]}))
     path = folder / "issuers.json"
-    path.write_text(json.dumps({"issuers": [{"iss": ISSUER, "jwks_file": "jwks.json",
-                                             **entry}]}))
+    path.write_text(json.dumps({"issuers": [
+        {"iss": ISSUER, "jwks_file": "jwks.json", **entry},
+        {"iss": OTHER_ISSUER, "jwks_file": "jwks.json"}]}))
     return path
 
 
