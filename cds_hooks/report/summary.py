@@ -228,6 +228,8 @@ def table(report: Report) -> str:
               reasons_text(line.reasons) + (f"; {line.comments} with a comment"
                                             if line.comments else ""))
              for line in report.rules]
+    rows = [tuple(printable(cell) for cell in row) for row in rows]
+    head = [printable(line) for line in head]
     if len(rows) == 1:
         return "\n".join(head + ["No findings in this period."])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -248,7 +250,8 @@ def csv_rows(report: Report) -> Iterable[tuple]:
     yield CSV_COLUMNS
     for line in report.rules:
         yield (line.rule, line.findings, line.orders, line.accepted, line.overridden,
-               reasons_text(line.reasons), line.comments, line.fixed, f"{line.avoided:.2f}")
+               inert_cell(reasons_text(line.reasons)), line.comments, line.fixed,
+               f"{line.avoided:.2f}")
     yield ("(all rules)", sum(line.findings for line in report.rules), report.orders_flagged,
            sum(line.accepted for line in report.rules),
            sum(line.overridden for line in report.rules), "",
@@ -258,6 +261,20 @@ def csv_rows(report: Report) -> Iterable[tuple]:
 
 def _own_card(item: Any) -> bool:
     return item.card_service == item.service and item.card_issuer == item.issuer
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(text: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula (override reasons are clients' text)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def printable(text: str) -> str:
+    """`text` without control and format characters (escape sequences, bidi overrides), for
+    a terminal: override reasons are clients' text."""
+    return "".join(c for c in text if c.isprintable())
 
 
 def _since(query, column, since: datetime | None):
