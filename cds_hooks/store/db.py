@@ -166,6 +166,7 @@ class Store:
             self._engine = create_engine(url, connect_args={"timeout": timeout})
             event.listen(self._engine, "connect", _sqlite_pragmas)
             event.listen(self._engine, "checkin", _sqlite_fast_commits)
+            event.listen(self._engine, "handle_error", _sqlite_reopen)
         elif self.dialect == "postgresql":
             self._engine = create_engine(url, pool_pre_ping=True,
                                          connect_args={"connect_timeout": max(1, int(timeout))})
@@ -201,9 +202,11 @@ class Store:
             yield connection
 
     def ping(self) -> None:
-        """Raise StoreError unless the database answers and its schema is in place."""
+        """Raise StoreError unless the database answers, takes writes and its schema is in
+        place (a read-only SQLite file answers reads)."""
         with self.session() as session:
             session.execute(text("SELECT 1 FROM hook_calls WHERE 1 = 0"))
+            session.execute(text("DELETE FROM token_uses WHERE 1 = 0"))
 
     # -- writing the audit trail ----------------------------------------------------------
 
@@ -392,6 +395,17 @@ def utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_SQLITE_REOPEN = ("readonly database", "disk I/O error", "unable to open database")
+
+
+def _sqlite_reopen(context: Any) -> None:
+    """A SQLite connection opened while its file could not be written stays read-only after
+    the file is fixed: such errors count as a lost connection, so the pool opens new ones
+    (and the store recovers without a restart)."""
+    if any(m in str(context.original_exception) for m in _SQLITE_REOPEN):
+        context.is_disconnect = True
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL lets one process read while another writes; the connect timeout above is how long a
     # writer waits for another's lock before giving up.
@@ -406,4 +420,5 @@ def _sqlite_fast_commits(connection: Any, _record: Any) -> None:
     # A token id is written on every hook call: without an fsync per commit (WAL, NORMAL) that
     # costs ~7 ms less here, and a power cut can only forget the last few token ids and call
     # records (which the spool does not fsync either). Batches with feedback switch to FULL.
-    connection.execute("PRAGMA synchronous=NORMAL")
+    if connection is not None:  # None: an invalidated connection, coming back closed
+        connection.execute("PRAGMA synchronous=NORMAL")
