@@ -54,6 +54,7 @@ class Settings:
     fhir_max_pages: int = 5
     fhir_deadline: float = 10.0  # seconds for all of a hook call's FHIR reads together
     legacy_system_actions: bool = False  # mirror systemActions in extension.systemActions
+    store_override_comments: bool = True  # clinicians' free text, which may hold PHI
     # -- store and operations --
     store_timeout: float = 5.0  # seconds to wait for a connection (PostgreSQL) or lock (SQLite)
     store_auto_upgrade: bool = True  # migrate the store's schema at start
@@ -109,6 +110,8 @@ class Settings:
                 values[name.lower()] = _number(seconds, name)
         if pages := get("FHIR_MAX_PAGES"):
             values["fhir_max_pages"] = _whole(pages, "FHIR_MAX_PAGES", "a number of pages")
+        if (comments := switch("STORE_OVERRIDE_COMMENTS")) is not None:
+            values["store_override_comments"] = comments
         if (legacy := switch("LEGACY_SYSTEM_ACTIONS")) is not None:
             values["legacy_system_actions"] = legacy
         if seconds := get("STORE_TIMEOUT"):

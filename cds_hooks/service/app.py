@@ -221,7 +221,8 @@ def receive_feedback(service_id: str):
     service = _service(service_id)
     g.audit = {"service": service.id}
     runtime = _runtime()
-    feedback.receive(service.id, _json_body(), runtime.recorder, g.issuer, runtime.store)
+    feedback.receive(service.id, _json_body(), runtime.recorder, g.issuer, runtime.store,
+                     keep_comments=runtime.settings.store_override_comments)
     return "", 200
 
 

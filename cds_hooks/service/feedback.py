@@ -111,8 +111,11 @@ class FeedbackRequest(_Request):
     feedback: list[FeedbackItem] = Field(min_length=1)
 
 
+COMMENT_NOT_KEPT = "(a comment, not stored: MOLDX_CDS_STORE_OVERRIDE_COMMENTS=off)"
+
+
 def receive(service: str, body: Any, recorder: Recorder, issuer: str | None,
-            store: Store) -> None:
+            store: Store, keep_comments: bool = True) -> None:
     """Validate and accept one feedback POST; RequestError(400) names what is wrong, 404 a
     card of another client, RequestError(503) says it could not be kept."""
     try:
@@ -125,7 +128,9 @@ def receive(service: str, body: Any, recorder: Recorder, issuer: str | None,
         "accepted_suggestions": [s.id for s in item.acceptedSuggestions or ()],
         "override_system": reason.reason.system if reason and reason.reason else None,
         "override_code": reason.reason.code if reason and reason.reason else None,
-        "override_comment": reason.userComment if reason else None,
+        # Free text a clinician typed: it may hold PHI. Off, only its presence is kept.
+        "override_comment": (reason.userComment if keep_comments else COMMENT_NOT_KEPT)
+        if reason and reason.userComment else None,
         "outcome_at": item.outcomeTimestamp.astimezone(UTC).isoformat(),
     } for item in request.feedback for reason in [item.overrideReason]]
     if not recorder.accept(audit.feedback_record(service=service, issuer=issuer, items=items)):
