@@ -1,7 +1,11 @@
 """Production gunicorn settings of moldx-cds. `moldx-cds serve` runs with them, and so can
 gunicorn itself:
 
-    gunicorn -c python:cds_hooks.gunicorn_conf -b 0.0.0.0:8080 -w 4 cds_hooks.wsgi:app
+    MOLDX_CDS_PUBLIC_BASE_URL=https://cds.example.org \
+        gunicorn -c python:cds_hooks.gunicorn_conf -b 0.0.0.0:8080 -w 4 cds_hooks.wsgi:app
+
+(a bare gunicorn does not check its address as `serve` does: set your issuers and the public
+base URL, which the tokens' audience is, yourself).
 
 Threaded workers that read each request whole before a thread takes it
 (cds_hooks/gunicorn_worker.py: slow clients cost a buffer, not a worker), forked from a master
