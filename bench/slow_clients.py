@@ -23,6 +23,8 @@ class SlowClients:
     connections: int = 100
     seconds: float = 25.0
     every: float = 0.5  # seconds between two bytes of one connection
+    # How each says it sends its body, in turn: a length, a length after `100 Continue`, chunks.
+    styles: tuple[str, ...] = ("length",)
     opened: int = 0
     bytes_sent: int = 0
     cut_off: int = 0  # connections the service closed before the time was up
@@ -31,10 +33,14 @@ class SlowClients:
 
     def __enter__(self) -> SlowClients:
         host, port = self.base.removeprefix("http://").split(":")
-        head = (f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: "
-                f"application/json\r\nContent-Length: {BODY_BYTES}\r\n\r\n").encode()
+        framing = {"length": f"Content-Length: {BODY_BYTES}\r\n",
+                   "expect": f"Content-Length: {BODY_BYTES}\r\nExpect: 100-continue\r\n",
+                   "chunked": "Transfer-Encoding: chunked\r\n"}
         sockets = []
-        for _ in range(self.connections):
+        for number in range(self.connections):
+            head = (f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: "
+                    f"application/json\r\n{framing[self.styles[number % len(self.styles)]]}"
+                    "\r\n").encode()
             conn = socket.create_connection((host, int(port)), timeout=5)
             conn.sendall(head + b"{")
             sockets.append(conn)

@@ -44,7 +44,8 @@ def main() -> None:
             "Authorization": f"Bearer {demo_token(url)}"}).raise_for_status()
         workers = sorted(server._worker_pids())
         tokens = _tokens(workdir / "tokens.txt", url, 1500 * args.seconds)
-        with SlowClients(server.base, connections=args.slow, seconds=args.seconds + 5) as slow:
+        with SlowClients(server.base, connections=args.slow, seconds=args.seconds + 5,
+                         styles=("length", "expect", "chunked")) as slow:
             result = drive(url, body, args.seconds, args, tokens)
         after = sorted(server._worker_pids())
         log = next(workdir.glob("server-*.log")).read_text()

@@ -8,9 +8,9 @@ hundred slow clients cost a hundred buffers, not the threads; a thread gets a re
 all of it (head and `Content-Length` body) has arrived. A request that has not arrived whole
 within the worker timeout (gunicorn's `timeout`) is answered 408 and closed.
 
-Passed through as gthread does: TLS (gunicorn's own), HTTP/2, chunked bodies once their head
-is in (clients of this service send a length), `Expect: 100-continue` (the client waits for the
-100 before it sends the body), and bytes already read ahead on a kept-alive connection.
+A request asking for `100 Continue` gets it from the loop, which then reads the body too; a
+chunked body is read to its last chunk. Passed through as gthread does: TLS (gunicorn's own),
+HTTP/2, and bytes already read ahead on a kept-alive connection.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from gunicorn.workers.gthread import ThreadWorker
 HEAD_LIMIT = 64 * 1024  # a longer head is passed on for gunicorn to refuse (431)
 DEFAULT_BODY_LIMIT = 10 * 1024 * 1024  # when the app names none (Flask's MAX_CONTENT_LENGTH)
 _LENGTH = re.compile(rb"\r\ncontent-length[ \t]*:[ \t]*(\d+)")
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r]*chunked")
+_CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue")
 # The event loop hands each request to a thread and back: with Python's default GIL switch
 # interval (5 ms) it waited that long behind a computing thread, every request.
 SWITCH_INTERVAL = 0.0005
@@ -39,6 +41,7 @@ _TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Len
 class _Arrival:
     deadline: float
     data: bytearray = field(default_factory=bytearray)
+    continued: bool = False  # a 100 Continue was sent
 
     def ready(self, body_limit: int) -> bool:
         """Whether a thread may take the request now: all of it is here, or what is here is
@@ -47,12 +50,22 @@ class _Arrival:
         if end < 0:
             return len(self.data) > HEAD_LIMIT
         head = bytes(self.data[:end]).lower()
-        if b"\r\ntransfer-encoding" in head or b"\r\nexpect" in head:
-            return True
+        body = len(self.data) - end - 4
+        if _CHUNKED.search(head):
+            # The last chunk (and no trailer: clients of this service send none).
+            return self.data.endswith(b"0\r\n\r\n") and body >= 5 or body > body_limit
         length = _LENGTH.search(head)
         wanted = int(length.group(1)) if length else 0
         # Too large: the app answers 413 from the length alone.
-        return wanted > body_limit or len(self.data) - end - 4 >= wanted
+        return wanted > body_limit or body >= wanted
+
+    def wants_continue(self) -> bool:
+        """A head in, asking for `100 Continue` before the body (HTTP/1.1), not answered."""
+        end = self.data.find(b"\r\n\r\n")
+        if self.continued or end < 0:
+            return False
+        head = bytes(self.data[:end]).lower()
+        return bool(_CONTINUE.search(head)) and b" http/1.1\r\n" in head + b"\r\n"
 
 
 class BufferingWorker(ThreadWorker):
@@ -85,6 +98,12 @@ class BufferingWorker(ThreadWorker):
             self._drop(conn)
             return
         arrival.data += chunk
+        if arrival.wants_continue():
+            # The client waits for it before sending the body; gunicorn sends another once
+            # the thread parses the head (clients take any number of 1xx answers).
+            arrival.continued = True
+            with contextlib.suppress(OSError):
+                sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         if arrival.ready(self._body_limit()):
             self.poller.unregister(sock)
             del self.arriving[conn]

@@ -17,10 +17,12 @@ SECONDS = 12
 
 
 def test_calls_are_answered_while_slow_clients_trickle_their_bodies(tmp_path):
+    """The slow ones send a length, a length after asking for `100 Continue`, or chunks."""
     with serve(tmp_path, workers=2) as service:
         body = hook_fixture("missing-zcode")
         answers = []
-        with SlowClients(service.base, connections=SLOW, seconds=SECONDS) as slow:
+        with SlowClients(service.base, connections=SLOW, seconds=SECONDS,
+                         styles=("length", "expect", "chunked")) as slow:
             ends = time.monotonic() + SECONDS - 2
             while time.monotonic() < ends:
                 try:
