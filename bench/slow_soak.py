@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -53,6 +55,7 @@ def main() -> None:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     killed = log.count("WORKER TIMEOUT")
+    statuses = Counter(re.findall(rf"POST {SERVICE_PATH} (\d{{3}})", log))
     print("| slow connections | seconds | normal calls | req/s | p50 ms | p99 ms | errors | "
           "workers killed | same workers after |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -60,7 +63,8 @@ def main() -> None:
           f"| {result.p50_ms:.1f} | {result.p99_ms:.1f} | {result.errors} | {killed} | "
           f"{'yes' if workers == after else 'NO'} |")
     verdict = "passes" if result.errors == 0 and killed == 0 and workers == after else "FAILS"
-    print(f"\n{slow.opened} slow clients ({slow.cut_off} cut off by the service) beside "
+    print(f"\nanswers the service logged: {dict(statuses)}")
+    print(f"{slow.opened} slow clients ({slow.cut_off} cut off by the service) beside "
           f"{args.seconds} s of load: {result.errors} errors, {killed} workers killed: {verdict}.")
 
 

@@ -14,9 +14,9 @@ ports answer (a port scan through the service). The log has the cause.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from plugin import fhir
 from .models import HookRequest
 
 NOT_READ = "it could not be read from the FHIR server"
+PARALLEL_READS = 8
 CONDITION_REFERENCE = re.compile(r"Condition/[A-Za-z0-9\-.]{1,64}")
 
 
@@ -149,14 +150,28 @@ class _Resolution:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        pool = ThreadPoolExecutor(max_workers=min(8, len(pending)))
-        futures = [pool.submit(_attempt, read) for _, _, read in pending]
-        left = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
-        wait(futures, timeout=left)
-        # A read still going (a server trickling its headers) is left to end by itself.
-        pool.shutdown(wait=False, cancel_futures=True)
-        for (need, required, _), future in zip(pending, futures, strict=True):
-            result = future.result() if future.done() and not future.cancelled() else NOT_READ
+        # One daemon thread per read (a call makes a handful): a read still going at the
+        # deadline (a server trickling its headers) is left to end by itself, and holds up
+        # neither the answer nor the worker's exit.
+        results: list = [NOT_READ] * len(pending)
+
+        def attempt(index: int, read: Callable[[], Page]) -> None:
+            results[index] = _attempt(read)
+
+        threads = [threading.Thread(target=attempt, args=(i, read), daemon=True)
+                   for i, (_, _, read) in enumerate(pending)]
+        for start in range(0, len(threads), PARALLEL_READS):
+            batch = threads[start:start + PARALLEL_READS]
+            for thread in batch:
+                thread.start()
+            for thread in batch:
+                left = None if self._deadline is None \
+                    else max(0.0, self._deadline - time.monotonic())
+                thread.join(left)
+        for (need, required, _), thread, result in zip(pending, threads, list(results),
+                                                       strict=True):
+            if thread.is_alive():
+                result = NOT_READ
             if isinstance(result, str):
                 self.gaps.append(Gap(need.about, need.check, NOT_READ, required))
             elif result is None:  # not found: as good as null, unless the call cannot do without

@@ -25,7 +25,8 @@ TRICKLE_SECONDS = 30
 
 class _Fhir(BaseHTTPRequestHandler):
     """/fhir: a FHIR server with one active coverage; /missing: 404 for everything;
-    /trickle: a 200 whose body comes a byte every half second; anything else: 404."""
+    /trickle: a 200 whose body comes a byte every half second; /trickle-head: the same for
+    its headers; anything else: 404."""
 
     seen: list[tuple[str, str | None]] = []
 
@@ -33,22 +34,28 @@ class _Fhir(BaseHTTPRequestHandler):
         self.seen.append((self.path, self.headers.get("Authorization")))
         if self.path.startswith("/fhir/"):
             self._json(200, _answer(self.path[len("/fhir/"):]))
+        elif self.path.startswith("/trickle-head/"):
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self._trickle(b"X-Slow: ")
         elif self.path.startswith("/trickle/"):
             body = json.dumps({"resourceType": "Bundle", "type": "searchset"}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/fhir+json")
             self.send_header("Content-Length", str(len(body) + 10_000))
             self.end_headers()
-            ends = time.monotonic() + TRICKLE_SECONDS
-            try:
-                while time.monotonic() < ends:
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(0.5)
-            except OSError:
-                pass  # the service hung up: what it should do
+            self._trickle(b" ")
         else:
             self._json(404, {"resourceType": "OperationOutcome", "issue": []})
+
+    def _trickle(self, byte: bytes) -> None:
+        ends = time.monotonic() + TRICKLE_SECONDS
+        try:
+            while time.monotonic() < ends:
+                self.wfile.write(byte)
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the service hung up: what it should do
 
     def _json(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -89,7 +96,7 @@ def closed_port() -> int:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, fhir, closed_port):
-    listed = [f"{fhir}/fhir", f"{fhir}/missing", f"{fhir}/trickle",
+    listed = [f"{fhir}/fhir", f"{fhir}/missing", f"{fhir}/trickle", f"{fhir}/trickle-head",
               f"http://127.0.0.1:{closed_port}/fhir"]
     with serve(tmp_path_factory.mktemp("allow-list"), issuer={"fhir_servers": listed},
                MOLDX_CDS_FHIR_DEADLINE="3") as running:
@@ -156,8 +163,9 @@ def test_a_host_that_is_down_and_one_that_answers_404_read_the_same(service, fhi
     assert down.json() == missing.json()
 
 
-def test_a_fhir_server_trickling_its_answer_is_cut_off_at_the_deadline(service, fhir):
-    """The deadline is 3 s here; the server would trickle for 30 s. The call is answered
-    (412: no coverage) well before that, or this read times out."""
-    response = service.post(reading_from(f"{fhir}/trickle"), timeout=TRICKLE_SECONDS - 10)
+@pytest.mark.parametrize("part", ["trickle", "trickle-head"])
+def test_a_fhir_server_trickling_its_answer_is_cut_off_at_the_deadline(service, fhir, part):
+    """The deadline is 3 s here; the server would trickle its body (or its headers) for 30 s.
+    The call is answered (412: no coverage) well before that, or this read times out."""
+    response = service.post(reading_from(f"{fhir}/{part}"), timeout=TRICKLE_SECONDS - 10)
     assert response.status_code == 412, response.text
