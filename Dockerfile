@@ -2,6 +2,7 @@
 #   docker build -t moldx-cds .
 #   docker run -p 8080:8080 -e MOLDX_CDS_STORE_URL=postgresql+psycopg://... \
 #              -e MOLDX_CDS_TRUSTED_ISSUERS=/etc/moldx-cds/issuers.json \
+#              -e MOLDX_CDS_PUBLIC_BASE_URL=https://cds.example.org \
 #              -v /srv/moldx-cds/knowledge:/etc/moldx-cds/knowledge:ro moldx-cds
 FROM python:3.11-slim
 
@@ -33,6 +34,7 @@ WORKDIR /var/lib/moldx-cds
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
+# On 0.0.0.0, serve needs MOLDX_CDS_PUBLIC_BASE_URL and your own issuers (docs/security.md).
 # `docker kill -s HUP <container>` (or `moldx-cds reload` inside it) reloads the knowledge.
 STOPSIGNAL SIGTERM
 CMD ["moldx-cds", "serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "4"]

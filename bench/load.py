@@ -1,8 +1,9 @@
-"""Load benchmark: the service and a baseline app, each under gunicorn (2 sync workers,
---preload), driven by the same wrk client with the same 3-order order-sign request.
+"""Load benchmark: the service and a baseline app, each under gunicorn (2 workers, --preload),
+driven by the same wrk client with the same 3-order order-sign request.
 
 Three runs in one go: the service as deployed (client JWTs verified; each request carries a
 token of its own, since a replayed jti is refused), the service with authentication off, and
+the service under gunicorn's sync workers (the throughput cost of the buffering workers),
 the baseline (parses the same JSON, answers a fixed response of the same size). Every request
 has a hookInstance of its own. Prints requests per second, p50 / p99 latency, the workers' CPU
 per request, start-up time and worker memory, with ratios to the baseline. Needs wrk (Debian
@@ -155,18 +156,27 @@ def start(command: list[str], port: int, env: dict[str, str], cwd: Path) -> Serv
             time.sleep(0.05)
 
 
-def start_service(workdir: Path, policy_store: Path | None, *, auth: bool = True) -> Server:
+def start_service(workdir: Path, policy_store: Path | None, *, auth: bool = True,
+                  sync: bool = False) -> Server:
     """`moldx-cds serve` with 2 workers, its own SQLite store, spool and pid file in
-    `workdir` (not the user's data folder, where a running service may have its own)."""
+    `workdir` (not the user's data folder, where a running service may have its own); `sync`:
+    the same app and settings under gunicorn's sync workers instead (what serve ran before
+    the buffering workers, for their throughput cost)."""
     port = _free_port()
     env = {"MOLDX_CDS_STORE_URL": f"sqlite:///{workdir}/store-{port}.sqlite",
            "MOLDX_CDS_SPOOL_DIR": str(workdir / f"spool-{port}"),
            "MOLDX_CDS_PID_FILE": str(workdir / f"serve-{port}.pid"),
-           "MOLDX_CDS_LOG_FORMAT": "text", "MOLDX_CDS_AUTH": "on" if auth else "off"}
+           "MOLDX_CDS_LOG_FORMAT": "text", "MOLDX_CDS_AUTH": "on" if auth else "off",
+           "MOLDX_CDS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     if policy_store:
         env["MOLDX_CDS_POLICY_STORE"] = str(policy_store)
     command = [str(Path(sys.executable).parent / "moldx-cds"), "serve", "--port", str(port),
                "--workers", "2"]
+    if sync:
+        command = [str(Path(sys.executable).parent / "gunicorn"), "-c",
+                   "python:cds_hooks.gunicorn_conf", "-k", "sync", "-b", f"127.0.0.1:{port}",
+                   "-w", "2", "--pid", str(workdir / f"gunicorn-{port}.pid"),
+                   "cds_hooks.wsgi:app"]
     return start(command, port, env, workdir)
 
 
@@ -213,9 +223,9 @@ def _tokens(path: Path, audience: str, count: int) -> Path:
     return path
 
 
-def run_service(args: argparse.Namespace, workdir: Path, body: Path, *, auth: bool
-                ) -> tuple[Server, Result, tuple[float, float], int]:
-    server = start_service(workdir, args.policy_store, auth=auth)
+def run_service(args: argparse.Namespace, workdir: Path, body: Path, *, auth: bool,
+                sync: bool = False) -> tuple[Server, Result, tuple[float, float], int]:
+    server = start_service(workdir, args.policy_store, auth=auth, sync=sync)
     try:
         url = server.base + SERVICE_PATH
         # Tokens for well above the expected rate; the warm-up has its own (a token used
@@ -255,6 +265,8 @@ def main() -> None:
         secured, secured_result, secured_memory, size = run_service(args, workdir, body,
                                                                     auth=True)
         open_, open_result, open_memory, _ = run_service(args, workdir, body, auth=False)
+        sync, sync_result, sync_memory, _ = run_service(args, workdir, body, auth=True,
+                                                        sync=True)
         port = _free_port()
         baseline = start([str(Path(sys.executable).parent / "gunicorn"), "--workers", "2",
                           "--preload", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
@@ -271,10 +283,13 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"request {request_size} bytes; response {size} "
-          f"bytes; gunicorn 2 sync workers --preload; wrk -t{args.threads} -c{args.connections} "
+          f"bytes; gunicorn 2 workers --preload (the service's: threaded, buffering; the "
+          f"baseline's: sync); wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s; policy: {args.policy_store or 'embedded demo pack'}\n")
     runs = (("service, JWT on", secured, secured_result, secured_memory),
             ("service, auth off", open_, open_result, open_memory),
+            ("service, JWT on, sync workers (slow clients stop it)", sync, sync_result,
+             sync_memory),
             ("baseline", baseline, base_result, base_memory))
     print("| run | req/s | p50 ms | p99 ms | errors | worker CPU ms/req | start-up s "
           "| worker RSS MB | worker PSS MB | req/s vs baseline |")
@@ -290,7 +305,10 @@ def main() -> None:
         print(f"\n{name}: throughput {ratio:.0%} of the baseline {verdict} the "
               f"{TARGET_THROUGHPUT_RATIO:.0%} target; each request costs the workers "
               f"{result.cpu_ms / base_result.cpu_ms:.1f}x the baseline's CPU.", end="")
-    print()
+    cost = 1 - secured_result.requests_per_s / sync_result.requests_per_s
+    print(f"\nbuffering workers against sync workers, JWT on: {cost:+.0%} throughput cost "
+          f"({secured_result.requests_per_s:.0f} against {sync_result.requests_per_s:.0f} "
+          "req/s).")
 
 
 if __name__ == "__main__":

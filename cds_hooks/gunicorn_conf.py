@@ -1,13 +1,19 @@
 """Production gunicorn settings of moldx-cds. `moldx-cds serve` runs with them, and so can
 gunicorn itself:
 
-    gunicorn -c python:cds_hooks.gunicorn_conf -b 0.0.0.0:8080 -w 4 cds_hooks.wsgi:app
+    MOLDX_CDS_PUBLIC_BASE_URL=https://cds.example.org \
+        gunicorn -c python:cds_hooks.gunicorn_conf -b 0.0.0.0:8080 -w 4 cds_hooks.wsgi:app
 
-Sync workers forked from a master that loaded the knowledge once (preload: copy-on-write
-sharing, ~2 s of start-up paid once). Each worker starts its audit writer after the fork; the
-master never has one. SIGHUP to the master reloads the knowledge in the master (on_reload) and
-then replaces the workers with forks that have it; a folder that does not load keeps the old
-knowledge. Metrics: prometheus_client's multiprocess mode, summing all workers.
+(a bare gunicorn does not check its address as `serve` does: set your issuers and the public
+base URL, which the tokens' audience is, yourself).
+
+Threaded workers that read each request whole before a thread takes it
+(cds_hooks/gunicorn_worker.py: slow clients cost a buffer, not a worker), forked from a master
+that loaded the knowledge once (preload: copy-on-write sharing, ~2 s of start-up paid once).
+Each worker starts its audit writer after the fork; the master never has one. SIGHUP to the
+master reloads the knowledge in the master (on_reload) and then replaces the workers with
+forks that have it; a folder that does not load keeps the old knowledge. Metrics:
+prometheus_client's multiprocess mode, summing all workers.
 """
 
 import os
@@ -31,9 +37,10 @@ logs.configure(_settings.log_format)
 
 bind = "127.0.0.1:8080"
 workers = 2
-worker_class = "sync"
+worker_class = "cds_hooks.gunicorn_worker.BufferingWorker"
+threads = 2  # per worker: they only compute and wait on FHIR servers, never on a client
 preload_app = True
-timeout = 30  # a hook call waits at most a few seconds on the client's FHIR server
+timeout = 30  # seconds for a request to arrive whole (else 408); heartbeats never wait on one
 graceful_timeout = 20
 keepalive = 5  # connections kept open by a load balancer
 max_requests = 20000  # recycle workers now and then (a fork of the master: cheap)

@@ -47,7 +47,7 @@ printf '# FHIR=%s SERVICE=%s ISSUER=%s\n# MOLDX_CDS_FHIR_TOKEN is the FHIR serve
 
 show 'curl -s -X POST "$FHIR" -H "Authorization: Bearer $MOLDX_CDS_FHIR_TOKEN" -H "Content-Type: application/fhir+json" -d @fixtures/fhir/lis-orders.json | python3 -c "import json, sys; print([e[\"response\"][\"status\"] for e in json.load(sys.stdin)[\"entry\"]])"'
 
-show 'moldx-cds keys new --issuer "$ISSUER" --out "$KEYS"'
+show 'moldx-cds keys new --issuer "$ISSUER" --fhir-server "$FHIR" --out "$KEYS"'
 
 printf '$ %s\n' 'MOLDX_CDS_TRUSTED_ISSUERS="$KEYS/trusted-issuers.json" moldx-cds serve --port "$CDS_PORT" &'
 MOLDX_CDS_TRUSTED_ISSUERS="$KEYS/trusted-issuers.json" \

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from cds_hooks.common.settings import Settings
-from cds_hooks.common.trust import TrustedIssuer
+from cds_hooks.common.trust import FhirBase, TrustedIssuer
 from cds_hooks.service import openapi
 from cds_hooks.service.app import create_app
 from cds_hooks.store.db import Store
@@ -39,6 +39,10 @@ ISSUER = "https://ehr.test/cds-client"
 TODAY = date(2026, 3, 2)  # the fixtures' date of service
 HOOK_PATH = re.compile(r"^/cds-services/[^/]+$")
 CHECKED = {"responses": 0}
+# The FHIR servers the test issuer's calls may name (the fixtures' and the sandbox's).
+FHIR_SERVERS = (FhirBase.parse("https://ehr.example.org/fhir"),
+                FhirBase.parse("http://127.0.0.1:8103/fhir/R4"),
+                FhirBase.parse("https://fhir.test/R4"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -109,7 +113,9 @@ def knowledge() -> Knowledge:
 
 @pytest.fixture
 def settings(keys, tmp_path) -> Settings:
-    return Settings(issuers=(TrustedIssuer(ISSUER, jwks_file=keys.jwks_file),),
+    return Settings(issuers=(TrustedIssuer(ISSUER, jwks_file=keys.jwks_file,
+                                           fhir_servers=FHIR_SERVERS),),
+                    public_base_url=BASE,
                     store_url=f"sqlite:///{tmp_path / 'store.sqlite'}", today=lambda: TODAY,
                     spool_dir=tmp_path / "spool")
 

@@ -19,7 +19,7 @@ BELOW = {
     "client": {"common", "fhir"},
     "report": {"common", "store"},
 }
-TOP = {"cli", "wsgi", "gunicorn_conf"}
+TOP = {"cli", "wsgi", "gunicorn_conf", "gunicorn_worker"}
 NOT_IN_DOMAIN = ("cds_hooks", "flask", "requests", "werkzeug", "gunicorn", "sqlalchemy", "jwt")
 
 

@@ -47,9 +47,14 @@ def client_keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def service(client_keys, tmp_path_factory):
-    """`moldx-cds serve` trusting only the client key just made."""
+def service(client_keys, tmp_path_factory, live_fhir_server):
+    """`moldx-cds serve` trusting only the client key just made, its calls naming the FHIR
+    server (the operator lists it in the issuers file `keys new` wrote)."""
     folder = tmp_path_factory.mktemp("service")
+    issuers = client_keys / "trusted-issuers.json"
+    trusted = json.loads(issuers.read_text())
+    trusted["issuers"][0]["fhir_servers"] = [live_fhir_server[0]]
+    issuers.write_text(json.dumps(trusted))
     env = command_env(MOLDX_CDS_TRUSTED_ISSUERS=str(client_keys / "trusted-issuers.json"),
                       MOLDX_CDS_STORE_URL=f"sqlite:///{folder / 'store.sqlite'}")
     with running_service(folder, env, workers=1) as running:
@@ -153,7 +158,7 @@ def test_the_service_answers_412_when_the_fhir_server_refuses_its_token(
     authorization = {"access_token": "not-the-token", "token_type": "Bearer",
                      "expires_in": 300, "scope": "patient/Coverage.read", "subject": info.id}
 
-    with pytest.raises(ClientError, match=r"412.*coverage.*refused access"):
+    with pytest.raises(ClientError, match=r"412.*coverage.*could not be read"):
         cds.call(build_request(info, chart, fhir_server=base,
                                fhir_authorization=authorization))
     good = dict(authorization, access_token=token)

@@ -234,6 +234,9 @@ def _add_keys(commands: argparse._SubParsersAction) -> None:
     new.add_argument("--jwks-url", metavar="URL",
                      help="where you will serve the JWK Set; the issuers file then names this "
                      "URL instead of the file")
+    new.add_argument("--fhir-server", action="append", default=[], metavar="URL",
+                     help="a FHIR base URL this client's calls may name as fhirServer (again "
+                     "for more); the service reads no other")
     new.add_argument("--force", action="store_true", help="replace files already there")
     new.set_defaults(run=_keys_new)
 
@@ -254,7 +257,7 @@ def _keys_new(args: argparse.Namespace) -> int:
     keys = [ClientKey.generate(alg) for alg in algorithms]
     try:
         files = write_key_files(args.out, args.issuer, keys, jwks_url=args.jwks_url,
-                                force=args.force)
+                                fhir_servers=tuple(args.fhir_server), force=args.force)
     except (KeyFileError, OSError) as bad:
         print(f"moldx-cds keys new: {bad}", file=sys.stderr)
         return USAGE

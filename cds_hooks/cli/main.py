@@ -170,8 +170,12 @@ def policy_line(knowledge: Knowledge) -> str:
 def _serve(args: argparse.Namespace) -> int:
     from cds_hooks.store.db import check_driver
 
-    settings = _settings(args)
+    settings = _settings(args).listening(args.host, args.port)
     check_driver(settings.store_url)
+    if refusals := settings.refusals(args.host):
+        for refusal in refusals:
+            print(f"moldx-cds: not starting: {refusal}", file=sys.stderr)
+        return 2
     if not args.debug:
         # Sets up multiprocess metrics, which must come before the app's modules are imported.
         from cds_hooks import gunicorn_conf  # noqa: F401

@@ -25,8 +25,9 @@ class _Gunicorn(BaseApplication):
 
 
 def run(app: Flask, *, host: str, port: int, workers: int, pid_file: Path | None) -> None:
-    """Serve `app` with sync workers forked from this process, so the knowledge loaded here
-    is shared copy-on-write instead of being loaded again by each worker."""
+    """Serve `app` with the threaded, buffering workers of gunicorn_conf, forked from this
+    process, so the knowledge loaded here is shared copy-on-write instead of being loaded
+    again by each worker."""
     from cds_hooks import gunicorn_conf
 
     options = {name: value for name, value in vars(gunicorn_conf).items()

@@ -117,10 +117,12 @@ class KeyFiles:
 
 
 def write_key_files(folder: Path, issuer: str, keys: list[ClientKey], *,
-                    jwks_url: str | None = None, force: bool = False) -> KeyFiles:
+                    jwks_url: str | None = None, fhir_servers: tuple[str, ...] = (),
+                    force: bool = False) -> KeyFiles:
     """Write each private key (PEM, readable by its owner only), the JWK Set of their public
     halves, and the MOLDX_CDS_TRUSTED_ISSUERS file that makes the service trust `issuer`: by
-    the JWK Set file beside it, or by `jwks_url` where the client will serve that set."""
+    the JWK Set file beside it, or by `jwks_url` where the client will serve that set; its
+    calls may name the FHIR servers `fhir_servers` (base URLs) as their fhirServer."""
     folder = Path(folder)
     private = {k.alg: folder / PRIVATE_KEY_FILES[k.alg] for k in keys}
     targets = [*private.values(), folder / JWKS_FILE, folder / ISSUERS_FILE]
@@ -133,7 +135,8 @@ def write_key_files(folder: Path, issuer: str, keys: list[ClientKey], *,
     (folder / JWKS_FILE).write_text(json.dumps(
         {"keys": [k.public_jwk() for k in keys]}, indent=2) + "\n")
     (folder / ISSUERS_FILE).write_text(json.dumps(
-        {"issuers": [issuer_entry(issuer, jwks_url)]}, indent=2) + "\n")
+        {"issuers": [issuer_entry(issuer, jwks_url) | (
+            {"fhir_servers": list(fhir_servers)} if fhir_servers else {})]}, indent=2) + "\n")
     return KeyFiles(private, folder / JWKS_FILE, folder / ISSUERS_FILE)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -56,12 +57,17 @@ class Settings:
     issuers: tuple[TrustedIssuer, ...] = field(
         default_factory=lambda: load_issuers(DEMO_ISSUERS_FILE))
     public_base_url: str | None = None  # the URL clients call, when a proxy rewrites it
+    # Where `serve` listens (its --host/--port): the tokens' audience without a public base URL.
+    listen_url: str = "http://127.0.0.1:8080"
+    allow_test_issuers: bool = False  # trust test-only issuers on a non-loopback address too
     cors_origins: frozenset[str] = frozenset({"*"})
     store_url: str = field(default_factory=lambda: _in_data_dir()["store_url"])
     fhir_connect_timeout: float = 3.0
     fhir_read_timeout: float = 5.0
     fhir_max_pages: int = 5
+    fhir_deadline: float = 10.0  # seconds for all of a hook call's FHIR reads together
     legacy_system_actions: bool = False  # mirror systemActions in extension.systemActions
+    store_override_comments: bool = True  # clinicians' free text, which may hold PHI
     # -- store and operations --
     store_timeout: float = 5.0  # seconds to wait for a connection (PostgreSQL) or lock (SQLite)
     store_auto_upgrade: bool = True  # migrate the store's schema at start
@@ -108,15 +114,19 @@ class Settings:
             values["issuers"] = load_issuers(Path(issuers))
         if base := get("PUBLIC_BASE_URL"):
             values["public_base_url"] = base.rstrip("/")
+        if (allow := switch("ALLOW_TEST_ISSUERS")) is not None:
+            values["allow_test_issuers"] = allow
         if origins := get("CORS_ORIGINS"):
             values["cors_origins"] = _names(origins)
         if store := get("STORE_URL"):
             values["store_url"] = store
-        for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT"):
+        for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT", "FHIR_DEADLINE"):
             if seconds := get(name):
                 values[name.lower()] = _number(seconds, name)
         if pages := get("FHIR_MAX_PAGES"):
             values["fhir_max_pages"] = _whole(pages, "FHIR_MAX_PAGES", "a number of pages")
+        if (comments := switch("STORE_OVERRIDE_COMMENTS")) is not None:
+            values["store_override_comments"] = comments
         if (legacy := switch("LEGACY_SYSTEM_ACTIONS")) is not None:
             values["legacy_system_actions"] = legacy
         if seconds := get("STORE_TIMEOUT"):
@@ -142,6 +152,31 @@ class Settings:
         return CodeSystems(test=lab.test_code_system, zcode=self.zcode_system,
                            zcode_aliases=self.zcode_system_aliases)
 
+    @property
+    def base_url(self) -> str:
+        """The base of every URL a client's token must name as its `aud`."""
+        return self.public_base_url or self.listen_url
+
+    def listening(self, host: str, port: int) -> Settings:
+        """These settings for a service started on `host`:`port`."""
+        name = f"[{host}]" if ":" in host else host
+        return replace(self, listen_url=f"http://{name}:{port}")
+
+    def refusals(self, host: str) -> list[str]:
+        """Why the service must not start on `host` with these settings (none: it may)."""
+        problems = []
+        if not _loopback(host) and not self.allow_test_issuers:
+            problems += [
+                f"issuer {i.iss!r} is test-only (its private key is public) and {host} is "
+                "not a loopback address: set MOLDX_CDS_TRUSTED_ISSUERS to your clients' "
+                f"issuers, or {PREFIX}ALLOW_TEST_ISSUERS=on on a test network"
+                for i in self.issuers if i.test_only]
+        if _wildcard(host) and not self.public_base_url:
+            problems.append(f"{host} is every address of this machine, so the tokens' "
+                            f"audience is unknown: set {PREFIX}PUBLIC_BASE_URL to the URL "
+                            "clients call (https://cds.example.org)")
+        return problems
+
     def startup_warnings(self) -> list[str]:
         """What an operator must see at start: security that is off or only fit for tests."""
         if not self.auth:
@@ -151,6 +186,22 @@ class Settings:
                 "can sign tokens this service accepts. Set MOLDX_CDS_TRUSTED_ISSUERS to your "
                 "clients' issuers before using real patient data."
                 for i in self.issuers if i.test_only]
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return host == ""
 
 
 def _number(text: str, name: str) -> float:

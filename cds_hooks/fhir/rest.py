@@ -2,13 +2,16 @@
 and the writes with which a CDS client (client/cds_client.py) puts the actions it applied back.
 
 The token lives only in the session of one hook call: it is never logged, kept or sent to a
-URL outside `fhirServer` (a `next` link pointing elsewhere is not followed).
+URL outside `fhirServer` (a `next` link pointing elsewhere is not followed, a path that is not
+relative is not read). A hook call's reads share one deadline (connect, every read, every
+page): a server that trickles its answer is cut off there, not when it stops.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -33,9 +36,11 @@ class Page:
 
 class FhirClient:
     def __init__(self, base: str, token: str | None, *, connect_timeout: float,
-                 read_timeout: float, max_pages: int):
+                 read_timeout: float, max_pages: int, deadline: float | None = None):
+        """`deadline`: the time.monotonic() by which every read must be done."""
         self.base = base.rstrip("/") + "/"
         self._timeout = (connect_timeout, read_timeout)
+        self._deadline = deadline
         self._max_pages = max_pages
         self._session = requests.Session()
         self._session.headers["Accept"] = "application/fhir+json, application/json"
@@ -48,7 +53,9 @@ class FhirClient:
     def get(self, query: str) -> Page:
         """A read (`Patient/1`) or search (`Condition?patient=1`), relative to the base. A
         search's pages are followed and merged into the first Bundle, up to the page cap."""
-        first = self._get_json(urljoin(self.base, query))
+        if "://" in query or query.startswith(("/", ".")):
+            raise FhirError("the service reads only paths under the FHIR server's base")
+        first = self._get_json(self.base + query)
         if first is None or first.get("resourceType") != "Bundle":
             return Page(first)
         return self.rest_of(first)
@@ -101,8 +108,9 @@ class FhirClient:
     def _send(self, method: str, url: str, **options: Any) -> requests.Response:
         # Only the path goes to the log: a query can carry identifiers, the token never does.
         try:
-            response = self._session.request(method, url, timeout=self._timeout,
-                                             allow_redirects=False, **options)
+            response = self._session.request(method, url, timeout=self._time_left(),
+                                             allow_redirects=False, stream=True, **options)
+            self._read_body(response)
         except requests.Timeout:
             log.warning("FHIR %s %s: timed out", method, _path(url))
             raise FhirError("the FHIR server did not answer in time") from None
@@ -111,6 +119,31 @@ class FhirClient:
             raise FhirError("the FHIR server could not be reached") from None
         log.info("FHIR %s %s: %d", method, _path(url), response.status_code)
         return response
+
+    def _time_left(self) -> tuple[float, float]:
+        if self._deadline is None:
+            return self._timeout
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise requests.Timeout("the hook call's deadline for FHIR reads has passed")
+        return min(self._timeout[0], left), min(self._timeout[1], left)
+
+    def _read_body(self, response: requests.Response) -> None:
+        """The body, read as it comes (read1: whatever one receive brings), until the deadline:
+        the read timeout alone never fires on a server sending a byte a second."""
+        body = bytearray()
+        try:
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                body += chunk
+                self._time_left()
+        except requests.Timeout:
+            response.close()
+            raise
+        except Exception as bad:  # urllib3's errors while reading: the server's fault
+            response.close()
+            raise requests.ConnectionError(str(bad)) from None
+        response._content = bytes(body)  # what requests would have read, for .json()
+        response._content_consumed = True
 
     def _get_json(self, url: str) -> dict[str, Any] | None:
         response = self._send("GET", url)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 _TOKEN = re.compile(r"\{\{\s*context\.(\w+)\s*\}\}")
 
 
 def fill_template(template: str, context: Callable[[str], Any]) -> str | None:
-    """The template with its `{{context.name}}` tokens replaced by `context(name)`, or None
+    """The template with its `{{context.name}}` tokens replaced by `context(name)`
+    (URL-encoded), or None
     when one has no value (the key is then left out, as CDS Hooks clients do)."""
     missing = False
 
@@ -21,7 +23,7 @@ def fill_template(template: str, context: Callable[[str], Any]) -> str | None:
         if not isinstance(found, str) or not found:
             missing = True
             return ""
-        return found
+        return quote(found, safe="/")  # an id with `&` or `#` must not add to the query
 
     filled = _TOKEN.sub(value, template)
     return None if missing else filled

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow, Store, utc
 from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM
@@ -91,12 +92,15 @@ def build(store: Store, since: datetime | None = None) -> Report:
                    FindingRow.severity, FindingRow.list_price, FindingRow.card_uuid)
             .join(HookCall, HookCall.id == FindingRow.call_id),
             HookCall.received_at, since)).all()
+        card_call = aliased(HookCall)
         feedback = session.execute(_since(
             select(FeedbackRow.card_uuid, FeedbackRow.service, FeedbackRow.outcome,
                    FeedbackRow.override_system, FeedbackRow.override_code,
                    FeedbackRow.override_comment, IssuedCardRow.rules,
-                   IssuedCardRow.service.label("card_service"))
-            .outerjoin(IssuedCardRow, IssuedCardRow.uuid == FeedbackRow.card_uuid),
+                   IssuedCardRow.service.label("card_service"), FeedbackRow.issuer,
+                   card_call.issuer.label("card_issuer"))
+            .outerjoin(IssuedCardRow, IssuedCardRow.uuid == FeedbackRow.card_uuid)
+            .outerjoin(card_call, card_call.id == IssuedCardRow.call_id),
             FeedbackRow.received_at, since)
             .order_by(FeedbackRow.outcome_at, FeedbackRow.id)).all()
 
@@ -136,17 +140,17 @@ def build(store: Store, since: datetime | None = None) -> Report:
             elif order is not None and call.hook == "order-sign":
                 order.fixed = True
 
-    # Feedback: the latest outcome per card.
+    # Feedback: the latest outcome per card, from the client whose call showed it (another
+    # client's feedback on it counts as feedback on an unknown card).
     latest: dict[str, Any] = {}
     unknown = 0
     for item in feedback:
-        latest[item.card_uuid] = item
-        if item.card_service != item.service:
+        if _own_card(item):
+            latest[item.card_uuid] = item
+        else:
             unknown += 1
     accepted_cards = set()
     for card, item in latest.items():
-        if item.card_service != item.service:
-            continue  # not a card of this service: no rule to count it under
         if item.outcome == "accepted":
             accepted_cards.add(card)
         for rule in json.loads(item.rules):
@@ -233,6 +237,8 @@ def table(report: Report) -> str:
               reasons_text(line.reasons) + (f"; {line.comments} with a comment"
                                             if line.comments else ""))
              for line in report.rules]
+    rows = [tuple(printable(cell) for cell in row) for row in rows]
+    head = [printable(line) for line in head]
     if len(rows) == 1:
         return "\n".join(head + ["No findings in this period."])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -253,12 +259,31 @@ def csv_rows(report: Report) -> Iterable[tuple]:
     yield CSV_COLUMNS
     for line in report.rules:
         yield (line.rule, line.findings, line.orders, line.accepted, line.overridden,
-               reasons_text(line.reasons), line.comments, line.fixed, f"{line.avoided:.2f}")
+               inert_cell(reasons_text(line.reasons)), line.comments, line.fixed,
+               f"{line.avoided:.2f}")
     yield ("(all rules)", sum(line.findings for line in report.rules), report.orders_flagged,
            sum(line.accepted for line in report.rules),
            sum(line.overridden for line in report.rules), "",
            sum(line.comments for line in report.rules), report.orders_fixed,
            f"{report.avoided:.2f}")
+
+
+def _own_card(item: Any) -> bool:
+    return item.card_service == item.service and item.card_issuer == item.issuer
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(text: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula (override reasons are clients' text)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def printable(text: str) -> str:
+    """`text` without control and format characters (escape sequences, bidi overrides), for
+    a terminal: override reasons are clients' text."""
+    return "".join(c for c in text if c.isprintable())
 
 
 def _since(query, column, since: datetime | None):

@@ -44,6 +44,7 @@ from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
 
 log = logging.getLogger("moldx_cds")
 routes = Blueprint("cds_hooks", __name__)
+MAX_DEPTH = 100  # levels of JSON nesting in a hook request
 OPEN_ENDPOINTS = frozenset({"cds_hooks.discovery", "cds_hooks.openapi_document"}) \
     | operations.OPEN_ENDPOINTS
 
@@ -158,21 +159,27 @@ def _runtime() -> Runtime:
 @routes.before_request
 def _authenticate() -> None:
     """Every call but discovery and the OpenAPI document (public, no patient data) carries a
-    client JWT whose `aud` is the URL called."""
+    client JWT whose `aud` is the URL called: this service's public base URL (or the address
+    it was started on) and the path. Never the Host header: a token minted for another site
+    must not be good here because the caller says it is that site."""
     settings = _runtime().settings
     g.issuer = None
     if request.method == "OPTIONS" or not settings.auth or request.endpoint in OPEN_ENDPOINTS:
         return
-    audience = (settings.public_base_url or request.url_root.rstrip("/")) + request.path
+    audience = settings.base_url + request.path
     try:
         claims = _runtime().verifier.verify(request.headers.get("Authorization"), audience)
     except AuthError as bad:
-        log.warning("401 on %s: %s", request.path, bad.reason)
-        description = bad.reason.replace('"', "'")
+        log.warning("401 on %s: %s", _ascii(request.path), _ascii(bad.reason))
         raise RequestError(401, [Issue("login", bad.reason)], headers={
-            "WWW-Authenticate": f'Bearer realm="moldx-cds", error="invalid_token", '
-                                f'error_description="{description}"'}) from None
+            "WWW-Authenticate": 'Bearer realm="moldx-cds", error="invalid_token", '
+                                f'error_description="{_ascii(bad.reason)}"'}) from None
     g.issuer = claims["iss"]
+
+
+def _ascii(text: str) -> str:
+    """Printable ASCII only, without quotes: safe in a header and on one log line."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
 
 
 @routes.get("/cds-services")
@@ -204,6 +211,9 @@ def call_service(service_id: str):
         today=runtime.settings.today() if service.primary else None,
         legacy_system_actions=runtime.settings.legacy_system_actions)
     response = renderer.response(decision, resolved.gaps)
+    # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much).
+    # Before the audit record: the trail keeps the answers that were sent, and no other.
+    answer = response.model_dump_json(exclude_none=True)
     ms = round((time.perf_counter() - started) * 1000, 2)
     runtime.recorder.submit(audit.call_record(
         service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
@@ -216,16 +226,16 @@ def call_service(service_id: str):
                 "cards": [c.uuid for c in response.cards],
                 "gaps": [gap.about for gap in resolved.gaps],
                 "knowledge": decision.knowledge_version}
-    # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much)
-    return current_app.response_class(response.model_dump_json(exclude_none=True),
-                                      mimetype="application/json")
+    return current_app.response_class(answer, mimetype="application/json")
 
 
 @routes.post("/cds-services/<service_id>/feedback")
 def receive_feedback(service_id: str):
     service = _service(service_id)
     g.audit = {"service": service.id}
-    feedback.receive(service.id, _json_body(), _runtime().recorder, g.issuer)
+    runtime = _runtime()
+    feedback.receive(service.id, _json_body(), runtime.recorder, g.issuer, runtime.store,
+                     keep_comments=runtime.settings.store_override_comments)
     return jsonify({})  # CDS Hooks defines no body; an empty JSON object is one to parse
 
 
@@ -251,6 +261,8 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     body = _json_body()
     if not isinstance(body, dict):
         raise RequestError.invalid(None, "must be a JSON object")
+    if (deep := _too_deep(body)) is not None:
+        raise RequestError.invalid(deep or None, f"nested deeper than {MAX_DEPTH} levels")
     try:
         hook_request = HookRequest.model_validate(body)
     except ValidationError as bad:
@@ -281,6 +293,24 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     return hook_request
 
 
+def _too_deep(value: Any, named: str = "", path: str = "", depth: int = 0) -> str | None:
+    """The member (the last named one on the way) under which `value` nests deeper than
+    MAX_DEPTH, or None. Deeper JSON is no FHIR anyone sends, and the response, which copies
+    the orders, could not be written (a 500 after the call was recorded)."""
+    if depth > MAX_DEPTH:
+        return named
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if (found := _too_deep(item, inner, inner, depth + 1)) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _too_deep(item, named, f"{path}[{index}]", depth + 1)) is not None:
+                return found
+    return None
+
+
 def _resolve(service: ServiceDefinition, hook_request: HookRequest,
              settings: Settings) -> Resolved:
     """The data the call needs; 412 when what it cannot do without cannot be had. Orders that
@@ -288,15 +318,16 @@ def _resolve(service: ServiceDefinition, hook_request: HookRequest,
     coded = any(_names_something(o) for o in hook_request.orders())
     needs = service.needs if coded or service.hook == "order-dispatch" else ()
     client = None
-    if hook_request.fhirServer:
+    deadline = time.monotonic() + settings.fhir_deadline
+    if hook_request.fhirServer and _may_read(hook_request.fhirServer, settings):
         token = hook_request.fhirAuthorization.access_token.get_secret_value() \
             if hook_request.fhirAuthorization else None
         client = FhirClient(hook_request.fhirServer, token,
                             connect_timeout=settings.fhir_connect_timeout,
                             read_timeout=settings.fhir_read_timeout,
-                            max_pages=settings.fhir_max_pages)
+                            max_pages=settings.fhir_max_pages, deadline=deadline)
     try:
-        resolved = resolve(hook_request, needs, service.required, client)
+        resolved = resolve(hook_request, needs, service.required, client, deadline)
     finally:
         if client:
             client.close()
@@ -305,6 +336,20 @@ def _resolve(service: ServiceDefinition, hook_request: HookRequest,
         raise RequestError(412, [Issue("incomplete", f"{gap.about}: {gap.reason}")
                                  for gap in missing])
     return resolved
+
+
+def _may_read(url: str, settings: Settings) -> bool:
+    """Whether the caller's issuer lists `url` among its `fhir_servers`. Anything else is
+    never read: the EHR's access token would go there (with authentication off, for tests
+    only, there is no issuer to ask and every server may be read)."""
+    if not settings.auth:
+        return True
+    issuer = next((i for i in settings.issuers if i.iss == g.issuer), None)
+    if issuer is not None and issuer.allows_fhir_server(url):
+        return True
+    log.warning("fhirServer %s is not among the fhir_servers of issuer %s: not read",
+                _ascii(url.split("?")[0])[:200], _ascii(g.issuer or ""))
+    return False
 
 
 def _names_something(order: fhir.ServiceRequest) -> bool:

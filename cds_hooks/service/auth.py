@@ -26,17 +26,27 @@ log = logging.getLogger("moldx_cds.auth")
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                         "ES256", "ES256K", "ES384", "ES512", "EdDSA"})
 LEEWAY = 30  # seconds of clock skew allowed on exp and iat
+MAX_LIFETIME = 300  # exp - iat, in seconds (CDS Hooks: "5 minutes or less"), plus LEEWAY
+MAX_JTI = 255  # characters; longer ids are refused before they reach the store
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 JWKS_LIFESPAN = 300  # seconds a JWK Set is reused before it is read again
 REFETCH_AFTER = 30  # seconds between reads caused by an unknown kid
 
 
 class AuthError(Exception):
-    """A call that is not authenticated; `reason` goes to the client and the log."""
+    """A call that is not authenticated; `reason` goes to the client's OperationOutcome and
+    the log. It quotes what the token said only through `shown`, never raw: the token is
+    attacker input, and once put a non-ASCII byte into a header (a 500)."""
 
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(reason)
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value from a token, for a message: ASCII only, quoted, at most `limit` characters."""
+    text = ascii(value) if isinstance(value, str) else ascii(str(value))
+    return text if len(text) <= limit else text[:limit] + "...'"
 
 
 class ReplayGuard(Protocol):
@@ -74,7 +84,7 @@ class _KeySet:
             key = self._keys.get(kid)
             failure = self._failure
         if key is None:
-            raise failure or AuthError(f"unknown kid {kid!r}")
+            raise failure or AuthError(f"unknown kid {shown(kid)}")
         return key
 
 
@@ -126,16 +136,18 @@ class Verifier:
             raise AuthError("the token's typ must be JWT")
         alg = header.get("alg")
         if alg not in ASYMMETRIC:
-            raise AuthError(f"algorithm {alg!r} is not accepted; sign with ES384 or RS384")
+            raise AuthError(f"algorithm {shown(alg)} is not accepted; sign with ES384 or RS384")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthError("the token has no kid")
-        issuer = self._issuers.get(unverified.get("iss"))
+        iss = unverified.get("iss")
+        issuer = self._issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
-            raise AuthError(f"issuer {unverified.get('iss')!r} is not trusted")
+            raise AuthError(f"issuer {shown(iss)} is not trusted; iss must be the issuer "
+                            "this service was configured to trust for your client")
         jku = header.get("jku")
         if jku is not None and jku not in issuer.jku:
-            raise AuthError(f"jku {jku!r} is not allowed for issuer {issuer.iss!r}")
+            raise AuthError(f"jku {shown(jku)} is not allowed for issuer {shown(issuer.iss)}")
         jwk = self._keys(issuer, jku).get(kid)
         try:
             # A key that names its algorithm verifies only that one; a key that does not is
@@ -144,10 +156,22 @@ class Verifier:
             claims = jwt.decode(token, key, algorithms=[alg], audience=audience,
                                 issuer=issuer.iss, leeway=LEEWAY,
                                 options={"require": list(REQUIRED_CLAIMS)})
+        except jwt.InvalidAudienceError:
+            raise AuthError(f"the token's aud must be {audience}, the URL of this "
+                            "service") from None
         except jwt.PyJWTError as bad:
-            raise AuthError(f"token refused: {bad}") from None
+            raise AuthError(f"token refused: {shown(str(bad), 200)}") from None
         if not isinstance(claims["jti"], str) or not claims["jti"]:
             raise AuthError("the token's jti must be a non-empty string")
+        if len(claims["jti"]) > MAX_JTI:
+            raise AuthError(f"the token's jti is longer than {MAX_JTI} characters")
+        if not (claims["jti"].isascii() and claims["jti"].isprintable()):
+            raise AuthError("the token's jti must be printable ASCII (a UUID will do)")
+        lifetime = claims["exp"] - claims["iat"] \
+            if all(isinstance(claims[c], int | float) for c in ("exp", "iat")) else None
+        if lifetime is None or lifetime > MAX_LIFETIME + LEEWAY:
+            raise AuthError(f"the token lives longer than {MAX_LIFETIME} s (exp - iat); "
+                            "sign one per call")
         if not self._replay.first_use(issuer.iss, claims["jti"], claims["exp"] + LEEWAY):
             raise AuthError("the token was used before (jti replayed)")
         return claims

@@ -6,6 +6,10 @@ not change the answer), 400 for a body that breaks the spec's rules, 404 for an 
 service, 503 (retry later) only when neither the spool nor the store can take the items.
 Feedback on a card this service never issued is kept and flagged, not refused: the client may
 know better than our store (a card issued before the store was reset, by another instance...).
+Feedback on a card the store knows as another client's (another JWT issuer's call, or another
+service's) is a 404, as for a card unknown: a client may not speak for another's clinicians. A
+card not in the store yet (its call still spooled, or the store down) is kept; the report then
+credits feedback only to cards of the same issuer.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cds_hooks.store.db import Store, StoreError
 from cds_hooks.store.recorder import Recorder
 
 from . import audit
@@ -106,21 +111,40 @@ class FeedbackRequest(_Request):
     feedback: list[FeedbackItem] = Field(min_length=1)
 
 
-def receive(service: str, body: Any, recorder: Recorder, issuer: str | None) -> None:
-    """Validate and accept one feedback POST; RequestError(400) names what is wrong,
-    RequestError(503) says it could not be kept."""
+COMMENT_NOT_KEPT = "(a comment, not stored: MOLDX_CDS_STORE_OVERRIDE_COMMENTS=off)"
+
+
+def receive(service: str, body: Any, recorder: Recorder, issuer: str | None,
+            store: Store, keep_comments: bool = True) -> None:
+    """Validate and accept one feedback POST; RequestError(400) names what is wrong, 404 a
+    card of another client, RequestError(503) says it could not be kept."""
     try:
         request = FeedbackRequest.model_validate(body)
     except ValidationError as bad:
         raise RequestError.from_validation(bad) from None
+    _refuse_others_cards(service, issuer, [item.card for item in request.feedback], store)
     items = [{
         "card": item.card, "outcome": item.outcome,
         "accepted_suggestions": [s.id for s in item.acceptedSuggestions or ()],
         "override_system": reason.reason.system if reason and reason.reason else None,
         "override_code": reason.reason.code if reason and reason.reason else None,
-        "override_comment": reason.userComment if reason else None,
+        # Free text a clinician typed: it may hold PHI. Off, only its presence is kept.
+        "override_comment": (reason.userComment if keep_comments else COMMENT_NOT_KEPT)
+        if reason and reason.userComment else None,
         "outcome_at": item.outcomeTimestamp.astimezone(UTC).isoformat(),
     } for item in request.feedback for reason in [item.overrideReason]]
     if not recorder.accept(audit.feedback_record(service=service, issuer=issuer, items=items)):
         raise RequestError(503, [Issue("transient", "the feedback could not be kept; retry "
                                        "later")], headers={"Retry-After": "30"})
+
+
+def _refuse_others_cards(service: str, issuer: str | None, cards: list[str],
+                         store: Store) -> None:
+    try:
+        owners = store.card_owners(cards)
+    except StoreError:
+        return  # kept and sorted out by the report, which checks the issuer too
+    for index, card in enumerate(cards):
+        if card in owners and owners[card] != (service, issuer):
+            raise RequestError(404, [Issue("not-found", f"no card {card!r} of this service "
+                                           "for this client", f"feedback[{index}].card")])

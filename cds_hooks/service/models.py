@@ -31,8 +31,20 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
+def _no_dot_segment(value: str) -> str:
+    """Ids go into the paths the service reads from the client's FHIR server, where `.` and
+    `..` (valid FHIR ids by the pattern) would climb out of the resource type."""
+    if any(part in (".", "..") for part in value.split("/")):
+        raise PydanticCustomError("string_pattern_mismatch", "may not be . or ..")
+    return value
+
+
+# A FHIR id (R4 `id`).
+FhirId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$"),
+                   AfterValidator(_no_dot_segment)]
 # `Type/id`, as hook contexts name orders (CDS Hooks library invariant ord-1).
-LocalReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")]
+LocalReference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"),
+                           AfterValidator(_no_dot_segment)]
 
 
 class Context(_Request):
@@ -40,8 +52,8 @@ class Context(_Request):
     members a hook requires is checked per hook (REQUIRED_CONTEXT)."""
 
     userId: str | None = None
-    patientId: str = Field(min_length=1)
-    encounterId: str | None = None
+    patientId: FhirId  # it goes into the FHIR reads' paths and queries
+    encounterId: FhirId | None = None
     selections: list[LocalReference] | None = None  # order-select: the newly selected orders
     draftOrders: fhir.Bundle | None = None
     dispatchedOrders: list[LocalReference] | None = None  # order-dispatch 1.1

@@ -5,12 +5,18 @@ did not try: ask the FHIR server), `null` (it tried and there is nothing), a res
 empty Bundle (the data, maybe none), an OperationOutcome (it tried and failed: ask the FHIR
 server ourselves) and a Bundle with a `next` link (read the other pages). What cannot be had
 is a Gap: a required one makes the call fail with 412, an optional one becomes one info card.
+
+A read that fails says so in the same words whatever the cause (the server is down, refuses,
+times out, or has no such resource): what the caller sees must not tell it which hosts and
+ports answer (a port scan through the service). The log has the cause.
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -20,6 +26,10 @@ from cds_hooks.fhir.templates import fill_template
 from plugin import fhir
 
 from .models import HookRequest
+
+NOT_READ = "it could not be read from the FHIR server"
+PARALLEL_READS = 8
+CONDITION_REFERENCE = re.compile(r"Condition/[A-Za-z0-9\-.]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,13 @@ class Resolved:
 
 
 def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str],
-            client: FhirClient | None) -> Resolved:
+            client: FhirClient | None, deadline: float | None = None) -> Resolved:
     """Every resource the call needs; `required` names the keys without which it cannot be
     answered. Reads run in parallel; the orders' referenced Conditions are read after the
-    rest, once the orders (dispatched ones are read too) are known."""
+    rest, once the orders (dispatched ones are read too) are known. A read not done by
+    `deadline` (time.monotonic()) is given up."""
     needs = tuple(needs)
-    resolution = _Resolution(request, client, required)
+    resolution = _Resolution(request, client, required, deadline)
     for need in needs:
         if not need.by_reference:
             resolution.want(need)
@@ -86,7 +97,8 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
         for order in request.orders(resolution.resources):
             for reason in order.reasonReference:
                 target = reason.reference or ""
-                if target.startswith("Condition/"):
+                if CONDITION_REFERENCE.fullmatch(target) and target.split("/")[1] not in (
+                        ".", ".."):
                     resolution.want_reference(target, CONDITIONS, required=False)
     # The orders' specimens give the date of service; `null` says the client has none.
     if SPECIMENS in needs and (SPECIMENS.key not in request.prefetch
@@ -102,8 +114,9 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
 
 class _Resolution:
     def __init__(self, request: HookRequest, client: FhirClient | None,
-                 required: frozenset[str]):
+                 required: frozenset[str], deadline: float | None):
         self._request = request
+        self._deadline = deadline
         self._client = client
         self._required = required
         self._pending: list[tuple[Need, bool, Callable[[], Page]]] = []
@@ -144,7 +157,7 @@ class _Resolution:
     def _fetch(self, need: Need, required: bool, read: Callable[[], Page], why: str) -> None:
         if self._client is None:
             self.gaps.append(Gap(need.about, need.check, f"it {why} and the call names no "
-                                 "FHIR server to read it from", required))
+                                 "FHIR server the service may read it from", required))
         else:
             self._pending.append((need, required, read))
 
@@ -152,15 +165,33 @@ class _Resolution:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        with ThreadPoolExecutor(max_workers=min(8, len(pending))) as pool:
-            results = list(pool.map(lambda item: _attempt(item[2]), pending))
-        for (need, required, _), result in zip(pending, results, strict=True):
+        # One daemon thread per read (a call makes a handful): a read still going at the
+        # deadline (a server trickling its headers) is left to end by itself, and holds up
+        # neither the answer nor the worker's exit.
+        results: list = [NOT_READ] * len(pending)
+
+        def attempt(index: int, read: Callable[[], Page]) -> None:
+            results[index] = _attempt(read)
+
+        threads = [threading.Thread(target=attempt, args=(i, read), daemon=True)
+                   for i, (_, _, read) in enumerate(pending)]
+        for start in range(0, len(threads), PARALLEL_READS):
+            batch = threads[start:start + PARALLEL_READS]
+            for thread in batch:
+                thread.start()
+            for thread in batch:
+                left = None if self._deadline is None \
+                    else max(0.0, self._deadline - time.monotonic())
+                thread.join(left)
+        for (need, required, _), thread, result in zip(pending, threads, list(results),
+                                                       strict=True):
+            if thread.is_alive():
+                result = NOT_READ
             if isinstance(result, str):
-                self.gaps.append(Gap(need.about, need.check, result, required))
+                self.gaps.append(Gap(need.about, need.check, NOT_READ, required))
             elif result is None:  # not found: as good as null, unless the call cannot do without
                 if required:
-                    self.gaps.append(Gap(need.about, need.check, "the FHIR server does not "
-                                         "have it", required))
+                    self.gaps.append(Gap(need.about, need.check, NOT_READ, required))
             else:
                 self.resources += result
 

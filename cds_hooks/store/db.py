@@ -200,6 +200,7 @@ class Store:
             engine = create_engine(url, connect_args={"timeout": timeout})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "checkin", _sqlite_fast_commits)
+            event.listen(engine, "handle_error", _sqlite_reopen)
             return engine
         if self.dialect == "postgresql":
             return create_engine(url, pool_pre_ping=True,
@@ -237,9 +238,11 @@ class Store:
             yield connection
 
     def ping(self) -> None:
-        """Raise StoreError unless the database answers and its schema is in place."""
+        """Raise StoreError unless the database answers, takes writes and its schema is in
+        place (a read-only SQLite file answers reads)."""
         with self.session() as session:
             session.execute(text("SELECT 1 FROM hook_calls WHERE 1 = 0"))
+            session.execute(text("DELETE FROM token_uses WHERE 1 = 0"))
 
     # -- writing the audit trail ----------------------------------------------------------
 
@@ -343,6 +346,14 @@ class Store:
                     IssuedSuggestionRow.card_uuid == r.uuid)).all()))
                 for r in rows]
 
+    def card_owners(self, cards: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(service, issuer of the call) of each of `cards` the store holds."""
+        with self.session() as session:
+            return {uuid: (service, issuer) for uuid, service, issuer in session.execute(
+                select(IssuedCardRow.uuid, IssuedCardRow.service, HookCall.issuer)
+                .join(HookCall, HookCall.id == IssuedCardRow.call_id)
+                .where(IssuedCardRow.uuid.in_(list(cards))))}
+
     def feedback(self, card: str) -> list[dict[str, Any]]:
         """The feedback received on a card, oldest first; `known_card` is False when this
         service never issued that card (as far as the store knows now)."""
@@ -386,7 +397,10 @@ class Store:
                 connection.execute(_INSERT_TOKEN, {"issuer": issuer, "jti": jti,
                                                    "expires_at": expires_at})
         except StoreError as bad:
-            if isinstance(bad.__cause__, IntegrityError):
+            if not bad.transient:
+                # Seen before (IntegrityError), or an id the database will not take (too long
+                # for the column): one that cannot be recorded cannot be accepted, or every
+                # other worker would accept it again.
                 return False
             self._token_retry_at = now + TOKEN_RETRY_SECONDS
             log.error("token ids cannot be stored (%s); replays are checked in this process "
@@ -417,6 +431,17 @@ def utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_SQLITE_REOPEN = ("readonly database", "disk I/O error", "unable to open database")
+
+
+def _sqlite_reopen(context: Any) -> None:
+    """A SQLite connection opened while its file could not be written stays read-only after
+    the file is fixed: such errors count as a lost connection, so the pool opens new ones
+    (and the store recovers without a restart)."""
+    if any(m in str(context.original_exception) for m in _SQLITE_REOPEN):
+        context.is_disconnect = True
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL lets one process read while another writes; the connect timeout above is how long a
     # writer waits for another's lock before giving up.
@@ -431,4 +456,5 @@ def _sqlite_fast_commits(connection: Any, _record: Any) -> None:
     # A token id is written on every hook call: without an fsync per commit (WAL, NORMAL) that
     # costs ~7 ms less here, and a power cut can only forget the last few token ids and call
     # records (which the spool does not fsync either). Batches with feedback switch to FULL.
-    connection.execute("PRAGMA synchronous=NORMAL")
+    if connection is not None:  # None: an invalidated connection, coming back closed
+        connection.execute("PRAGMA synchronous=NORMAL")

@@ -57,7 +57,7 @@ def test_the_service_verifier_accepts_tokens_of_a_new_key_through_the_written_fi
         assert claims["iss"] == ISS and claims["aud"] == AUD
         assert claims["exp"] - claims["iat"] == 300
         assert uuid.UUID(claims["jti"])
-    with pytest.raises(AuthError, match="Audience"):
+    with pytest.raises(AuthError, match="aud must be"):
         verifier.verify(f"Bearer {client_token(ClientKey.load(folder / name), ISS, AUD)}",
                         AUD + "/feedback")
 

@@ -62,8 +62,10 @@ def now() -> int:
 # case -> (what the 401 says, how to make the token)
 BAD_TOKENS = {
     "expired": ("expired", lambda k: k.sign(AUD, iat=now() - 900, exp=now() - 120)),
-    "wrong aud": ("Audience", lambda k: k.sign(BASE + "/cds-services/moldx-order-select")),
-    "aud of another host": ("Audience", lambda k: k.sign("https://cds.example.org" + SIGN)),
+    "wrong aud": (f"aud must be {AUD}",
+                  lambda k: k.sign(BASE + "/cds-services/moldx-order-select")),
+    "aud of another host": (f"aud must be {AUD}",
+                            lambda k: k.sign("https://cds.example.org" + SIGN)),
     "unknown kid": ("unknown kid", lambda k: k.sign(AUD, headers={"kid": "nobody"})),
     "no kid": ("no kid", lambda k: jwt.encode(claims(), k.ec, algorithm="ES384",
                                               headers={"typ": "JWT"})),
@@ -250,7 +252,8 @@ def test_production_issuers_come_from_a_file_and_the_demo_key_is_then_refused(
     settings = Settings.from_env({
         "MOLDX_CDS_TRUSTED_ISSUERS": str(tmp_path / "issuers.json"),
         "MOLDX_CDS_STORE_URL": f"sqlite:///{tmp_path / 'store.sqlite'}",
-        "MOLDX_CDS_SPOOL_DIR": str(tmp_path / "spool")})
+        "MOLDX_CDS_SPOOL_DIR": str(tmp_path / "spool"),
+        "MOLDX_CDS_PUBLIC_BASE_URL": BASE})
     assert [i.iss for i in settings.issuers] == [ISSUER, "https://other.test"]
     assert settings.startup_warnings() == []
     app = create_app(settings, knowledge)

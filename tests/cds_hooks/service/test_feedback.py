@@ -58,13 +58,29 @@ def test_feedback_on_an_unknown_card_is_kept_and_flagged(client, app, caplog):
     assert "did not issue" in caplog.text
 
 
-def test_a_card_of_another_service_is_unknown_to_this_one(client, app):
+def test_a_card_of_another_service_is_a_404_for_this_one(client, app):
     [card] = client.post(SIGN, json=hook_fixture("missing-zcode")).json["cards"]
-    client.post("/cds-services/moldx-order-select/feedback", json={"feedback": [
+    stored(app)  # the card is in the store: it is known to be order-sign's
+    response = client.post("/cds-services/moldx-order-select/feedback", json={"feedback": [
         {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": WHEN,
          "overrideReason": {"userComment": "x"}}]})
-    [kept] = stored(app).feedback(card["uuid"])
-    assert kept["known_card"] is False
+    assert response.status_code == 404
+    assert response.json["issue"][0]["expression"] == ["feedback[0].card"]
+    assert stored(app).feedback(card["uuid"]) == []
+
+
+def test_override_comments_are_not_stored_when_the_setting_says_so(client_for, knowledge):
+    """Comments are free text and may hold PHI; MOLDX_CDS_STORE_OVERRIDE_COMMENTS=off keeps
+    only that there was one."""
+    client = client_for(knowledge, store_override_comments=False)
+    [card] = client.post(SIGN, json=hook_fixture("not-payable")).json["cards"]
+    assert client.post(FEEDBACK, json={"feedback": [{
+        "card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": WHEN,
+        "overrideReason": {"userComment": "Mrs Smith, DOB 1950-01-01, has an ABN"}}]}
+    ).status_code == 200
+    [kept] = stored(client.application).feedback(card["uuid"])
+    assert "Smith" not in kept["override_comment"]
+    assert "not stored" in kept["override_comment"]
 
 
 @pytest.mark.parametrize("item, expression", [

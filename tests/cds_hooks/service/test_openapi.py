@@ -31,7 +31,8 @@ _FOLDER = Path(tempfile.mkdtemp(prefix="moldx-openapi-"))
 _CONFIG = SchemathesisConfig.from_dict(
     {"phases": {"coverage": {"enabled": bool(os.environ.get("MOLDX_CDS_FUZZ_COVERAGE"))}}})
 schema = schemathesis.openapi.from_wsgi(
-    "/openapi.json", create_app(Settings(store_url=f"sqlite:///{_FOLDER}/store.sqlite",
+    "/openapi.json", create_app(Settings(public_base_url=BASE,
+                                         store_url=f"sqlite:///{_FOLDER}/store.sqlite",
                                          spool_dir=_FOLDER / "spool")), config=_CONFIG)
 
 
