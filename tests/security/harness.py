@@ -73,8 +73,12 @@ def serve(folder: Path, *, workers: int = 2, args: tuple[str, ...] = (),
     `issuer` members in its entry), until the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     key = ClientKey.generate()
+    # Its own store, spool and pid file in `folder` (the defaults live in the data folder,
+    # which every service of the test run shares).
     env = command_env(MOLDX_CDS_TRUSTED_ISSUERS=str(issuers_file(folder, key, **(issuer or {}))),
-                      **settings)
+                      MOLDX_CDS_STORE_URL=f"sqlite:///{folder / 'moldx-cds.sqlite'}",
+                      MOLDX_CDS_SPOOL_DIR=str(folder / "spool"),
+                      MOLDX_CDS_PID_FILE=str(folder / "serve.pid"), **settings)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     port = free_port()
     log = folder / "service.log"

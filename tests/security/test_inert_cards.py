@@ -2,9 +2,8 @@
 `detail` escaped for markdown (an EHR rendering it with raw HTML on runs nothing) and its
 `summary` and labels as plain text.
 
-The escaping is cds_hooks/service/inert.py (tested in tests/cds_hooks/service/test_inert.py);
-the card wording applies it once issue 12's rewrite of cds_hooks/service/cards/ has landed,
-and this test then passes (strict: it must be unmarked then)."""
+The escaping is cds_hooks/service/inert.py (tested in tests/cds_hooks/service/test_inert.py),
+applied by the card wording (cds_hooks/service/cards/) to every value from the request."""
 
 from __future__ import annotations
 
@@ -40,7 +39,6 @@ def hostile(name: str) -> dict:
     return body
 
 
-@pytest.mark.xfail(strict=True, reason="cards escaped after issue 12 lands")
 def test_request_text_in_cards_is_inert(service):
     """An unknown test code is named in its card's summary and detail."""
     response = service.post(hostile("unknown-test"))

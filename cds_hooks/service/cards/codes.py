@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cds_hooks.service.inert import markdown_value as md
+from cds_hooks.service.inert import markdown_values as md_list
 from cds_hooks.service.models import Action, Card, Suggestion
 from plugin.codes import CodeKind
 from plugin.findings import CodeChange, Finding
@@ -140,7 +142,8 @@ def _mismatch_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) ->
         owner = owners.get(change.replaces)
         whose = f"belongs to {owner}, not to this test" if owner and owner != row.test_code \
             else "is not the one DEX assigned to this test"
-        lines.append(f"{kind} {change.replaces} {whose}; this test's {kind} is **{change.code}**.")
+        lines.append(f"{kind} {md(change.replaces)} {whose}; this test's {kind} is "
+                     f"**{change.code}**.")
     lines.append("Payers deny a claim whose Z-code and CPT do not match the test performed.")
     return " ".join(lines)
 
@@ -153,7 +156,7 @@ def _stale_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> st
 
 
 def _malformed_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
-    codes = ", ".join(finding.evidence.codes)
+    codes = md_list(finding.evidence.codes)
     return (f"{codes} is written as a Z-code but is not one: a DEX Z-code is Z and four letters "
             f"or digits (ZB123). The catalog's Z-code for this test is **{row.zcode}**."
             + _unsure(finding))
@@ -184,15 +187,17 @@ def unknown_test_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         return card(
             summary=truncate(f"{codes} is not on the test menu of {lab} on "
                              f"{facts.date_of_service}: codes not checked"),
-            detail=[f"The lab's catalog lists {codes} for {periods} only.",
+            detail=[f"The lab's catalog lists {md_list(finding.evidence.codes)} for "
+                    f"{periods} only.",
                     date_line(facts)],
             indicator="info")
     malformed = [c for c in facts.malformed_zcodes if c in finding.evidence.codes]
-    detail = [f"No test in the catalog of {lab} carries {codes}, so its CPT, Z-code and "
+    detail = [f"No test in the catalog of {lab} carries {md_list(finding.evidence.codes)}, "
+              "so its CPT, Z-code and "
               "coverage could not be checked. Order the test by the lab's test code, or "
               "ask the lab which of its tests this is."]
     if malformed:
-        detail.insert(0, f"{', '.join(malformed)} is written as a Z-code but is not one: a "
+        detail.insert(0, f"{md_list(malformed)} is written as a Z-code but is not one: a "
                          "DEX Z-code is Z and four letters or digits (ZB123).")
     return card(
         summary=truncate(f"{codes} is not in the test catalog of {lab}: codes not checked"),
@@ -213,7 +218,8 @@ def ambiguous_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     return card(
         summary=truncate(f"CPT {cpts} fits {len(rows)} of the lab's tests: choose the test "
                          "to get its Z-code"),
-        detail=["Each of these tests is billed with CPT " + cpts + " and has its own "
+        detail=["Each of these tests is billed with CPT " + md_list(finding.evidence.codes)
+                + " and has its own "
                 "Z-code; the claim needs the one of the test performed:",
                 *(f"- {r.test_name} ({r.test_code}): Z-code {r.zcode}" for r in rows),
                 date_line(facts)],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cds_hooks.service.inert import markdown_value as md
+from cds_hooks.service.inert import markdown_values as md_list
 from cds_hooks.service.models import Card, Suggestion
 from plugin.codes import is_secondary_site
 from plugin.findings import Finding
@@ -91,7 +93,7 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     uncoded = facts.other_reasons
     secondary = bool(evidence.codes) and all(is_secondary_site(c) for c in evidence.codes)
     if codes:
-        opening = f"None of the order's diagnoses ({codes})"
+        opening = f"None of the order's diagnoses ({md_list(evidence.codes)})"
     elif uncoded:
         opening = "The order has no ICD-10-CM diagnosis, so none"
     else:
@@ -105,11 +107,11 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     if uncoded:
         detail.append(_uncoded_line(uncoded))
     if secondary:
-        detail.append(f"{codes} codes a secondary (metastatic) site. A solid-tumour NGS claim "
-                      "is coded with the primary tumour: add the ICD-10-CM code of the "
-                      "primary cancer.")
+        detail.append(f"{md_list(evidence.codes)} codes a secondary (metastatic) site. A "
+                      "solid-tumour NGS claim is coded with the primary tumour: add the "
+                      "ICD-10-CM code of the primary cancer.")
     if evidence.noncovered:
-        detail.append(f"{', '.join(evidence.noncovered)}: on the article's list of diagnoses "
+        detail.append(f"{md_list(evidence.noncovered)}: on the article's list of diagnoses "
                       "that do **not** support medical necessity.")
     suggestions = []
     for fix in finding.fixes:
@@ -149,7 +151,7 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
 
 def _uncoded_line(uncoded: tuple[tuple[str, str], ...]) -> str:
     """Reasons written in SNOMED CT or as text: named, never mapped by an invented table."""
-    named = "; ".join(f"{label} ({'as text' if system == 'text' else 'coded in ' + system})"
+    named = "; ".join(f"{md(label)} ({'as text' if system == 'text' else 'coded in ' + system})"
                       for label, system in uncoded)
     return (f"The order's reason is {named}. Claims carry ICD-10-CM: the claim needs the "
             "ICD-10-CM code for it.")
@@ -163,11 +165,11 @@ def invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict
     choices = finding.evidence.choices
     if renderer.knowledge.icd10.status(code) is IcdStatus.UNKNOWN:
         summary = f"{code} on {name} is not an ICD-10-CM code: the claim will be rejected"
-        detail = [f"**{code}** is not a code of ICD-10-CM ({release} release). Check the "
+        detail = [f"**{md(code)}** is not a code of ICD-10-CM ({release} release). Check the "
                   "diagnosis and enter a valid, billable code."]
     else:
         summary = f"{code} on {name} is not billable: choose a more specific ICD-10-CM code"
-        detail = [f"**{code}** is a category of ICD-10-CM ({release} release) that needs more "
+        detail = [f"**{md(code)}** is a category of ICD-10-CM ({release} release) that needs more "
                   "characters; a claim needs a billable code."]
         if choices:
             detail.append("The billable codes under it: " + ", ".join(choices) + ".")
@@ -190,9 +192,9 @@ def article_cpt_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                     f"on {facts.date_of_service}: the lab should review it", row),
         detail=[f"**{article.article}** version {article.version}, *{article.title}* (in force "
                 f"from {article.effective_from}), lists the CPT/HCPCS codes it covers, and "
-                f"{codes} is not among them; a claim with it falls outside the article. The "
-                "lab should check the code DEX assigned to its test, or the article the "
-                "catalog names.", catalog_line(row), date_line(facts),
+                f"{md_list(evidence.codes)} is not among them; a claim with it falls outside "
+                "the article. The lab should check the code DEX assigned to its test, or the "
+                "article the catalog names.", catalog_line(row), date_line(facts),
                 demo_policy_line(renderer.knowledge),
                 billing_line("codes of the article: " + ", ".join(evidence.expected) + ".")],
         indicator="warning", links=[article_link(article.article, article.version)])

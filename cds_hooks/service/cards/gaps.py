@@ -6,13 +6,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cds_hooks.service.inert import markdown_value as md
 from cds_hooks.service.models import Card
 from cds_hooks.service.prefetch import Gap
 from plugin.findings import Finding
 from plugin.orders import OrderFacts
 from plugin.rules import policy_unavailable, unknown_payer
 
-from .parts import CardBuilder, article_link, card, catalog_line, date_line, fit, sentence, truncate
+from .parts import (
+    CardBuilder,
+    article_link,
+    card,
+    catalog_line,
+    date_line,
+    fit,
+    sentence,
+    truncate,
+)
 
 if TYPE_CHECKING:
     from .renderer import Renderer
@@ -32,11 +42,13 @@ def unknown_payer_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                        finding: Finding) -> Card:
     identifier = finding.evidence.payer_identifier
     payer = f"payer {identifier[1]}" if identifier else "a payer without an identifier"
-    where = f" ({identifier[0]})" if identifier and identifier[0] else ""
+    payer_md = f"payer {md(identifier[1])}" if identifier else payer
+    where = f" ({md(identifier[0])})" if identifier and identifier[0] else ""
+    coverage = md(facts.coverage.coverage) if facts.coverage.coverage else "Coverage"
     return card(
         summary=truncate(f"The lab does not know {payer}: Z-code, panel coding and coverage "
                          "checks were skipped"),
-        detail=[f"The order's coverage ({facts.coverage.coverage or 'Coverage'}) names {payer}"
+        detail=[f"The order's coverage ({coverage}) names {payer_md}"
                 f"{where}, which is not in the payer list of {renderer.knowledge.lab.name}. "
                 "Whether it requires DEX Z-codes or follows the MolDX coding and coverage "
                 "articles is unknown, so those checks were not made; the checks that need no "

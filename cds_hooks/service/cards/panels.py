@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cds_hooks.service.inert import markdown_value as md
+from cds_hooks.service.inert import markdown_values as md_list
 from cds_hooks.service.models import Card, Suggestion
 from plugin.findings import Finding
 from plugin.knowledge import CatalogRow
@@ -45,7 +47,7 @@ def panel_rule(finding: Finding, row: CatalogRow) -> str:
     kind = {"cgp": "a comprehensive genomic profile", "rna-panel": "an RNA panel"}.get(
         row.panel_kind.value, f"a {row.nucleic_acid.value} panel of {row.gene_count} genes")
     return (f"The MolDX article *{TCGP_ARTICLE}* codes {kind} as CPT **{allowed}**, one unit "
-            f"of service; {', '.join(finding.evidence.codes)} does not fit it.")
+            f"of service; {md_list(finding.evidence.codes)} does not fit it.")
 
 
 def panel_card(renderer: Renderer, facts: OrderFacts, resource: dict,
@@ -106,7 +108,7 @@ def single_gene_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     return card(
         summary=fit(lambda name: f"{name}: {', '.join(genes)} is already tested by a panel on "
                     "the same specimen", row),
-        detail=[f"CPT {', '.join(evidence.codes)} is a Tier 1/Tier 2 single-gene code. MolDX "
+        detail=[f"CPT {md_list(evidence.codes)} is a Tier 1/Tier 2 single-gene code. MolDX "
                 "does not pay such codes for genes tested in an NGS or other multiplex panel "
                 f"(*{TCGP_ARTICLE}*), and {specimen_words(facts, evidence)} has:",
                 *map(other_line, evidence.others), catalog_line(row), date_line(facts)],
@@ -119,7 +121,7 @@ def indication_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     person who ordered it, never a code to change."""
     evidence, row = finding.evidence, finding.evidence.row
     test_kind, other = _KINDS[evidence.neoplasm], _KINDS[_OTHER[evidence.neoplasm]]
-    codes = ", ".join(evidence.codes)
+    codes = md_list(evidence.codes)
     return card(
         summary=fit(lambda name: f"{name} is a {test_kind} test, but the diagnosis is "
                     f"{other}: check the test ordered", row),
@@ -142,7 +144,7 @@ def one_service_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     cpt = evidence.expected[0]
     what, why = _ONE_SERVICE[evidence.combination]
     detail = [f"These draft orders are on {specimen_words(facts, evidence)}:",
-              f"- {row.test_name} ({row.test_code}): this order ({facts.order})",
+              f"- {row.test_name} ({row.test_code}): this order ({md(facts.order)})",
               *map(other_line, evidence.others), why.format(cpt=cpt, article=TCGP_ARTICLE)]
     if evidence.combination == parallel_orders.DNA_AND_RNA:
         detail.append("If the RNA panel is run serially, after the DNA panel, as a separate "

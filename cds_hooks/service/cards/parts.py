@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cds_hooks.service.inert import markdown_value as md
 from cds_hooks.service.models import Card, Link, Source, Suggestion
 from plugin.findings import Finding, OtherOrder
 from plugin.knowledge import DEMO_DIR, CatalogRow, DexStatus, Knowledge
@@ -78,7 +79,7 @@ def date_line(facts: OrderFacts) -> str:
     """Which date every window was judged on, and why that one (42 CFR 414.510: the day the
     specimen was collected)."""
     if facts.date_source is DateSource.SPECIMEN:
-        specimen = f"the {facts.specimen_label.lower()} specimen" if facts.specimen_label \
+        specimen = f"the {md(facts.specimen_label.lower())} specimen" if facts.specimen_label \
             else "its specimen"
         return (f"Date of service: {facts.date_of_service}, the day {specimen} was collected "
                 "(for a lab test, the collection date).")
@@ -125,7 +126,7 @@ def reference(resource: dict) -> str:
 def other_line(other: OtherOrder) -> str:
     test = f"{other.row.test_name} ({other.row.test_code})" if other.row else "a molecular test"
     return f"- {test}: {'a draft order of this request' if other.draft else 'an existing order'}" \
-        f" ({other.order})"
+        f" ({md(other.order)})"
 
 
 def specimen_words(facts: OrderFacts, evidence) -> str:
@@ -134,7 +135,7 @@ def specimen_words(facts: OrderFacts, evidence) -> str:
         return ("one specimen (the orders name none, so they are taken to be on the same "
                 "specimen)")
     if facts.specimen_label and facts.date_source is DateSource.SPECIMEN:
-        return (f"the same specimen ({facts.specimen_label.lower()}, collected "
+        return (f"the same specimen ({md(facts.specimen_label.lower())}, collected "
                 f"{facts.date_of_service})")
     return "the same specimen"
 

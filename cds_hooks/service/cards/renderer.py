@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cds_hooks.service.crd import Configuration, coverage_information, with_coverage_information
+from cds_hooks.service.inert import plain_text
 from cds_hooks.service.models import Action, Card, Coding, HookResponse, Source
 from cds_hooks.service.prefetch import Gap
 from plugin.codes import CodeSystems
@@ -107,7 +108,9 @@ class Renderer:
         rules = [f.rule for f in findings]
         card_type = "coverage-info" if set(rules) & _COVERAGE_RULES else "claim"
         card_uuid = _derived_uuid(self.hook_instance, str(index), order or "", *rules)
-        suggestions = [s.model_copy(update={"uuid": _derived_uuid(card_uuid, str(i))})
+        # Summaries and labels are plain text, and may name what the request carried.
+        suggestions = [s.model_copy(update={"uuid": _derived_uuid(card_uuid, str(i)),
+                                            "label": plain_text(s.label)})
                        for i, s in enumerate(card.suggestions or ())]
         reasons = _override_reasons(rules) if card.indicator != "info" else []
         extension = {**(card.extension or {}),
@@ -115,6 +118,7 @@ class Renderer:
                         if order else {})}
         enveloped = card.model_copy(update={
             "uuid": card_uuid,
+            "summary": plain_text(card.summary),
             "detail": card.detail or None,
             "source": Source(label=self.source_label, url=card.source.url,
                              topic=Coding(**self.config.topic(card_type))),

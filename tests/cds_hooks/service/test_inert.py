@@ -8,7 +8,13 @@ import html
 import pytest
 from markdown_it import MarkdownIt
 
-from cds_hooks.service.inert import markdown_text, plain_text, safe_link
+from cds_hooks.service.inert import (
+    markdown_text,
+    markdown_value,
+    markdown_values,
+    plain_text,
+    safe_link,
+)
 
 RENDER = MarkdownIt("commonmark", {"html": True})
 ATTACKS = [
@@ -36,6 +42,27 @@ def test_escaped_text_renders_as_itself_in_one_paragraph(attack):
     assert "<" not in body and ">" not in body, rendered
     # What shows is the text as sent (HTML-escaped by the renderer), whitespace folded.
     assert html.unescape(body) == f"Add Z-code {plain_text(attack)} to the order"
+
+
+@pytest.mark.parametrize("attack", [*ATTACKS, "www.evil.test", "http://evil.test/x", "1. x",
+                                    "- x", "a  b", "x_y_"])
+def test_a_value_that_is_not_plain_words_and_codes_is_escaped(attack):
+    rendered = RENDER.render(f"Add Z-code {markdown_value(attack)} to the order")
+    body = rendered.removeprefix("<p>").removesuffix("</p>\n")
+    assert "<" not in body and ">" not in body, rendered
+    assert html.unescape(body) == f"Add Z-code {plain_text(attack)} to the order"
+    assert markdown_value(attack) == markdown_text(attack)
+
+
+@pytest.mark.parametrize("value", ["C34.90", "ZL5H2", "81445", "ServiceRequest/sr-1",
+                                   "Non-small cell lung cancer", "tissue"])
+def test_plain_words_and_codes_are_kept_as_they_are(value):
+    assert markdown_value(value) == value
+    assert RENDER.render(value) == f"<p>{value}</p>\n"
+
+
+def test_a_list_of_values_escapes_each():
+    assert markdown_values(["C34.90", "<b>"]) == "C34.90, " + markdown_text("<b>")
 
 
 def test_plain_text_is_one_printable_line():
