@@ -18,6 +18,7 @@ BELOW = {
     "service": {"common", "fhir", "store"},
     "client": {"common", "fhir"},
     "report": {"common", "store"},
+    "claims": {"common", "store"},
 }
 TOP = {"cli", "wsgi", "gunicorn_conf"}
 NOT_IN_DOMAIN = ("cds_hooks", "flask", "requests", "werkzeug", "gunicorn", "sqlalchemy", "jwt")
