@@ -1,0 +1,64 @@
+"""`moldx-cds scrub`: the lab's 837P checked by the order rules before it leaves, with the
+certain fixes written to a new file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from cds_hooks.claims.fix import fixed_text
+from cds_hooks.claims.scrub import scrub
+from cds_hooks.claims.x12 import X12Invalid
+from plugin.knowledge import Knowledge
+
+KnowledgeOf = Callable[[argparse.Namespace], Knowledge | None]
+
+
+def add_claim_commands(commands: argparse._SubParsersAction,
+                       knowledge_option: Callable[[argparse.ArgumentParser], None],
+                       knowledge_of: KnowledgeOf) -> None:
+    command = commands.add_parser(
+        "scrub", help="check an 837P claim file before it is sent",
+        description="Read an 837P (005010X222A1), validate it with pyx12, and check every "
+        "service line with the rules the orders get: per claim (CLM01) and line (LX01) its "
+        "CPT, Z-code and claim edits (rule, severity, message, fix). Exit status: 0 no "
+        "warning; 1 at least one warning; 2 the file is not valid 5010 (the segment and "
+        "element are named) or the knowledge could not be read.")
+    command.add_argument("file", type=Path, help="the 837P file")
+    command.add_argument("--json", action="store_true", help="print the edits as JSON")
+    command.add_argument("--fix", type=Path, metavar="OUT",
+                         help="write the 837P with every certain fix applied (Z-code into "
+                         "SV101-7, CPT in SV101-2, units in SV104) to OUT; every other byte "
+                         "as it was")
+    knowledge_option(command)
+    command.set_defaults(run=_scrub, knowledge_of=knowledge_of)
+
+
+def read_text(file: Path) -> str:
+    """X12 is ASCII (basic or extended character set); latin-1 reads any byte as one
+    character, so a rewritten file keeps every byte that was not fixed."""
+    return file.read_bytes().decode("latin-1")
+
+
+def _scrub(args: argparse.Namespace) -> int:
+    knowledge = args.knowledge_of(args)
+    if knowledge is None:
+        return 2
+    try:
+        text = read_text(args.file)
+        result = scrub(text, knowledge)
+    except OSError as bad:
+        print(f"moldx-cds: cannot read {args.file}: {bad.strerror or bad}", file=sys.stderr)
+        return 2
+    except X12Invalid as bad:
+        print(f"moldx-cds: {args.file} is not valid 5010: {bad}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_json(), indent=2) if args.json else result.table())
+    if args.fix:
+        fixed, count = fixed_text(text, result)
+        args.fix.write_bytes(fixed.encode("latin-1"))
+        print(f"moldx-cds: {count} line(s) fixed in {args.fix}", file=sys.stderr)
+    return 1 if result.warned else 0
