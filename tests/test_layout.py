@@ -15,7 +15,7 @@ BELOW = {
     "fhir": {"common"},
     "store": {"common"},
     "coverage_api": {"common"},
-    "service": {"common", "fhir", "store"},
+    "service": {"common", "fhir", "store", "claims"},
     "client": {"common", "fhir"},
     "report": {"common", "store"},
     "claims": {"common", "store"},
