@@ -210,7 +210,7 @@ def call_service(service_id: str):
     runtime.recorder.submit(audit.call_record(
         service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
         issuer=g.issuer, patient=hook_request.context.patientId, decision=decision,
-        response=response, ms=ms))
+        response=response, ms=ms, rules=service.rules))
     rules = [f.rule for f in decision.findings]
     for rule in rules:
         metrics.FINDINGS.labels(rule).inc()
