@@ -70,7 +70,7 @@ def render(report: Report) -> str:
         '<div class="tiles">',
         _tile(str(report.total_calls), "hook calls"),
         _tile(str(report.orders_flagged), "orders with a warning"),
-        _tile(str(report.orders_fixed), "orders fixed before signing"),
+        _tile(str(report.orders_fixed), "orders fixed (a later call found them right)"),
         _tile(money(report.avoided), "amount at risk avoided (list price)"),
         "</div>",
         '<h2 id="findings">Findings per rule</h2>',
