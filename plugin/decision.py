@@ -1,4 +1,5 @@
-"""From FHIR orders to findings: the one path the HTTP service and the CLI share."""
+"""From FHIR orders, or claim lines, to findings: the one path the HTTP service, the claim
+scrubber and the CLI share."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from plugin import fhir
+from plugin.claim_lines import ClaimLine, claims_facts
 from plugin.codes import CodeSystems
 from plugin.findings import Finding
 from plugin.knowledge import Knowledge
@@ -39,3 +41,24 @@ def decide(orders: Sequence[fhir.ServiceRequest], resources: Sequence[fhir.Resou
                        if rules is None or f.rule in rules),
         knowledge_version=knowledge.version,
     )
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    facts: tuple[OrderFacts, ...]  # one per claim line, keyed by ClaimLine.key
+    findings: tuple[Finding, ...]
+    knowledge_version: str
+
+    def findings_for(self, line: str) -> list[Finding]:
+        return [f for f in self.findings if f.order == line]
+
+
+def decide_claims(lines: Sequence[ClaimLine], knowledge: Knowledge) -> ClaimDecision:
+    """Evaluate the lines of one or more claims with the rules the orders get, one claim at a
+    time (its lines are the drafts, the patient's other claims the earlier orders)."""
+    facts: list[OrderFacts] = []
+    findings: list[Finding] = []
+    for claim_facts, patient in claims_facts(lines, knowledge):
+        facts += claim_facts
+        findings += evaluate(claim_facts, patient, knowledge)
+    return ClaimDecision(tuple(facts), tuple(findings), knowledge.version)

@@ -32,6 +32,9 @@ class IdentifiedBy(StrEnum):
     ZCODE = "zcode"
     PLA = "pla"  # a PLA code names one lab's test
     CPT = "cpt"  # any other CPT: it names a kind of test, not which one
+    # A CPT on the lab's own claim that exactly one catalog test bills on the date of service:
+    # the lab bills only tests it ran, so there the CPT names the test (plugin/claim_lines.py).
+    CLAIM_CPT = "claim-cpt"
 
 
 # Code systems a reason may be written in besides ICD-10-CM, by the names people know them by.
@@ -80,7 +83,7 @@ class OrderFacts:
         """The test is known for sure: by the lab's code, a Z-code or a PLA code. A CPT alone
         names a kind of test that several tests share, so a fix built on it is a suggestion."""
         return self.identified_by in (IdentifiedBy.TEST_CODE, IdentifiedBy.ZCODE,
-                                      IdentifiedBy.PLA)
+                                      IdentifiedBy.PLA, IdentifiedBy.CLAIM_CPT)
 
     def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
         return {CodeKind.TEST: self.test_codes, CodeKind.CPT: self.cpts,
@@ -150,7 +153,7 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
     codes[CodeKind.ZCODE] = tuple(z for z in written if is_zcode(z))
     specimen = _dated_specimen(sr, known)
     day, source = _date_of_service(sr, specimen, today)
-    test_code, identified_by, candidates = _identify(codes, day, knowledge)
+    test_code, identified_by, candidates = identify(codes, day, knowledge)
     return OrderFacts(
         order=sr.reference or "ServiceRequest",
         test_codes=codes[CodeKind.TEST],
@@ -187,7 +190,7 @@ def _codes_by_kind(sr: fhir.ServiceRequest, systems: CodeSystems) -> dict[CodeKi
     return {kind: tuple(codes) for kind, codes in found.items()}
 
 
-def _identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge
+def identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge
               ) -> tuple[str | None, IdentifiedBy | None, tuple[CatalogRow, ...]]:
     """The catalog test the codes name. The lab's own code decides when present, then the
     Z-code (it names one test of one lab, in any period), then the CPT when exactly one

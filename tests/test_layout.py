@@ -15,9 +15,10 @@ BELOW = {
     "fhir": {"common"},
     "store": {"common"},
     "coverage_api": {"common"},
-    "service": {"common", "fhir", "store"},
+    "service": {"common", "fhir", "store", "claims"},
     "client": {"common", "fhir"},
     "report": {"common", "store"},
+    "claims": {"common", "store"},
 }
 TOP = {"cli", "wsgi", "gunicorn_conf", "gunicorn_worker"}
 NOT_IN_DOMAIN = ("cds_hooks", "flask", "requests", "werkzeug", "gunicorn", "sqlalchemy", "jwt")

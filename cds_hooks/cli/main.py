@@ -25,6 +25,7 @@ from plugin.decision import Decision, decide
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from . import check_table
+from .claim_commands import add_claim_commands
 from .client_commands import add_client_commands
 from .operations_commands import add_operations_commands
 from .policy_commands import add_policy_commands
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="date of service for orders that carry none (default: today)")
     _knowledge_option(check)
     check.set_defaults(run=_check)
+    add_claim_commands(commands, _knowledge_option, lambda args: _load(_settings(args)))
 
     add_policy_commands(commands)
     token = commands.add_parser(

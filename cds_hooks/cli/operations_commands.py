@@ -35,9 +35,11 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report", help="report findings, feedback and the amount at risk avoided",
         description="Read the store and report: hook calls; findings per rule; cards accepted "
-        "and overridden per rule, with the override reasons; orders fixed before signing; and "
-        "the amount at risk avoided (catalog list prices). A table on the terminal, or CSV, "
-        "JSON, or a self-contained HTML page with charts.")
+        "and overridden per rule, with the override reasons; orders fixed (a later call for the "
+        "same order found the warning gone); the amount at risk avoided (each order's own "
+        "test's list price); and, with remittances imported (`moldx-cds remit`), the denied "
+        "dollars by category and by what the order check had said. A table on the terminal, "
+        "or CSV, JSON, or a self-contained HTML page with charts.")
     _store_url_option(report)
     report.add_argument("--since", metavar="DATE",
                         help="only calls and feedback from this date (YYYY-MM-DD, UTC) or "

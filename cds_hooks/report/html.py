@@ -13,16 +13,23 @@ BAR_AREA = 420  # px of the longest bar
 LABEL_WIDTH = 230
 ROW = 28
 COLORS = {"findings": "#3b6ea5", "accepted": "#2e8b57", "overridden": "#c0504d",
-          "avoided": "#b8860b", "calls": "#6a5acd"}
+          "avoided": "#b8860b", "calls": "#6a5acd", "at_risk": "#d9822b", "fixed": "#2e8b57",
+          "overridden_denied": "#c0504d", "missed": "#7b2d8e"}
+# The billing manager's four figures (report/money.py), in the order they are shown.
+MONEY = (("at_risk", "still at risk"), ("fixed", "fixed"),
+         ("overridden_denied", "overridden, then denied"), ("missed", "missed: denied, no warning"))
 DEFINITIONS = (
     ("Finding", "one rule's conclusion about one order in one hook call; an order checked on "
      "order-select and again on order-sign counts twice (and once under Orders)."),
     ("Accepted / overridden", "the latest feedback on each card that showed the rule."),
-    ("Fixed before signing", "an order that had a warning, and afterwards either a card "
-     "showing that warning was accepted, or an order-sign call for the same order found no "
-     "warning on it."),
-    ("Amount at risk avoided", "the catalog list price of the test of each order fixed before "
-     "signing, once per order (per rule, an order fixed of two rules counts under both)."),
+    ("Fixed", "an order whose every warning a later call for the same order (same client, "
+     "patient and order id) found gone, on a call that evaluated that rule (a call whose payer "
+     "is unknown evaluates nothing). Accepting a suggestion is not a fix until then; an "
+     "override never is."),
+    ("Amount at risk avoided", "the catalog list price of each fixed order's own test, once "
+     "per order (per rule, the orders whose warning of that rule was found gone)."),
+    ("Overridden, then denied / missed", "the dollars a remittance (835, `moldx-cds remit`) "
+     "denied on a line whose order's warning was overridden / whose order had no warning."),
 )
 
 _STYLE = """
@@ -63,7 +70,7 @@ def render(report: Report) -> str:
         '<div class="tiles">',
         _tile(str(report.total_calls), "hook calls"),
         _tile(str(report.orders_flagged), "orders with a warning"),
-        _tile(str(report.orders_fixed), "orders fixed before signing"),
+        _tile(str(report.orders_fixed), "orders fixed (a later call found them right)"),
         _tile(money(report.avoided), "amount at risk avoided (list price)"),
         "</div>",
         '<h2 id="findings">Findings per rule</h2>',
@@ -81,12 +88,45 @@ def render(report: Report) -> str:
                           for line in avoided], money),
         '<h2 id="calls">Hook calls per day</h2>',
         _columns("calls", list(report.calls_per_day.items())),
+        *_money(report),
         '<h2 id="table">Every rule</h2>', _table(report),
         "<h2>How the numbers are counted</h2><dl>",
         *(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in DEFINITIONS),
         "<dt>Override comments</dt><dd>counted, not shown: free text may name a patient.</dd>",
         "</dl></main></body></html>"]
     return "\n".join(parts)
+
+
+def _money(report: Report) -> list[str]:
+    """The four figures in total, by week (stacked bars), and by test, payer and clinician."""
+    weeks = report.money.get("week", {})
+    totals = {key: sum((row[key] for row in weeks.values()), Decimal(0)) for key, _ in MONEY}
+    parts = ['<h2 id="money">Money: still at risk, fixed, overridden then denied, missed</h2>',
+             '<div class="tiles">', *(_tile(money(totals[key]), label) for key, label in MONEY),
+             "</div>", '<p class="legend">', *(
+                 f'<span><i style="background:{COLORS[key]}"></i>{escape(label)}</span>'
+                 for key, label in MONEY), "</p>",
+             '<h2 id="weeks">Money by week</h2>',
+             _bars("weeks", [(week, [(key, row[key], f"{label} {money(row[key])}")
+                                     for key, label in MONEY])
+                             for week, row in weeks.items() if any(row.values())], money)]
+    for name, title in (("test", "test"), ("payer", "payer"), ("clinician",
+                                                                "ordering clinician")):
+        parts += [f'<h2 id="by-{name}">Money by {title}</h2>',
+                  _money_table(name, report.money.get(name, {}))]
+    return parts
+
+
+def _money_table(name: str, rows: dict) -> str:
+    if not rows:
+        return '<p class="empty">Nothing in this period.</p>'
+    head = (f'<table data-table="{name}"><thead><tr><th>{escape(name.capitalize())}</th>'
+            + "".join(f"<th class=n>{escape(label)}</th>" for _, label in MONEY)
+            + "</tr></thead><tbody>")
+    body = "".join(f"<tr><td>{escape(key)}</td>"
+                   + "".join(f"<td class=n>{money(row[k])}</td>" for k, _ in MONEY) + "</tr>"
+                   for key, row in rows.items())
+    return head + body + "</tbody></table>"
 
 
 def _tile(value: str, label: str) -> str:

@@ -1,4 +1,5 @@
-"""The feedback report: what the service found, what clinicians did with it, and what it saved.
+"""The feedback report: what the service found, what clinicians did with it, what it saved,
+and, with remittances imported (`moldx-cds remit`), what was denied all the same.
 
 Every number is read from the store (`moldx-cds report`). Definitions:
 
@@ -7,12 +8,13 @@ Every number is read from the store (`moldx-cds report`). Definitions:
   order-select and again on order-sign counts twice, and once in `orders`;
 - *accepted* / *overridden*: the latest feedback on each card that showed the rule (a card can
   show several rules of one order: it counts for each);
-- an order is *fixed before signing* when it had a warning in some call, and afterwards either
-  a card showing one of those warnings was accepted, or an order-sign call for the same order
-  found no warning on it at all;
-- the *amount at risk avoided* is the catalog list price of the test of each fixed order (the
-  price recorded with the finding, as the catalog had it then), counted once per order; per
-  rule, an order fixed of two rules counts under both.
+- an order is *fixed* when every warning it had was found gone by a later call for the same
+  order that evaluated the warning's rule (a call whose payer is unknown evaluates nothing);
+  accepting a suggestion is not a fix until then, and an override is never one
+  (cds_hooks/store/history.py); per rule, an order counts as fixed of that rule when that
+  rule's warning was found gone, so a rule's fixed orders never exceed its flagged ones;
+- *at risk* and *avoided* are the list price of each order's own test (its catalog row, as the
+  catalog had it at the call), once per order.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow, Store, utc
+from cds_hooks.store.history import histories
+from cds_hooks.store.remittances import lines as remittance_lines
 from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM
+
+from .money import breakdown, remittance_figures
 
 WARNING = "warning"
 
@@ -61,6 +67,8 @@ class Report:
     at_risk: Decimal  # list price of the orders flagged
     avoided: Decimal  # list price of the orders fixed
     rules: list[RuleLine]
+    remittances: dict[str, Any] = field(default_factory=dict)  # report/money.py
+    money: dict[str, Any] = field(default_factory=dict)  # the four figures by test, ...
 
     @property
     def total_calls(self) -> int:
@@ -70,14 +78,6 @@ class Report:
         data = asdict(self)
         data["total_calls"] = self.total_calls
         return json.loads(json.dumps(data, default=_plain))
-
-
-@dataclass
-class _Order:
-    rules: set[str] = field(default_factory=set)  # warnings seen while it was not fixed
-    cards: set[str] = field(default_factory=set)  # cards that showed those warnings
-    price: Decimal | None = None
-    fixed: bool = False
 
 
 def build(store: Store, since: datetime | None = None) -> Report:
@@ -110,35 +110,15 @@ def build(store: Store, since: datetime | None = None) -> Report:
     for finding in findings:
         by_call[finding.call_id].append(finding)
 
-    # Calls in time order: each order is flagged by its warnings, and fixed by a later
-    # order-sign call that finds none. An order flagged again after a fix starts anew.
-    orders: dict[tuple, _Order] = {}  # the latest of each order
-    flagged: list[_Order] = []
     per_service: Counter[str] = Counter()
     per_day: Counter[str] = Counter()
     for call in calls:
         per_service[call.service] += 1
         per_day[utc(call.received_at).date().isoformat()] += 1
-        found = by_call.get(call.id, [])
-        for finding in found:
+        for finding in by_call.get(call.id, []):
             line = lines.setdefault(finding.rule, RuleLine(finding.rule))
             line.findings += 1
             orders_of_rule[finding.rule].add((call.issuer, call.patient, finding.order_ref))
-        for order_ref in json.loads(call.orders):
-            key = (call.issuer, call.patient, order_ref)
-            warnings = [f for f in found if f.order_ref == order_ref and f.severity == WARNING]
-            order = orders.get(key)
-            if warnings:
-                if order is None or order.fixed:
-                    order = orders[key] = _Order()
-                    flagged.append(order)
-                order.rules |= {f.rule for f in warnings}
-                order.cards |= {f.card_uuid for f in warnings if f.card_uuid}
-                prices = [f.list_price for f in warnings if f.list_price is not None]
-                if prices:
-                    order.price = max(prices + ([order.price] if order.price else []))
-            elif order is not None and call.hook == "order-sign":
-                order.fixed = True
 
     # Feedback: the latest outcome per card, from the client whose call showed it (another
     # client's feedback on it counts as feedback on an unknown card).
@@ -149,10 +129,7 @@ def build(store: Store, since: datetime | None = None) -> Report:
             latest[item.card_uuid] = item
         else:
             unknown += 1
-    accepted_cards = set()
-    for card, item in latest.items():
-        if item.outcome == "accepted":
-            accepted_cards.add(card)
+    for item in latest.values():
         for rule in json.loads(item.rules):
             line = lines.setdefault(rule, RuleLine(rule))
             if item.outcome == "accepted":
@@ -164,16 +141,15 @@ def build(store: Store, since: datetime | None = None) -> Report:
                     line.reasons[label] = line.reasons.get(label, 0) + 1
                 if item.override_comment:
                     line.comments += 1
+    orders = histories(store, since)
+    flagged = [o for o in orders.values() if o.flagged]
+    fixed = [o for o in flagged if o.is_fixed]
     for order in flagged:
-        if order.cards & accepted_cards:
-            order.fixed = True
-
-    fixed = [o for o in flagged if o.fixed]
-    for order in fixed:
-        for rule in order.rules:
-            line = lines[rule]
+        for rule in order.fixed:
+            line = lines.setdefault(rule, RuleLine(rule))
             line.fixed += 1
             line.avoided += order.price or 0
+    denials = remittance_lines(store, orders, since=since)
     for rule, line in lines.items():
         line.orders = len(orders_of_rule[rule])
         line.reasons = dict(sorted(line.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -184,7 +160,8 @@ def build(store: Store, since: datetime | None = None) -> Report:
         orders_flagged=len(flagged), orders_fixed=len(fixed),
         at_risk=sum((o.price or Decimal(0) for o in flagged), Decimal("0")),
         avoided=sum((o.price or Decimal(0) for o in fixed), Decimal("0")),
-        rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)))
+        rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)),
+        remittances=remittance_figures(denials), money=breakdown(flagged, denials))
 
 
 def parse_since(text: str) -> datetime:

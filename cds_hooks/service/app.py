@@ -20,6 +20,8 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from cds_hooks.claims.scrub import scrub
+from cds_hooks.claims.x12 import X12Invalid
 from cds_hooks.common import metrics
 from cds_hooks.common.settings import Settings
 from cds_hooks.fhir.rest import FhirClient
@@ -218,7 +220,7 @@ def call_service(service_id: str):
     runtime.recorder.submit(audit.call_record(
         service=service.id, hook=service.hook, hook_instance=hook_request.hookInstance,
         issuer=g.issuer, patient=hook_request.context.patientId, decision=decision,
-        response=response, ms=ms))
+        response=response, ms=ms, rules=service.rules))
     rules = [f.rule for f in decision.findings]
     for rule in rules:
         metrics.FINDINGS.labels(rule).inc()
@@ -237,6 +239,20 @@ def receive_feedback(service_id: str):
     feedback.receive(service.id, _json_body(), runtime.recorder, g.issuer, runtime.store,
                      keep_comments=runtime.settings.store_override_comments)
     return jsonify({})  # CDS Hooks defines no body; an empty JSON object is one to parse
+
+
+@routes.post("/claims/scrub")
+def scrub_claims():
+    """An 837P (X12 body) checked as `moldx-cds scrub --json` checks it, for a clearinghouse
+    or billing system to call before submission; same client JWT as the hooks."""
+    g.audit = {"service": "claims-scrub"}
+    try:
+        result = scrub(request.get_data(cache=False).decode("latin-1"), _runtime().knowledge)
+    except X12Invalid as bad:
+        expression = bad.element or bad.segment
+        raise RequestError.invalid(expression, f"not valid 5010: {bad}") from None
+    g.audit |= {"rules": [f.rule for f in result.decision.findings]}
+    return jsonify(result.as_json())
 
 
 def _service(service_id: str) -> ServiceDefinition:

@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from plugin.decision import Decision
+from plugin.rules import evaluated
 
 from .models import Action, HookResponse
 
 
 def call_record(*, service: str, hook: str, hook_instance: str, issuer: str | None,
                 patient: str | None, decision: Decision, response: HookResponse,
-                ms: float) -> dict[str, Any]:
+                ms: float, rules: frozenset[str] | None = None) -> dict[str, Any]:
+    """`rules`: the rule ids the service runs (None: all), for what each order had
+    evaluated."""
     cards = []
     card_of: dict[tuple[str, str], str] = {}  # (order, rule) -> the card that showed it
     for card in response.cards:
@@ -48,7 +51,28 @@ def call_record(*, service: str, hook: str, hook_instance: str, issuer: str | No
             "hook": hook, "hook_instance": hook_instance, "issuer": issuer, "patient": patient,
             "orders": list(decision.orders), "knowledge_version": decision.knowledge_version,
             "ms": ms, "findings": findings, "cards": cards,
+            "order_facts": order_facts(decision, rules),
             "actions": [_action(a) for a in response.systemActions or ()]}
+
+
+def order_facts(decision: Decision, rules: frozenset[str] | None) -> list[dict[str, Any]]:
+    """Each order as the service saw it: its own test and price, its CPT (the order's, else
+    the catalog's), date of service, payer, ordering clinician and the rules evaluated."""
+    found = []
+    for facts in decision.facts:
+        row = facts.row
+        requester = (decision.orders[facts.order].raw.get("requester") or {}) \
+            if facts.order in decision.orders else {}
+        evaluated_here = evaluated(facts) if rules is None else evaluated(facts) & rules
+        found.append({
+            "order": facts.order, "test": row.test_code if row else None,
+            "list_price": str(row.list_price_usd) if row and row.list_price_usd else None,
+            "cpt": (facts.cpts[0] if facts.cpts else row.cpt if row else None),
+            "date": facts.date_of_service.isoformat(),
+            "payer": facts.payer.name if facts.payer else None,
+            "requester": requester.get("reference") if isinstance(requester, dict) else None,
+            "evaluated": sorted(evaluated_here)})
+    return found
 
 
 def feedback_record(*, service: str, issuer: str | None,

@@ -69,6 +69,19 @@ def document() -> dict[str, Any]:
                         "properties": {"services": {"type": "array", "items": {
                             "$ref": _REF.format(model="Service")}}}}}}}}}},
             **{path: item for service in SERVICES for path, item in _service_paths(service)},
+            "/claims/scrub": {"post": {
+                "summary": "Check an 837P (005010X222A1) before submission",
+                "security": [{"clientJwt": []}],
+                "requestBody": {"required": True, "content": {"application/edi-x12": {
+                    "schema": {"type": "string"}}}},
+                "responses": {
+                    "200": {"description": "Per claim and line, the claim edits (the JSON of "
+                                           "`moldx-cds scrub --json`)",
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "required": ["claims"]}}}},
+                    "400": _error("Not valid 5010; the issue's expression names the segment "
+                                  "or element"),
+                    "401": _UNAUTHORIZED}}},
             "/healthz": {"get": {
                 "summary": "Liveness: the process answers", "security": [],
                 "responses": {"200": _status("alive")}}},

@@ -19,12 +19,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -102,6 +103,54 @@ class FindingRow(Base):
     # The catalog list price of the test when the call was answered: the amount at risk.
     list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     card_uuid: Mapped[str | None] = mapped_column(String(36), index=True)  # None: no card shown
+
+
+class CallOrderRow(Base):
+    """One order of one call, as the service saw it: its own catalog test and price (the
+    amount at risk is this order's test, never another's), the billed CPT, the date of
+    service, the payer, the ordering clinician (a resource id) and the rules evaluated on it."""
+
+    __tablename__ = "call_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("hook_calls.id"), index=True)
+    order_ref: Mapped[str] = mapped_column(Text, index=True)
+    test_code: Mapped[str | None] = mapped_column(Text)
+    list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    cpt: Mapped[str | None] = mapped_column(Text)
+    date_of_service: Mapped[date | None] = mapped_column(Date)
+    payer: Mapped[str | None] = mapped_column(Text)  # the payer's name in the knowledge
+    requester: Mapped[str | None] = mapped_column(Text)  # `Practitioner/id`
+    evaluated: Mapped[str] = mapped_column(Text)  # JSON list of rule ids
+
+
+class RemittanceRow(Base):
+    __tablename__ = "remittances"
+    __table_args__ = (UniqueConstraint("digest", name="uq_remittances_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file: imported once
+    payer: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RemittanceLineRow(Base):
+    __tablename__ = "remittance_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    claim: Mapped[str] = mapped_column(Text)  # CLP01
+    line_no: Mapped[int] = mapped_column(Integer)
+    control_number: Mapped[str | None] = mapped_column(Text)  # REF*6R
+    patient: Mapped[str | None] = mapped_column(Text)
+    cpt: Mapped[str | None] = mapped_column(Text)
+    date_of_service: Mapped[date | None] = mapped_column(Date)
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    carcs: Mapped[str] = mapped_column(Text)  # JSON list of GROUP-CARC
+    rarcs: Mapped[str] = mapped_column(Text)  # JSON list
+    category: Mapped[str] = mapped_column(String(30))
+    paid_on: Mapped[date | None] = mapped_column(Date)
 
 
 class IssuedCardRow(Base):
@@ -301,6 +350,16 @@ class Store:
         new_cards = [(r, c) for uuid, (r, c) in cards.items() if uuid not in known]
         if findings:
             run(insert(FindingRow.__table__), findings)
+        # Records spooled before the orders were recorded have none.
+        orders = [{
+            "call_id": ids[r["id"]], "order_ref": o["order"], "test_code": o.get("test"),
+            "list_price": Decimal(o["list_price"]) if o.get("list_price") else None,
+            "cpt": o.get("cpt"), "payer": o.get("payer"), "requester": o.get("requester"),
+            "date_of_service": date.fromisoformat(o["date"]) if o.get("date") else None,
+            "evaluated": json.dumps(o.get("evaluated", [])),
+        } for r in records for o in r.get("order_facts", ())]
+        if orders:
+            run(insert(CallOrderRow.__table__), orders)
         if new_cards:
             run(insert(IssuedCardRow.__table__), [{
                 "uuid": c["uuid"], "call_id": ids[r["id"]], "service": r["service"],
@@ -332,6 +391,24 @@ class Store:
                 outcome_at=datetime.fromisoformat(item["outcome_at"]),
                 received_at=datetime.fromisoformat(record["at"]), issuer=record.get("issuer")))
         return unknown
+
+    def add_remittance(self, digest: str, payer: str | None,
+                       lines: Sequence[dict[str, Any]]) -> bool:
+        """Keep an imported 835's lines (RemittanceLineRow's columns); False, keeping
+        nothing, when a file of the same digest was imported before."""
+        try:
+            with self.session() as session:
+                remittance = RemittanceRow(digest=digest, payer=payer,
+                                           imported_at=datetime.now(UTC))
+                session.add(remittance)
+                session.flush()
+                session.add_all(RemittanceLineRow(remittance_id=remittance.id, **line)
+                                for line in lines)
+        except StoreError as error:
+            if isinstance(error.__cause__, IntegrityError):
+                return False
+            raise
+        return True
 
     # -- reading ------------------------------------------------------------------------
 

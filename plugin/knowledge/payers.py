@@ -47,6 +47,12 @@ class Payers:
     def find(self, system: str | None, value: str | None) -> Payer | None:
         return self.by_identifier.get((system or "", value or ""))
 
+    def by_payer_id(self, value: str) -> Payer | None:
+        """The payer a claim names by its payer id alone (837P 2010BB NM1-09): the one payer
+        whose identifier has that value, none when two systems share it."""
+        found = [p for (_, v), p in self.by_identifier.items() if v == value]
+        return found[0] if len(found) == 1 else None
+
     def __iter__(self):
         return iter(self.by_identifier.values())
 

@@ -31,6 +31,7 @@ from . import (
     unknown_payer,
     unknown_test,
 )
+from .scope import follows_moldx, uses_dex
 
 RULES = (unknown_test, ambiguous_test, malformed_zcode, mismatched_codes, stale_code, panel_cpt,
          missing_zcode, not_payable, units_of_service, invalid_diagnosis, unknown_payer,
@@ -43,3 +44,28 @@ def evaluate(orders: Iterable[OrderFacts], patient: PatientFacts,
              knowledge: Knowledge) -> list[Finding]:
     return [finding for order in orders for rule in RULES
             for finding in rule.check(order, patient, knowledge)]
+
+
+# The rules that speak only for payers following MolDX, and those that judge the DEX
+# CPT-Z-code pair (docs/rules.md, "Who each rule speaks for").
+MOLDX_RULES = frozenset({
+    panel_cpt.RULE_ID, units_of_service.RULE_ID, parallel_orders.RULE_ID,
+    single_gene_in_panel.RULE_ID, cgp_specimen.RULE_ID, repeat_cgp.RULE_ID,
+    diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID, article_cpt.RULE_ID,
+    test_indication.RULE_ID})
+DEX_RULES = frozenset({missing_zcode.RULE_ID, mismatched_codes.RULE_ID, stale_code.RULE_ID,
+                       malformed_zcode.RULE_ID})
+
+
+def evaluated(order: OrderFacts) -> frozenset[str]:
+    """The rules whose silence about `order` means something: a rule that found nothing on a
+    call where it was evaluated says the order is right by it. An order whose payer is not
+    known evaluates nothing (its payer's checks were skipped, not passed)."""
+    if order.payer is None:
+        return frozenset()
+    ids = set(RULE_IDS)
+    if not follows_moldx(order):
+        ids -= MOLDX_RULES
+    if not uses_dex(order):
+        ids -= DEX_RULES
+    return frozenset(ids)

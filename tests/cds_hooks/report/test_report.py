@@ -17,6 +17,7 @@ import pytest
 
 from cds_hooks.cli.main import main
 from cds_hooks.service.app import create_app
+from cds_hooks.store import migrate
 from tests.conftest import TODAY, SignedClient, hook_fixture
 
 SIGN = "/cds-services/moldx-order-sign"
@@ -54,7 +55,7 @@ class Scenario:
 def run_scenario(client, knowledge) -> dict[str, Decimal | None]:
     """Patients, each with one order (ServiceRequest/sr-1):
     A  missing Z-code on order-sign, then signed again with the right codes   -> fixed
-    B  wrong Z-code; the card's suggestion accepted                          -> fixed
+    B  wrong Z-code; the card's suggestion accepted, no later call           -> not fixed
     C  test not payable; overridden "ABN signed" with a comment              -> not fixed
     D  stale Z-code; overridden "the lab will correct the codes"             -> not fixed
     E  test not in the catalog (info only)                                   -> no warning
@@ -116,8 +117,9 @@ def test_the_report_counts_calls_findings_feedback_and_fixes(scenario, capsys):
     assert report["calls"] == {"moldx-order-sign": 7, "moldx-order-select": 1}
     assert (report["feedback"], report["unknown_feedback"]) == (4, 1)
     assert report["orders_flagged"] == 5  # A B C D F; E had an info card only
-    assert report["orders_fixed"] == 3  # A and F signed clean later, B accepted
-    assert Decimal(report["avoided"]) == p["A"] + p["B"] + p["F"]
+    # A and F signed clean later; B's acceptance is no fix until a later call confirms it
+    assert report["orders_fixed"] == 2
+    assert Decimal(report["avoided"]) == p["A"] + p["F"]
     assert Decimal(report["at_risk"]) == p["A"] + p["B"] + p["C"] + p["D"] + p["F"]
     rules = {line["rule"]: line for line in report["rules"]}
     assert set(rules) == {"missing-zcode", "mismatched-code", "not-payable", "stale-code",
@@ -132,7 +134,7 @@ def test_the_report_counts_calls_findings_feedback_and_fixes(scenario, capsys):
     assert rules["not-payable"]["comments"] == 1
     assert rules["stale-code"]["reasons"] == {"The performing lab will correct the codes": 1}
     assert {r: (line["fixed"], Decimal(line["avoided"])) for r, line in rules.items()} == {
-        "missing-zcode": (2, p["A"] + p["F"]), "mismatched-code": (1, p["B"]),
+        "missing-zcode": (2, p["A"] + p["F"]), "mismatched-code": (0, 0),
         "not-payable": (0, 0), "stale-code": (0, 0), "unknown-test": (0, 0)}
     assert "ABN on file" not in json.dumps(report)  # comments are counted, never shown
 
@@ -141,8 +143,8 @@ def test_the_terminal_table_and_the_csv_say_the_same(scenario, capsys):
     assert main(["report", "--store-url", scenario.store_url]) == 0
     table = capsys.readouterr().out
     assert "Hook calls: 8 (moldx-order-sign 7, moldx-order-select 1)" in table
-    avoided = sum((scenario.prices[p] for p in "ABF"), Decimal(0))
-    assert f"fixed before signing: 3; amount at risk avoided: ${avoided:,.2f}" in table
+    avoided = sum((scenario.prices[p] for p in "AF"), Decimal(0))
+    assert f"fixed before signing: 2; amount at risk avoided: ${avoided:,.2f}" in table
     [row] = [line for line in table.splitlines() if line.startswith("not-payable ")]
     assert row.split()[1:6] == ["1", "1", "0", "1", "0"] and "ABN signed (1)" in row
 
@@ -151,7 +153,7 @@ def test_the_terminal_table_and_the_csv_say_the_same(scenario, capsys):
     by_rule = {row["rule"]: row for row in rows}
     assert by_rule["stale-code"]["override_reasons"] == \
         "The performing lab will correct the codes (1)"
-    assert by_rule["(all rules)"]["orders_fixed"] == "3"
+    assert by_rule["(all rules)"]["orders_fixed"] == "2"
     assert Decimal(by_rule["(all rules)"]["amount_avoided_usd"]) == avoided
     assert by_rule["missing-zcode"]["findings"] == "2"
 
@@ -168,7 +170,7 @@ def test_since_leaves_out_what_came_before(scenario, capsys):
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     report = report_json(scenario, capsys, "--since", tomorrow)
     assert (sum(report["calls"].values()), report["feedback"], report["rules"]) == (0, 0, [])
-    assert report_json(scenario, capsys, "--since", "2000-01-01")["orders_fixed"] == 3
+    assert report_json(scenario, capsys, "--since", "2000-01-01")["orders_fixed"] == 2
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
@@ -182,6 +184,7 @@ def test_report_errors_are_clear(store_url, capsys, tmp_path):
     assert "run `moldx-cds db upgrade` first" in capsys.readouterr().err
     assert main(["db", "upgrade", "--store-url", store_url]) == 0
     assert main(["db", "current", "--store-url", store_url]) == 0
-    assert "revision 0002; latest 0002" in capsys.readouterr().out
+    head = migrate.head()
+    assert f"revision {head}; latest {head}" in capsys.readouterr().out
     assert main(["report", "--store-url", store_url]) == 0
     assert "No findings in this period." in capsys.readouterr().out

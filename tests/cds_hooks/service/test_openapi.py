@@ -30,6 +30,8 @@ _FOLDER = Path(tempfile.mkdtemp(prefix="moldx-openapi-"))
 # time; by default the run is the fuzzing phase only. MOLDX_CDS_FUZZ_COVERAGE=1 adds it.
 _CONFIG = SchemathesisConfig.from_dict(
     {"phases": {"coverage": {"enabled": bool(os.environ.get("MOLDX_CDS_FUZZ_COVERAGE"))}}})
+# POST /claims/scrub takes the 837P as text: generated strings go as the body, like text/plain.
+schemathesis.serializer.alias("application/edi-x12", "text/plain")
 schema = schemathesis.openapi.from_wsgi(
     "/openapi.json", create_app(Settings(public_base_url=BASE,
                                          store_url=f"sqlite:///{_FOLDER}/store.sqlite",

@@ -1,0 +1,164 @@
+"""Reading X12 with pyx12: every segment with its loop path and position, and the first thing
+that makes the file not valid 5010 against the implementation guide's map (pyx12's own
+validation, the same as its `x12valid`)."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyx12.errh_json
+import pyx12.error_handler
+import pyx12.errors
+import pyx12.params
+import pyx12.x12context
+from pyx12.segment import Segment
+
+# pyx12 logs every validation error itself; the caller reports the first one.
+logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+
+
+class X12Invalid(ValueError):
+    """Not valid 5010: names the segment (its id and position in the file) and element."""
+
+    def __init__(self, message: str, segment: str | None = None, position: int | None = None,
+                 element: str | None = None):
+        self.segment, self.position, self.element = segment, position, element
+        where = " ".join(p for p in (
+            f"segment {segment}" if segment else "",
+            f"(segment {position} of the file)" if position else "",
+            f"element {element}" if element else "") if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+@dataclass(frozen=True)
+class X12Segment:
+    id: str
+    path: str  # the loop path of pyx12's map, e.g. .../2000B/2300/2400/SV1
+    position: int  # 1-based: the n-th segment of the file
+    data: Segment
+
+    def value(self, ref: str) -> str | None:
+        """The element (`SV104`) or component (`SV101-7`), None when empty or absent. Reads
+        pyx12's parsed elements by index: its own `get_value` parses the reference on every
+        call, a third of a 10,000-line scrub."""
+        element, component = _reference(len(self.id), ref)
+        elements = self.data.elements
+        if element >= len(elements):
+            return None
+        parts = elements[element].elements
+        if component >= len(parts):
+            return None
+        return parts[component].get_value() or None
+
+    def in_loop(self, loop: str) -> bool:
+        return f"/{loop}/" in self.path
+
+
+@dataclass(frozen=True)
+class X12File:
+    segments: tuple[X12Segment, ...]
+    delimiters: tuple[str, str, str]  # segment, element, component terminators
+
+    def transaction(self) -> tuple[str | None, str | None]:
+        """(ST01, GS08): the transaction set and the guide it follows."""
+        st = next((s for s in self.segments if s.id == "ST"), None)
+        gs = next((s for s in self.segments if s.id == "GS"), None)
+        return (st.value("ST01") if st else None, gs.value("GS08") if gs else None)
+
+
+@functools.cache
+def _reference(id_length: int, ref: str) -> tuple[int, int]:
+    """`SV101-7` -> (0, 6): the element's and the component's index."""
+    element, _, component = ref[id_length:].partition("-")
+    return int(element) - 1, int(component or 1) - 1
+
+
+def read(text: str, transaction: str, guide: str) -> X12File:
+    """Every segment of `text`, validated against pyx12's map of `guide` (005010X222A1 ...).
+    Raises X12Invalid naming the first problem."""
+    errors = pyx12.error_handler.err_handler()
+    try:
+        reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), errors,
+                                                   io.StringIO(text))
+    except pyx12.errors.X12Error as error:
+        raise X12Invalid(f"not an X12 interchange ({error})", "ISA") from None
+    try:
+        with reader:
+            segments = tuple(_segments(reader))
+            delimiters = (reader.src.seg_term, reader.src.ele_term, reader.src.subele_term)
+    except pyx12.errors.EngineError as error:
+        if "Map not found" in str(error):  # a guide pyx12 has no map for
+            raise X12Invalid(f"{error}; this command reads {transaction} {guide}", "GS",
+                             element="GS08") from None
+        raise X12Invalid(str(error)) from None
+    except pyx12.errors.X12Error as error:
+        raise X12Invalid(str(error)) from None
+    found = X12File(segments, delimiters)
+    kind, version = found.transaction()
+    if (kind, version) != (transaction, guide):
+        raise X12Invalid(f"is {kind or 'no transaction'} {version or ''}, not the "
+                         f"{transaction} {guide} this command reads".replace("  ", " "),
+                         "GS", element="GS08")
+    if problem := first_error(errors):
+        raise problem
+    return found
+
+
+def _segments(reader: pyx12.x12context.X12ContextReader) -> Iterator[X12Segment]:
+    for node in reader.iter_segments():
+        yield X12Segment(node.id, node.cur_path, node.cur_line_number, node.seg_data)
+
+
+def first_error(errors: pyx12.error_handler.err_handler) -> X12Invalid | None:
+    """The first error pyx12 found, from the interchange down to the element."""
+    if errors.get_error_count() == 0:
+        return None
+    out = io.StringIO()
+    errors.accept(pyx12.errh_json.errh_json_visitor(out, indent=None))
+    return _first(json.loads(out.getvalue())) or X12Invalid("pyx12 reports an error")
+
+
+def _first(doc: dict[str, Any]) -> X12Invalid | None:
+    for interchange in doc.get("interchanges", []):
+        if problem := _of(interchange, "ISA"):
+            return problem
+        for group in interchange.get("groups", []):
+            if problem := _of(group, "GS"):
+                return problem
+            for transaction in group.get("transactions", []):
+                if problem := _of(transaction, "ST"):
+                    return problem
+                for segment in transaction.get("segments", []):
+                    if problem := _segment_error(segment):
+                        return problem
+    return None
+
+
+def _of(level: dict[str, Any], segment: str) -> X12Invalid | None:
+    errors = level.get("errors") or []
+    if not errors:
+        return None
+    return X12Invalid(_text(errors[0]), segment)
+
+
+def _segment_error(segment: dict[str, Any]) -> X12Invalid | None:
+    seg_id, position = segment.get("seg_id"), segment.get("cur_line")
+    if segment.get("errors"):
+        return X12Invalid(_text(segment["errors"][0]), seg_id, position)
+    for element in segment.get("elements", []):
+        if element.get("errors"):
+            ref = f"{seg_id}{element['ele_pos']:02d}"
+            if element.get("subele_pos"):
+                ref += f"-{element['subele_pos']}"
+            return X12Invalid(_text(element["errors"][0]), seg_id, position, ref)
+    return None
+
+
+def _text(error: dict[str, Any]) -> str:
+    return str(error.get("err_str") or error.get("err_cde") or "invalid")

@@ -1,0 +1,63 @@
+"""When the report may call an order fixed, and whose price it counts: a later call for the
+same order that evaluated the rule and found nothing; never a call that skipped the payer's
+checks, never an override; the order's own test's price."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+from cds_hooks.report.summary import build
+from tests.conftest import TODAY, hook_fixture, stored
+
+SIGN = "/cds-services/moldx-order-sign"
+WHEN = "2026-03-02T15:04:05Z"
+
+
+def _sign(client, name: str, patient: str = "pat-1") -> dict:
+    body = copy.deepcopy(hook_fixture(name))
+    body["context"]["patientId"] = patient
+    body["hookInstance"] = str(uuid.uuid4())
+    response = client.post(SIGN, json=body)
+    assert response.status_code == 200
+    return response.json
+
+
+def _price(knowledge, test: str):
+    return knowledge.catalog.row_on(test, TODAY).list_price_usd
+
+
+def test_a_later_call_whose_payer_is_unknown_is_no_fix(app, client):
+    _sign(client, "missing-zcode")
+    _sign(client, "unknown-payer")  # same patient and order; the payer's checks skipped
+    report = build(stored(app))
+    assert (report.orders_flagged, report.orders_fixed) == (1, 0)
+    _sign(client, "all-correct")
+    report = build(stored(app))
+    assert (report.orders_flagged, report.orders_fixed) == (1, 1)
+
+
+def test_an_override_is_no_fix_and_a_rules_fixed_never_exceed_its_flagged(app, client):
+    [card] = _sign(client, "missing-zcode")["cards"]
+    client.post(SIGN + "/feedback", json={"feedback": [{
+        "card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": WHEN}]})
+    _sign(client, "missing-zcode", "pat-2")
+    _sign(client, "all-correct", "pat-2")
+    _sign(client, "all-correct", "pat-2")  # fixed once, not twice
+    report = build(stored(app))
+    assert (report.orders_flagged, report.orders_fixed) == (2, 1)
+    for line in report.rules:
+        assert line.fixed <= line.orders
+    [missing] = [line for line in report.rules if line.rule == "missing-zcode"]
+    assert (missing.orders, missing.fixed, missing.overridden) == (2, 1, 1)
+
+
+def test_money_is_the_orders_own_test_not_the_test_its_wrong_code_belongs_to(
+        app, client, knowledge):
+    """The lung panel ordered with the 3-gene panel's Z-code: at risk is the lung panel's
+    price."""
+    _sign(client, "mismatched-zcode")
+    report = build(stored(app))
+    assert report.at_risk == _price(knowledge, "CMD-LUNG50")
+    assert report.at_risk != _price(knowledge, "CMD-KNB3")
+    assert report.money["test"]["CMD-LUNG50"]["at_risk"] == report.at_risk
