@@ -35,10 +35,11 @@ class _Context:
 def read_claims(text: str) -> tuple[X12File, list[BilledLine]]:
     """Every service line of every claim in `text`. Raises X12Invalid."""
     x12 = read(text, TRANSACTION, GUIDE)
-    return x12, list(_lines(x12))
+    return x12, list(service_lines(x12))
 
 
-def _lines(x12: X12File):
+def service_lines(x12: X12File):
+    """The service lines of a file read and validated."""
     here = _Context()
     segments = x12.segments
     for i, segment in enumerate(segments):

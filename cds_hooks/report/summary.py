@@ -204,8 +204,8 @@ def table(report: Report) -> str:
             f" ({report.unknown_feedback} on cards this service did not issue)"
             if report.unknown_feedback else ""),
         f"Orders with a warning: {report.orders_flagged} (list price {money(report.at_risk)}); "
-        f"fixed before signing: {report.orders_fixed}; amount at risk avoided: "
-        f"{money(report.avoided)}",
+        f"fixed (a later call found the warning gone): {report.orders_fixed}; amount at risk "
+        f"avoided: {money(report.avoided)}",
         ""]
     rows = [("RULE", "FINDINGS", "ORDERS", "ACCEPTED", "OVERRIDDEN", "FIXED", "AVOIDED",
              "OVERRIDE REASONS")]
