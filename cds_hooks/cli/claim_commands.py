@@ -14,6 +14,8 @@ from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
 from plugin.knowledge import Knowledge
 
+from .operations_commands import store_behind, store_missing, store_of, store_url_option
+
 KnowledgeOf = Callable[[argparse.Namespace], Knowledge | None]
 
 
@@ -48,9 +50,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "valid 5010 or the store cannot be used.")
     remit.add_argument("file", type=Path, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
-    remit.add_argument("--store-url", metavar="URL",
-                       help="SQLAlchemy URL of the store (default: $MOLDX_CDS_STORE_URL, else "
-                       "store.sqlite in the data folder)")
+    store_url_option(remit)
     remit.set_defaults(run=_remit)
 
 
@@ -60,23 +60,16 @@ REMIT_HEADER = ("CLAIM", "LINE", "CPT", "CHARGE", "PAID", "CODES", "CATEGORY", "
 
 def _remit(args: argparse.Namespace) -> int:
     from cds_hooks.claims.remit import import_remittance
-    from cds_hooks.common.settings import Settings
-    from cds_hooks.store import migrate
-    from cds_hooks.store.db import Store, StoreError
+    from cds_hooks.store.db import StoreError
     from cds_hooks.store.history import histories
     from cds_hooks.store.remittances import lines
 
-    settings = Settings.from_env()
-    store = Store(args.store_url or settings.store_url, timeout=settings.store_timeout)
-    if store.sqlite_file is not None and not store.sqlite_file.exists():
-        print(f"moldx-cds: no store at {store.sqlite_file}: the orders the remittance answers "
-              "are looked for there (--store-url, $MOLDX_CDS_STORE_URL)", file=sys.stderr)
+    store = store_of(args)  # the orders the remittance answers are looked for there
+    if store_missing(store):
         return 2
     try:
         data = args.file.read_bytes()
-        if migrate.current(store) != migrate.head():
-            print(f"moldx-cds: the store at {store.display_url()} is not at the latest schema: "
-                  "run `moldx-cds db upgrade` first", file=sys.stderr)
+        if store_behind(store):
             return 2
         _, digest, new = import_remittance(store, data)
         linked = lines(store, histories(store), digest)

@@ -22,14 +22,14 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
     upgrade = actions.add_parser("upgrade", help="apply the migrations the store lacks",
                                  description="Apply the migrations the store lacks (safe to "
                                  "run while replicas start: upgrades wait for each other).")
-    _store_url_option(upgrade)
+    store_url_option(upgrade)
     upgrade.add_argument("--revision", default="head",
                          help="the revision to reach (default: the latest)")
     upgrade.set_defaults(run=_db_upgrade)
     current = actions.add_parser("current", help="print the store's revision and the latest",
                                  description="Print the revision the store is at and the "
                                  "latest one this version ships. Exit status 1 when behind.")
-    _store_url_option(current)
+    store_url_option(current)
     current.set_defaults(run=_db_current)
 
     report = commands.add_parser(
@@ -40,7 +40,7 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
         "test's list price); and, with remittances imported (`moldx-cds remit`), the denied "
         "dollars by category and by what the order check had said. A table on the terminal, "
         "or CSV, JSON, or a self-contained HTML page with charts.")
-    _store_url_option(report)
+    store_url_option(report)
     report.add_argument("--since", metavar="DATE",
                         help="only calls and feedback from this date (YYYY-MM-DD, UTC) or "
                         "ISO 8601 date-time on")
@@ -53,20 +53,20 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
     report.set_defaults(run=_report)
 
 
-def _store_url_option(command: argparse.ArgumentParser) -> None:
+def store_url_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--store-url", metavar="URL",
                          help="SQLAlchemy URL of the store (default: $MOLDX_CDS_STORE_URL, else "
                          f"store.sqlite in the data folder, {data_dir()})")
 
 
-def _store(args: argparse.Namespace):
+def store_of(args: argparse.Namespace):
     from cds_hooks.store.db import Store
 
     settings = Settings.from_env()
     return Store(args.store_url or settings.store_url, timeout=settings.store_timeout)
 
 
-def _missing(store) -> bool:
+def store_missing(store) -> bool:
     """Whether the store is a SQLite file that does not exist; then say where it was looked
     for, and why there. Reading must not create it (SQLite makes a file on connecting)."""
     if store.sqlite_file is None or store.sqlite_file.exists():
@@ -77,11 +77,23 @@ def _missing(store) -> bool:
     return True
 
 
+def store_behind(store) -> bool:
+    """Whether the store is not at the latest schema (or empty); then say what to run. Raises
+    StoreError when it cannot be read."""
+    from cds_hooks.store import migrate
+
+    if migrate.current(store) == migrate.head():
+        return False
+    print(f"moldx-cds: the store at {store.display_url()} is not at the latest schema "
+          "(or empty): run `moldx-cds db upgrade` first", file=sys.stderr)
+    return True
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from cds_hooks.store import migrate
     from cds_hooks.store.db import StoreError
 
-    store = _store(args)
+    store = store_of(args)
     if store.sqlite_file:
         store.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     print(f"moldx-cds: upgrading the store at {store.display_url()} ...", file=sys.stderr)
@@ -101,8 +113,8 @@ def _db_current(args: argparse.Namespace) -> int:
     from cds_hooks.store import migrate
     from cds_hooks.store.db import StoreError
 
-    store = _store(args)
-    if _missing(store):
+    store = store_of(args)
+    if store_missing(store):
         return 2
     try:
         revision = migrate.current(store)
@@ -117,7 +129,6 @@ def _db_current(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from cds_hooks.report import summary as report
-    from cds_hooks.store import migrate
     from cds_hooks.store.db import StoreError
 
     try:
@@ -125,14 +136,12 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as bad:
         print(f"moldx-cds: --since: {bad}", file=sys.stderr)
         return 2
-    store = _store(args)
-    if _missing(store):
+    store = store_of(args)
+    if store_missing(store):
         return 2
     print(f"moldx-cds: reading the store at {store.display_url()} ...", file=sys.stderr)
     try:
-        if migrate.current(store) != migrate.head():
-            print(f"moldx-cds: the store at {store.display_url()} is not at the latest schema "
-                  "(or empty): run `moldx-cds db upgrade` first", file=sys.stderr)
+        if store_behind(store):
             return 2
         data = report.build(store, since)
     except StoreError as bad:
