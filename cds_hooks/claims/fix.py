@@ -26,25 +26,23 @@ def certain_fixes(result: Scrub) -> dict[int, list[Fix]]:
 
 def fixed_text(text: str, result: Scrub) -> tuple[str, int]:
     """`text` with the certain fixes applied, and how many lines changed."""
-    seg_term, ele_term, subele_term = result.x12.delimiters
+    delimiters = result.x12.delimiters
     fixes = certain_fixes(result)
     replacements = {}
     for segment in result.x12.segments:
         if segment.position in fixes:
-            data = segment.data
             for fix in fixes[segment.position]:
                 for change in fix.changes:
-                    data.set(_PLACE[change.kind], change.code)
+                    segment = segment.with_value(_PLACE[change.kind], change.code)
                 if fix.quantity is not None:
-                    data.set("SV104", str(fix.quantity))
-            replacements[segment.position] = data.format(seg_term, ele_term, subele_term)
+                    segment = segment.with_value("SV104", str(fix.quantity))
+            replacements[segment.position] = segment.text(delimiters)
     se = [s for s in result.x12.segments if s.id in ("ST", "SE")]
     for st, end in zip(se[::2], se[1::2], strict=False):
         count = str(end.position - st.position + 1)
         if end.value("SE01") != count:
-            end.data.set("SE01", count)
-            replacements[end.position] = end.data.format(seg_term, ele_term, subele_term)
-    return _replace_segments(text, seg_term, replacements), len(fixes)
+            replacements[end.position] = end.with_value("SE01", count).text(delimiters)
+    return _replace_segments(text, delimiters[0], replacements), len(fixes)
 
 
 def _replace_segments(text: str, seg_term: str, replacements: dict[int, str]) -> str:

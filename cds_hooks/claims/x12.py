@@ -17,10 +17,12 @@ import pyx12.error_handler
 import pyx12.errors
 import pyx12.params
 import pyx12.x12context
-from pyx12.segment import Segment
+
+from . import pyx12_speedups
 
 # pyx12 logs every validation error itself; the caller reports the first one.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+pyx12_speedups.install()
 
 
 class X12Invalid(ValueError):
@@ -36,25 +38,40 @@ class X12Invalid(ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+Elements = tuple[tuple[str, ...], ...]  # element 01 first, each as its components
+
+
 @dataclass(frozen=True)
 class X12Segment:
+    """One segment as plain text values. pyx12's own segment objects, kept for a whole file,
+    were a million objects that every garbage collection walked: a quarter of a 10,000-line
+    scrub."""
+
     id: str
     path: str  # the loop path of pyx12's map, e.g. .../2000B/2300/2400/SV1
     position: int  # 1-based: the n-th segment of the file
-    data: Segment
+    elements: Elements
 
     def value(self, ref: str) -> str | None:
-        """The element (`SV104`) or component (`SV101-7`), None when empty or absent. Reads
-        pyx12's parsed elements by index: its own `get_value` parses the reference on every
-        call, a third of a 10,000-line scrub."""
+        """The element (`SV104`) or component (`SV101-7`), None when empty or absent."""
         element, component = _reference(len(self.id), ref)
-        elements = self.data.elements
-        if element >= len(elements):
+        if element >= len(self.elements) or component >= len(self.elements[element]):
             return None
-        parts = elements[element].elements
-        if component >= len(parts):
-            return None
-        return parts[component].get_value() or None
+        return self.elements[element][component] or None
+
+    def with_value(self, ref: str, value: str) -> X12Segment:
+        """This segment with `ref` set to `value`, the elements before it added empty."""
+        element, component = _reference(len(self.id), ref)
+        elements = list(self.elements) + [("",)] * (element + 1 - len(self.elements))
+        parts = list(elements[element]) + [""] * (component + 1 - len(elements[element]))
+        parts[component] = value
+        elements[element] = tuple(parts)
+        return X12Segment(self.id, self.path, self.position, tuple(elements))
+
+    def text(self, delimiters: tuple[str, str, str]) -> str:
+        """The segment as X12, with its terminator."""
+        seg_term, ele_term, subele_term = delimiters
+        return ele_term.join([self.id, *(subele_term.join(e) for e in self.elements)]) + seg_term
 
     def in_loop(self, loop: str) -> bool:
         return f"/{loop}/" in self.path
@@ -112,7 +129,9 @@ def read(text: str, transaction: str, guide: str) -> X12File:
 
 def _segments(reader: pyx12.x12context.X12ContextReader) -> Iterator[X12Segment]:
     for node in reader.iter_segments():
-        yield X12Segment(node.id, node.cur_path, node.cur_line_number, node.seg_data)
+        elements = tuple(tuple(part.get_value() for part in element.elements)
+                         for element in node.seg_data.elements)
+        yield X12Segment(node.id, node.cur_path, node.cur_line_number, elements)
 
 
 def first_error(errors: pyx12.error_handler.err_handler) -> X12Invalid | None:
