@@ -10,21 +10,34 @@ from datetime import date
 from plugin import fhir
 from plugin.claim_lines import ClaimLine, claims_facts
 from plugin.codes import CodeSystems
-from plugin.findings import Finding
+from plugin.findings import Finding, Severity
 from plugin.knowledge import Knowledge
 from plugin.orders import OrderFacts, facts_for
 from plugin.rules import evaluate
 
 
+class _Findings:
+    """What an order's and a claim's decision have in common."""
+
+    facts: tuple[OrderFacts, ...]
+    findings: tuple[Finding, ...]
+
+    def findings_for(self, order: str) -> list[Finding]:
+        return [f for f in self.findings if f.order == order]
+
+    @property
+    def clear(self) -> bool:
+        """No warning, and every payer check ran: what `check` and `scrub` exit 0 for."""
+        return not (any(f.severity is Severity.WARNING for f in self.findings)
+                    or any(f.payer_checks_skipped for f in self.facts))
+
+
 @dataclass(frozen=True)
-class Decision:
+class Decision(_Findings):
     orders: dict[str, fhir.ServiceRequest]  # by `ServiceRequest/id`, in request order
     facts: tuple[OrderFacts, ...]
     findings: tuple[Finding, ...]
     knowledge_version: str
-
-    def findings_for(self, order: str) -> list[Finding]:
-        return [f for f in self.findings if f.order == order]
 
 
 def decide(orders: Sequence[fhir.ServiceRequest], resources: Sequence[fhir.Resource],
@@ -44,13 +57,10 @@ def decide(orders: Sequence[fhir.ServiceRequest], resources: Sequence[fhir.Resou
 
 
 @dataclass(frozen=True)
-class ClaimDecision:
+class ClaimDecision(_Findings):
     facts: tuple[OrderFacts, ...]  # one per claim line, keyed by ClaimLine.key
     findings: tuple[Finding, ...]
     knowledge_version: str
-
-    def findings_for(self, line: str) -> list[Finding]:
-        return [f for f in self.findings if f.order == line]
 
 
 def decide_claims(lines: Sequence[ClaimLine], knowledge: Knowledge) -> ClaimDecision:

@@ -94,6 +94,13 @@ class OrderFacts:
         return self.coverage.payer if self.coverage else None
 
     @property
+    def payer_checks_skipped(self) -> bool:
+        """A test of the catalog, or a code that should name one, whose payer is not known (no
+        active Coverage, or a payer the lab's list does not have): its payer's checks did not
+        run, so no warning does not mean the order is clean."""
+        return (self.row is not None or self.names_a_molecular_test) and self.payer is None
+
+    @property
     def names_a_molecular_test(self) -> bool:
         """The order carries a code that should be in the lab's catalog: one of the lab's own
         test codes, a Z-code, or a CPT that DEX registers tests under."""

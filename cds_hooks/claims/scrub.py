@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plugin.decision import ClaimDecision, decide_claims
-from plugin.findings import Severity
 from plugin.knowledge import Knowledge
 
 from .claim837 import BilledLine, read_claims
@@ -22,10 +21,6 @@ class Scrub:
     lines: tuple[BilledLine, ...]
     decision: ClaimDecision
     edits: dict[str, tuple[ClaimEdit, ...]]  # by ClaimLine.key
-
-    @property
-    def warned(self) -> bool:
-        return any(f.severity is Severity.WARNING for f in self.decision.findings)
 
     def as_json(self) -> dict:
         claims: dict[str, list[dict]] = {}

@@ -8,7 +8,7 @@ from cds_hooks.service.cards.order_edits import describe_fix
 from cds_hooks.service.cards.renderer import Renderer
 from plugin.codes import CodeSystems
 from plugin.decision import Decision
-from plugin.findings import Finding, Severity
+from plugin.findings import Finding
 from plugin.knowledge import Knowledge
 from plugin.orders import OrderFacts
 
@@ -32,15 +32,13 @@ def summaries(decision: Decision, knowledge: Knowledge, systems: CodeSystems
 
 def skipped(facts: OrderFacts) -> str | None:
     """Why the payer's checks did not run for an order of the lab's catalog, if they did not."""
-    if facts.row is None and not facts.names_a_molecular_test:
+    if not facts.payer_checks_skipped:
         return None
     if facts.coverage is None:
         return f"no active Coverage is known: {NO_PAYER_CHECKS} skipped"
-    if facts.payer is None:
-        identifier = facts.coverage.payer_identifier
-        payer = f"payer {identifier[1]}" if identifier else "a payer without an identifier"
-        return f"{payer} is not in the lab's payer list: {NO_PAYER_CHECKS} skipped"
-    return None
+    identifier = facts.coverage.payer_identifier
+    payer = f"payer {identifier[1]}" if identifier else "a payer without an identifier"
+    return f"{payer} is not in the lab's payer list: {NO_PAYER_CHECKS} skipped"
 
 
 def payer_name(facts: OrderFacts) -> str:
@@ -79,8 +77,7 @@ def table(decision: Decision, knowledge: Knowledge, systems: CodeSystems) -> str
 def exit_status(decision: Decision) -> int:
     """1 when a finding is a warning or a payer check was skipped: never 0 for an order whose
     payer or coverage could not be known."""
-    warned = any(f.severity is Severity.WARNING for f in decision.findings)
-    return 1 if warned or any(skipped(f) for f in decision.facts) else 0
+    return 0 if decision.clear else 1
 
 
 def _fix_text(finding: Finding) -> str:

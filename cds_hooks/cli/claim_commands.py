@@ -27,8 +27,9 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         description="Read an 837P (005010X222A1), validate it with pyx12, and check every "
         "service line with the rules the orders get: per claim (CLM01) and line (LX01) its "
         "CPT, Z-code and claim edits (rule, severity, message, fix). Exit status: 0 no "
-        "warning; 1 at least one warning; 2 the file is not valid 5010 (the segment and "
-        "element are named) or the knowledge could not be read.")
+        "warning and every check ran; 1 at least one warning, or checks skipped because a "
+        "line's payer is not in the lab's payer list; 2 the file is not valid 5010 (the "
+        "segment and element are named) or the knowledge could not be read.")
     command.add_argument("file", type=Path, help="the 837P file")
     command.add_argument("--json", action="store_true", help="print the edits as JSON")
     command.add_argument("--fix", type=Path, metavar="OUT",
@@ -124,4 +125,4 @@ def _scrub(args: argparse.Namespace) -> int:
         fixed, count = fixed_text(text, result)
         args.fix.write_bytes(fixed.encode("latin-1"))
         print(f"moldx-cds: {count} line(s) fixed in {args.fix}", file=sys.stderr)
-    return 1 if result.warned else 0
+    return 0 if result.decision.clear else 1

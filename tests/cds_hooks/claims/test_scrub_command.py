@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.x12_837p import Claim, Line, interchange
 from cds_hooks.claims.claim837 import read_claims
 from cds_hooks.claims.scrub import scrub
 from tests.processes import moldx_cds
@@ -46,6 +47,16 @@ def test_a_file_that_is_not_valid_5010_exits_2_naming_segment_and_element(tmp_pa
     assert run.returncode == 2
     assert "segment SV1" in run.stderr and "element SV103" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_line_whose_payer_is_unknown_is_not_passed_as_clean(tmp_path):
+    """As `check` does: its payer checks did not run, so the file is not 'no warning'."""
+    unknown = tmp_path / "unknown-payer.837"
+    unknown.write_text(interchange([Claim("UNKNOWN", [Line("81445", "ZL5H2")],
+                                          payer="99999")]))
+    run = moldx_cds("scrub", str(unknown), cwd=tmp_path)
+    assert run.returncode == 1, run.stdout
+    assert "unknown-payer" in run.stdout and "99999" in run.stdout
 
 
 def _segments(path: Path) -> list[tuple[str, tuple[tuple[str, ...], ...]]]:
