@@ -34,8 +34,27 @@ def category(carcs: Iterable[str], rarcs: Iterable[str], paid: float) -> Denial:
     return Denial.PAID if paid > 0 else Denial.OTHER
 
 
+# Which warnings could explain a denial of each category: the Z-code denial comes from the
+# test's codes; a medical-necessity or non-covered one from the policy (payers use CO-50 and
+# CO-96 for the same coverage causes, so those rules explain both). A denial in no category
+# the rules know (`other`) may be any of them.
+_CODE_RULES = frozenset({"missing-zcode", "malformed-zcode", "mismatched-code", "stale-code",
+                         "ambiguous-test", "unknown-test"})
+_COVERAGE_RULES = frozenset({"invalid-diagnosis", "diagnosis-not-covered", "test-indication",
+                             "not-payable", "article-cpt", "policy-unavailable", "repeat-cgp",
+                             "cgp-specimen"})
+_EXPLAINED_BY = {Denial.ZCODE: _CODE_RULES, Denial.MEDICAL_NECESSITY: _COVERAGE_RULES,
+                 Denial.NON_COVERED: _COVERAGE_RULES}
+
+
+def explains(rule: str, denial: Denial) -> bool:
+    """Whether a warning of `rule` at ordering could be the reason for `denial`."""
+    return denial is Denial.OTHER or rule in _EXPLAINED_BY.get(denial, ())
+
+
 class Outcome(StrEnum):
-    """What the order-time check had said of a denied line."""
+    """What the order-time check had said of a denied line, counting only the warnings that
+    could explain its denial (`explains`)."""
 
     WARNED_OVERRIDDEN = "warned-overridden"  # warned, and a person overrode the warning
     WARNED_NOT_FIXED = "warned-not-fixed"  # warned; neither overridden nor fixed

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from plugin.remittance import Denial, Outcome
+from plugin.remittance import Denial, Outcome, explains
 
 from .db import RemittanceLineRow, RemittanceRow, Store
 from .history import OrderHistory, OrderKey
@@ -75,7 +75,7 @@ def _linked(row: RemittanceLineRow, by_ref: dict[str, list[OrderHistory]],
         patient=row.patient, cpt=row.cpt, date_of_service=row.date_of_service,
         charge=row.charge, paid=row.paid, codes=tuple(json.loads(row.carcs)),
         remarks=tuple(json.loads(row.rarcs)), category=category, paid_on=row.paid_on,
-        order=order, outcome=None if category is Denial.PAID else outcome(order))
+        order=order, outcome=None if category is Denial.PAID else outcome(order, category))
 
 
 def _order(row: RemittanceLineRow, by_ref: dict[str, list[OrderHistory]],
@@ -93,14 +93,17 @@ def _order(row: RemittanceLineRow, by_ref: dict[str, list[OrderHistory]],
     return max(same, key=lambda h: h.first_seen) if same else None
 
 
-def outcome(order: OrderHistory | None) -> Outcome:
-    """What the order-time check had said of a line that was denied."""
+def outcome(order: OrderHistory | None, denial: Denial) -> Outcome:
+    """What the order-time check had said of a line denied as `denial`: a warning for another
+    reason than the denial's does not count (a Z-code warning does not foresee a
+    medical-necessity denial)."""
     if order is None:
         return Outcome.NO_ORDER_FOUND
-    if not order.flagged:
+    warned = {rule for rule in order.flagged if explains(rule, denial)}
+    if not warned:
         return Outcome.NOT_WARNED
-    if order.is_fixed:
+    if warned <= set(order.fixed):
         return Outcome.FIXED_STILL_DENIED
-    if order.overridden:
+    if warned & order.overridden:
         return Outcome.WARNED_OVERRIDDEN
     return Outcome.WARNED_NOT_FIXED

@@ -99,3 +99,19 @@ def test_importing_the_same_835_twice_keeps_it_once(app):
     assert import_remittance(store, data)[2] is True
     assert import_remittance(store, data)[2] is False
     assert len(lines(store, histories(store))) == len(read_remittance(data.decode()).lines)
+
+
+def test_a_denial_for_another_reason_than_the_warning_is_a_miss(app, client):
+    """A Z-code warning does not explain a medical-necessity denial: the check missed that."""
+    [card] = _signed(client, "missing-zcode", "pat-1")["cards"]
+    _override(client, card)
+    store = stored(app)
+    denied = {"NEC": (("CO", "50", "1200"),), "ATT": (("CO", "16", "1200"),)}
+    _, digest, _ = import_remittance(store, remittance([
+        PaidClaim(claim, [Paid("81445", adjustments=adjustments, control="sr-1")],
+                  patient="pat-1") for claim, adjustments in denied.items()]).encode())
+    linked = {line.claim: line for line in lines(store, histories(store), digest)}
+    assert linked["NEC"].category.value == "medical-necessity"
+    assert linked["NEC"].outcome.value == "not-warned"
+    # A denial whose codes say no reason the rules know may be the one warned of.
+    assert linked["ATT"].outcome.value == "warned-overridden"

@@ -149,8 +149,8 @@ def test_the_money_a_billing_manager_opens_on_monday(settings, knowledge, keys, 
     denials.write_text(remittance([
         PaidClaim("C", [Paid("81456", charge="1400", adjustments=(("CO", "96", "1400"),),
                              remarks=("N431",), control="sr-1")], patient="pat-C"),
-        PaidClaim("E", [Paid("81445", adjustments=(("CO", "50", "1200"),), remarks=("N115",),
-                             control="sr-1")], patient="pat-A")]))
+        PaidClaim("E", [Paid("81445", adjustments=(("CO", "252", "1200"),),
+                             remarks=("N706",), control="sr-1")], patient="pat-A")]))
     assert main(["remit", str(denials), "--store-url", url]) == 0
     assert main(["report", "--store-url", url, "--json"]) == 0
     capsys.readouterr()
@@ -162,7 +162,7 @@ def test_the_money_a_billing_manager_opens_on_monday(settings, knowledge, keys, 
     report = build(Store(url))
     outcomes = report.remittances["outcomes"]
     assert outcomes["warned-overridden"]["lines"] == 1  # C: not payable, overridden
-    assert outcomes["fixed-still-denied"]["lines"] == 1  # A: fixed, denied all the same
+    assert outcomes["fixed-still-denied"]["lines"] == 1  # A: Z-code fixed, denied all the same
 
     page = chromium.new_page(viewport={"width": 1100, "height": 900})
     page.goto(page_file.as_uri())
