@@ -7,6 +7,7 @@ runs it (the installed command, start-up included), and its stages in process.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,19 @@ def stages(text: str) -> dict[str, float]:
             "rules": decided - built}
 
 
+def walk_seconds(path: Path, runs: int) -> dict[str, list[float]]:
+    """pyx12's walk alone, as it comes and with pyx12_speedups, alternated, each in a fresh
+    process: the same-run baseline for the part of the scrub that is pyx12's."""
+    found: dict[str, list[float]] = {"own": [], "fast": []}
+    for _ in range(runs):
+        for mode in found:
+            with path.open() as source:
+                run = subprocess.run([sys.executable, "-m", "bench.pyx12_walk", mode],
+                                     stdin=source, capture_output=True, check=True)
+            found[mode].append(json.loads(run.stdout)["seconds"])
+    return found
+
+
 def command_seconds(path: Path, runs: int) -> list[float]:
     command = str(Path(sys.executable).with_name("moldx-cds"))
     found = []
@@ -57,8 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(folder) / "load.837"
         path.write_text(text)
         seconds = command_seconds(path, args.runs)
+        walks = walk_seconds(path, args.runs)
     print(f"moldx-cds scrub of {args.lines} lines ({len(text):,} bytes): median "
           f"{statistics.median(seconds):.2f} s, min {min(seconds):.2f} s over {args.runs} runs")
+    own, fast = (statistics.median(walks[m]) for m in ("own", "fast"))
+    print(f"pyx12's walk alone, median of {args.runs}, alternated: as it comes {own:.2f} s, "
+          f"with cds_hooks/claims/pyx12_speedups.py {fast:.2f} s ({fast / own:.2f} of it)")
     for stage, spent in stages(text).items():
         print(f"  {stage}: {spent:.2f} s")
     return 0

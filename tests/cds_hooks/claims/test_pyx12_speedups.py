@@ -23,6 +23,8 @@ from cds_hooks.claims.pyx12_speedups import PYX12_OWN, TextCounter
 
 from .conftest import X12, x12_text
 
+ROOT = X12.parents[1]
+
 
 def test_the_replacements_are_in_place_on_the_pinned_pyx12():
     # A new pyx12 leaves them out until this module has compared them with it again.
@@ -82,25 +84,12 @@ def test_a_control_character_is_found_as_pyx12_finds_it(text):
         PYX12_OWN["contains_control_character"](text)
 
 
-WALK = """
-import io, json, sys
-import pyx12.errh_json, pyx12.error_handler, pyx12.params, pyx12.x12context
-if sys.argv[1] == "fast":
-    from cds_hooks.claims import pyx12_speedups
-    assert pyx12_speedups.install()
-errors = pyx12.error_handler.err_handler()
-reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), errors, sys.stdin)
-walked = [(n.id, n.cur_path, n.cur_line_number) for n in reader.iter_segments()]
-report = io.StringIO()
-errors.accept(pyx12.errh_json.errh_json_visitor(report, indent=None))
-print(json.dumps({"walked": walked, "errors": json.loads(report.getvalue())}))
-"""
-
-
 def _walk(text: str, mode: str) -> dict:
-    run = subprocess.run([sys.executable, "-c", WALK, mode], input=text, capture_output=True,
-                         text=True, check=True)
-    return json.loads(run.stdout)
+    run = subprocess.run([sys.executable, "-m", "bench.pyx12_walk", mode], input=text,
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    found = json.loads(run.stdout)
+    del found["seconds"]
+    return found
 
 
 def _files() -> dict[str, str]:
