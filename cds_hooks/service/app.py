@@ -246,8 +246,15 @@ def scrub_claims():
     """An 837P (X12 body) checked as `moldx-cds scrub --json` checks it, for a clearinghouse
     or billing system to call before submission; same client JWT as the hooks."""
     g.audit = {"service": "claims-scrub"}
+    runtime = _runtime()
+    body = request.get_data(cache=False)
+    if len(body) > runtime.settings.max_claim_bytes:
+        raise RequestError(413, [Issue("too-costly", (
+            f"body: {len(body):,} bytes of X12, over MOLDX_CDS_MAX_CLAIM_BYTES "
+            f"({runtime.settings.max_claim_bytes:,}); send the claims in smaller files, or "
+            "scrub this one with `moldx-cds scrub FILE --json`"))])
     try:
-        result = scrub(request.get_data(cache=False).decode("latin-1"), _runtime().knowledge)
+        result = scrub(body.decode("latin-1"), runtime.knowledge)
     except X12Invalid as bad:
         expression = bad.element or bad.segment
         raise RequestError.invalid(expression, f"not valid 5010: {bad}") from None

@@ -81,7 +81,8 @@ def document() -> dict[str, Any]:
                                 "type": "object", "required": ["claims"]}}}},
                     "400": _error("Not valid 5010; the issue's expression names the segment "
                                   "or element"),
-                    "401": _UNAUTHORIZED}}},
+                    "401": _UNAUTHORIZED,
+                    "413": _error("Over MOLDX_CDS_MAX_CLAIM_BYTES: refused before it is read")}}},
             "/healthz": {"get": {
                 "summary": "Liveness: the process answers", "security": [],
                 "responses": {"200": _status("alive")}}},

@@ -38,3 +38,27 @@ def test_bad_x12_is_a_400_operation_outcome_naming_the_place(client, body, expre
     assert outcome["issue"][0]["expression"] == [expression]
 
 
+
+
+def test_a_claim_file_over_the_limit_is_a_413_before_it_is_read(client_for, knowledge):
+    """A worker is held about 0.6 s per 1,000 lines: the service takes a bounded file and
+    sends larger ones to the command, which has no such limit."""
+    body = x12_text("clean.837").encode()
+    at_limit = client_for(knowledge, max_claim_bytes=len(body))
+    assert at_limit.post("/claims/scrub", data=body,
+                         content_type="application/edi-x12").status_code == 200
+    over = client_for(knowledge, max_claim_bytes=len(body) - 1)
+    response = over.post("/claims/scrub", data=body, content_type="application/edi-x12")
+    assert response.status_code == 413
+    [issue] = response.get_json()["issue"]
+    assert issue["code"] == "too-costly"
+    assert "MOLDX_CDS_MAX_CLAIM_BYTES" in issue["diagnostics"]
+    assert "moldx-cds scrub" in issue["diagnostics"]
+
+
+def test_the_default_limit_refuses_the_10000_line_benchmark_file(client):
+    from bench.x12_837p import load_file
+
+    response = client.post("/claims/scrub", data=load_file(10_000),
+                           content_type="application/edi-x12")
+    assert response.status_code == 413
