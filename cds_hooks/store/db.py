@@ -47,22 +47,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from cds_hooks.common.settings import SettingsError
 
+from .errors import StoreError
 from .replay import MemoryReplayGuard
+from .token_ids import TokenInserts
 
 log = logging.getLogger("moldx_cds.store")
 
 TOKEN_SWEEP_SECONDS = 60  # how often expired token ids are deleted (not on every call)
 TOKEN_RETRY_SECONDS = 5  # after a failure, token ids are checked in memory for this long
-
-
-class StoreError(Exception):
-    """The store could not answer. `transient`: the database is unreachable, locked or not
-    migrated yet, and the same write may succeed later; otherwise the data itself was refused
-    (a record the database will never take)."""
-
-    def __init__(self, message: str, transient: bool = True):
-        super().__init__(message)
-        self.transient = transient
 
 
 class MissingDriver(SettingsError):
@@ -241,6 +233,8 @@ class Store:
         self._engine = self._create_engine(url, timeout)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._fallback = MemoryReplayGuard()
+        self._tokens = TokenInserts(self._engine) if TokenInserts.supports(self._engine) \
+            else None
         self._swept_at = 0.0
         self._token_retry_at = 0.0
 
@@ -271,6 +265,8 @@ class Store:
 
     def dispose(self) -> None:
         """Close pooled connections: before a fork, so no worker shares one with another."""
+        if self._tokens is not None:
+            self._tokens.close()
         self._engine.dispose()
 
     @contextmanager
@@ -466,13 +462,12 @@ class Store:
                 self._swept_at = now
                 with self._connection() as connection:
                     connection.execute(delete(TokenUse).where(TokenUse.expires_at < now))
-            with self._connection() as connection:
-                if self.dialect == "postgresql":
-                    # As with SQLite: no wait for the WAL flush on every call; a crash of the
-                    # database can only forget the last few token ids.
-                    connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-                connection.execute(_INSERT_TOKEN, {"issuer": issuer, "jti": jti,
-                                                   "expires_at": expires_at})
+            if self._tokens is not None:
+                self._tokens.insert(issuer, jti, expires_at)
+            else:
+                with self._connection() as connection:
+                    connection.execute(_INSERT_TOKEN, {"issuer": issuer, "jti": jti,
+                                                       "expires_at": expires_at})
         except StoreError as bad:
             if not bad.transient:
                 # Seen before (IntegrityError), or an id the database will not take (too long
