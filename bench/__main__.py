@@ -1,6 +1,6 @@
 """The README's benchmark command: one evaluation stage by stage, then the load run.
 
-    python -m bench [--duration S] [--policy-store FILE]
+    python -m bench [--duration S] [--rounds N] [--policy-store FILE]
 
 More: python -m bench.soak (a minute at saturation), python bench/policy_import.py (a full-size
 CMS export imported, and a store to pass as --policy-store with --keep DIR).

@@ -33,6 +33,7 @@ _CONTINUE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue")
 # The event loop hands each request to a thread and back: with Python's default GIL switch
 # interval (5 ms) it waited that long behind a computing thread, every request.
 SWITCH_INTERVAL = 0.0005
+ACCEPT_GRACE = 0.1  # seconds a connection still arriving keeps its worker from accepting
 _TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n"
               b"\r\n")
 
@@ -40,6 +41,7 @@ _TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Len
 @dataclass
 class _Arrival:
     deadline: float
+    accepted: float
     data: bytearray = field(default_factory=bytearray)
     continued: bool = False  # a 100 Continue was sent
 
@@ -72,6 +74,32 @@ class BufferingWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.arriving: dict[object, _Arrival] = {}
+        self.busy = 0  # requests in the threads
+
+    # A worker with as many requests in its threads, or just accepted, as it has threads
+    # accepts no new connection: another worker with a free thread takes it. Without this,
+    # one worker's event loop took every kept-alive connection of a client opening several at
+    # once (wrk's 8, an EHR's pool) and the other worker stood idle (bench/load.py: 175-450
+    # req/s from one run to the next). A connection still arriving counts only for its first
+    # ACCEPT_GRACE seconds: slow clients must not stop a worker accepting.
+
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and not self._full())
+
+    def _full(self) -> bool:
+        recent = time.monotonic() - ACCEPT_GRACE
+        arriving = sum(1 for a in self.arriving.values() if a.accepted > recent)
+        return self.busy + arriving >= self.cfg.threads
+
+    def _to_thread(self, conn):
+        self.busy += 1
+        if self._full():
+            self.set_accept_enabled(False)
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self.busy -= 1  # the event loop enables accepting again on its next turn
+        super().finish_request(conn, fs)
 
     def init_process(self):
         sys.setswitchinterval(SWITCH_INTERVAL)
@@ -81,9 +109,11 @@ class BufferingWorker(ThreadWorker):
         buffered = conn.parser is not None and conn.parser.unreader.buf.getvalue()
         if getattr(conn, "arrived", None) is not None or buffered or self.cfg.is_ssl \
                 or conn.is_http2:
-            return super().enqueue_req(conn)
+            return self._to_thread(conn)
         conn.sock.setblocking(False)
-        self.arriving[conn] = _Arrival(time.monotonic() + self.cfg.timeout)
+        self.arriving[conn] = _Arrival(time.monotonic() + self.cfg.timeout, time.monotonic())
+        if self._full():
+            self.set_accept_enabled(False)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._receive, conn))
 
     def _receive(self, conn, sock) -> None:
@@ -109,7 +139,7 @@ class BufferingWorker(ThreadWorker):
             del self.arriving[conn]
             conn.arrived = bytes(arrival.data)
             conn.data_ready = True
-            super().enqueue_req(conn)
+            self._to_thread(conn)
 
     def handle(self, conn):
         """In a thread: the request that arrived, through gunicorn's own parser."""

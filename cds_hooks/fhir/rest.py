@@ -42,13 +42,23 @@ class FhirClient:
         self._timeout = (connect_timeout, read_timeout)
         self._deadline = deadline
         self._max_pages = max_pages
-        self._session = requests.Session()
-        self._session.headers["Accept"] = "application/fhir+json, application/json"
-        if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
+        self._token = token
+        self._opened: requests.Session | None = None
+
+    @property
+    def _session(self) -> requests.Session:
+        # Made on the first read: most calls bring everything prefetched and read nothing,
+        # and a Session costs about 50 us to make.
+        if self._opened is None:
+            self._opened = requests.Session()
+            self._opened.headers["Accept"] = "application/fhir+json, application/json"
+            if self._token:
+                self._opened.headers["Authorization"] = f"Bearer {self._token}"
+        return self._opened
 
     def close(self) -> None:
-        self._session.close()
+        if self._opened is not None:
+            self._opened.close()
 
     def get(self, query: str) -> Page:
         """A read (`Patient/1`) or search (`Condition?patient=1`), relative to the base. A

@@ -27,7 +27,10 @@ _SPACES = re.compile(r"\s+")
 
 def plain_text(value: object, limit: int | None = None) -> str:
     """`value` as one line of plain text, at most `limit` characters (with an ellipsis)."""
-    text = _SPACES.sub(" ", "".join(c if c.isprintable() else " " for c in str(value))).strip()
+    text = str(value)
+    if not text.isprintable():  # the character by character pass only when it changes something
+        text = "".join(c if c.isprintable() else " " for c in text)
+    text = _SPACES.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
         text = text[:max(0, limit - 1)].rstrip() + "\u2026"
     return text

@@ -126,9 +126,16 @@ class _Resolution:
             r for value in request.prefetch.values() if _complete(value)
             for r in fhir.resources_in(value))]
         self.gaps: list[Gap] = []
+        self._known: set[str | None] = set()
+        self._known_count = -1
 
     def known(self, reference: str) -> bool:
-        return any(r.reference == reference for r in self.resources)
+        # Asked for every reference of every order (about 80 a 3-order call): a set, made
+        # again only when resources were added (they are never removed).
+        if self._known_count != len(self.resources):
+            self._known = {r.reference for r in self.resources}
+            self._known_count = len(self.resources)
+        return reference in self._known
 
     def want(self, need: Need) -> None:
         required = need.key in self._required

@@ -25,3 +25,29 @@ def test_a_token_id_is_accepted_at_most_once_by_two_workers(store_url, length):
     assert answers.count(True) <= 1, answers
     first.dispose()
     second.dispose()
+
+
+def test_token_ids_are_stored_again_after_the_database_drops_the_connection(store_url,
+                                                                            monkeypatch):
+    """Each request thread keeps one connection for token ids: one the database closed is
+    replaced, and the ids recorded after that are refused by another worker again."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("a SQLite file has no server to drop the connection")
+    from sqlalchemy import text
+
+    import cds_hooks.store.db as db
+
+    monkeypatch.setattr(db, "TOKEN_RETRY_SECONDS", 0)  # try the database again at once
+    worker, other = Store(store_url), Store(store_url)
+    migrate.upgrade(worker)
+    expires = time.time() + 330
+    assert worker.first_use("https://ehr.test", "before", expires)
+    with other.session() as session:
+        session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    worker.first_use("https://ehr.test", "during", expires)  # may fall back to memory
+    assert worker.first_use("https://ehr.test", "after", expires)
+    assert not other.first_use("https://ehr.test", "after", expires)
+    assert not other.first_use("https://ehr.test", "before", expires)
+    worker.dispose()
+    other.dispose()

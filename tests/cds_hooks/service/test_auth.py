@@ -236,6 +236,28 @@ def test_an_unknown_kid_refreshes_the_key_set_but_not_more_than_every_30_s(keys,
     assert len(fhir_server.calls) == 2
 
 
+def test_a_kid_that_names_another_key_after_a_reload_verifies_with_that_key(keys, fhir_server):
+    """Key objects are kept between calls: a reloaded key set must replace them."""
+    replaced = ec.generate_private_key(ec.SECP384R1())
+    fhir_server.get(JWKS_URL, json=jwks(("ec-1", keys.ec.public_key())))
+    fhir_server.get(JWKS_URL, json=jwks(("ec-1", replaced.public_key())))
+    clock = Clock()
+    verifier = url_verifier(clock)
+    verifier.verify(f"Bearer {keys.sign(AUD)}", AUD)
+    clock.now += 301  # the key set is read again once it is 300 s old
+    verifier.verify(f"Bearer {keys.sign(AUD, key=replaced)}", AUD)
+    with pytest.raises(AuthError, match="Signature verification failed"):
+        verifier.verify(f"Bearer {keys.sign(AUD)}", AUD)
+
+
+@pytest.mark.parametrize("token", ["a.b", "a.b.c.d", "!!!.e30.", "e30.!!!.", "W10.e30.",
+                                   "e30.W10.", "bm90IGpzb24.e30."])
+def test_a_token_that_is_not_a_compact_jws_of_two_json_objects_is_not_a_jwt(token):
+    verifier = Verifier((), MemoryReplayGuard())
+    with pytest.raises(AuthError, match="not a JWT"):
+        verifier.verify(f"Bearer {token}", AUD)
+
+
 def test_an_unreachable_jwks_url_is_a_401_not_a_500(keys, fhir_server):
     fhir_server.get(JWKS_URL, body=requests.exceptions.ConnectionError("down"))
     with pytest.raises(AuthError, match="could not be fetched"):
