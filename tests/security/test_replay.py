@@ -27,12 +27,11 @@ def test_a_token_id_is_accepted_at_most_once_by_two_workers(store_url, length):
     second.dispose()
 
 
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # a server to drop it
 def test_token_ids_are_stored_again_after_the_database_drops_the_connection(store_url,
                                                                             monkeypatch):
     """Each request thread keeps one connection for token ids: one the database closed is
     replaced, and the ids recorded after that are refused by another worker again."""
-    if not store_url.startswith("postgresql"):
-        pytest.skip("a SQLite file has no server to drop the connection")
     from sqlalchemy import text
 
     import cds_hooks.store.db as db
