@@ -23,5 +23,4 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
 
 
 def _unknown(order: OrderFacts) -> bool:
-    return (order.coverage is not None and order.coverage.payer is None
-            and (order.row is not None or order.names_a_molecular_test))
+    return order.coverage is not None and order.payer_checks_skipped  # no Coverage: no notice
