@@ -7,6 +7,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from .rules import (
+    ambiguous_test,
+    article_cpt,
+    cgp_specimen,
+    diagnosis_coverage,
+    invalid_diagnosis,
+    malformed_zcode,
+    mismatched_codes,
+    missing_zcode,
+    not_payable,
+    policy_unavailable,
+    repeat_cgp,
+    stale_code,
+    test_indication,
+    unknown_test,
+)
+
 
 class Denial(StrEnum):
     ZCODE = "zcode"  # CO-252 with N706 (missing/invalid Z-code) or N704
@@ -38,11 +55,11 @@ def category(carcs: Iterable[str], rarcs: Iterable[str], paid: float) -> Denial:
 # test's codes; a medical-necessity or non-covered one from the policy (payers use CO-50 and
 # CO-96 for the same coverage causes, so those rules explain both). A denial in no category
 # the rules know (`other`) may be any of them.
-_CODE_RULES = frozenset({"missing-zcode", "malformed-zcode", "mismatched-code", "stale-code",
-                         "ambiguous-test", "unknown-test"})
-_COVERAGE_RULES = frozenset({"invalid-diagnosis", "diagnosis-not-covered", "test-indication",
-                             "not-payable", "article-cpt", "policy-unavailable", "repeat-cgp",
-                             "cgp-specimen"})
+_CODE_RULES = frozenset(rule.RULE_ID for rule in (
+    missing_zcode, malformed_zcode, mismatched_codes, stale_code, ambiguous_test, unknown_test))
+_COVERAGE_RULES = frozenset(rule.RULE_ID for rule in (
+    invalid_diagnosis, diagnosis_coverage, test_indication, not_payable, article_cpt,
+    policy_unavailable, repeat_cgp, cgp_specimen))
 _EXPLAINED_BY = {Denial.ZCODE: _CODE_RULES, Denial.MEDICAL_NECESSITY: _COVERAGE_RULES,
                  Denial.NON_COVERED: _COVERAGE_RULES}
 
