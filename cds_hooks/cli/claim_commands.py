@@ -46,8 +46,10 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "adjustment (CARC) and remark (RARC) codes, the denial category (zcode, "
         "medical-necessity, non-covered, other, paid) and, for a denied line, what the order "
         "check had said: warned-overridden, warned-not-fixed, fixed-still-denied, not-warned "
-        "(a miss) or no-order-found. Lines link to orders by REF*6R (the ServiceRequest id), "
-        "else by patient, CPT and date of service. Exit status 0; 2 when the file is not "
+        "(a miss) or no-order-found, counting only a warning that could explain the "
+        "denial (a Z-code warning does not explain a medical-necessity denial). Lines link "
+        "to orders by REF*6R (the ServiceRequest id), else by patient, CPT and date of "
+        "service. Exit status 0; 2 when the file is not "
         "valid 5010 or the store cannot be used.")
     remit.add_argument("file", type=Path, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
