@@ -4,8 +4,9 @@ Records are made the way the service makes them (cds_hooks.service.audit.call_re
 decision and response of bench/request.py's 3-order order-sign, a new hookInstance each) and
 spooled as the Recorder spools them. Timed, in batches as the writer thread takes them: the
 Recorder's parse of the lines and Store.write, against the floor in the same run, alternated:
-orjson.loads of the same lines and the driver's own executemany of the same rows, already
-built as tuples, into an empty copy of the schema. Run: python -m bench.store_write
+the driver's own executemany of the same rows, already built as tuples, into an empty copy of
+the schema, and its commit (what the database itself costs, the least any writer pays).
+Run: python -m bench.store_write
 [--records N] [--batch B] [--rounds R] [--store postgresql+psycopg://...]
 """
 
@@ -83,8 +84,8 @@ class Writer:
 
 
 class Floor:
-    """The least a writer must do with the same lines: parse them, and hand the driver rows
-    already built, one executemany a table and one commit."""
+    """The least a writer must do: hand the driver the rows already built, one executemany
+    a table, and commit."""
 
     def __init__(self, store: Store, rows: dict[str, list[tuple]]):
         self.connection = store.engine.raw_connection()
@@ -92,8 +93,7 @@ class Floor:
         self.statements = {table: (f"INSERT INTO {table} VALUES ({', '.join([mark] * len(r[0]))})")
                            for table, r in rows.items() if r}
 
-    def __call__(self, lines: bytes, rows: dict[str, list[tuple]]) -> None:
-        [orjson.loads(line) for line in lines.splitlines()]
+    def __call__(self, rows: dict[str, list[tuple]]) -> None:
         cursor = self.connection.cursor()
         for table, statement in self.statements.items():
             cursor.executemany(statement, rows[table])
@@ -167,7 +167,7 @@ def measure(records: int, batch: int, rounds: int, url: str | None) -> dict[str,
                 if name == "writer":
                     writer(lines)
                 else:
-                    floor(lines, floor_batches[n])
+                    floor(floor_batches[n])
             times[name].append((time.process_time_ns() - started) / 1000 / len(made))
         floor.connection.close()
         writer.store.dispose()
@@ -179,7 +179,7 @@ def report(times: dict[str, list[float]], records: int, batch: int) -> str:
     writer, floor = statistics.median(times["writer"]), statistics.median(times["floor"])
     return (f"| path | CPU us / record (median of {len(times['writer'])} rounds) |\n"
             f"| --- | --- |\n| writer (parse + Store.write) | {writer:.0f} |\n"
-            f"| floor (orjson.loads + driver executemany) | {floor:.0f} |\n\n"
+            f"| floor (driver executemany of built rows) | {floor:.0f} |\n\n"
             f"writer / floor: {writer / floor:.2f} ({records} records in batches of {batch})")
 
 

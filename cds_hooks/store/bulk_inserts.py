@@ -47,9 +47,10 @@ class BulkInsert:
         if self._sql is None:
             connection.execute(insert(self._table), rows)
             return
-        for row in rows:
-            for name, bind in self._binds:
-                row[name] = bind(row[name])
+        if self._binds:
+            for row in rows:
+                for name, bind in self._binds:
+                    row[name] = bind(row[name])
         connection.exec_driver_sql(self._sql, list(map(self._tuple, rows)))
 
 

@@ -7,6 +7,7 @@ dicts, and its fourteen JSON-column values (orders, rules, actions, the rules ev
 then serialized again, one orjson.dumps each. Decoded into these structs it takes about 7 us,
 and each JSON-column value is kept as the text it has in the line (msgspec.Raw, not parsed):
 the spool line was written by orjson, so that text is what orjson.dumps of the value gives.
+The structs are left out of the garbage collector (gc=False: they hold no cycles).
 Fields the store does not keep are skipped; a line missing a field the store needs does not
 decode, and the Recorder sets it aside (rejected.jsonl) as it does a line that is not JSON.
 """
@@ -22,7 +23,7 @@ from msgspec import Raw, Struct
 EMPTY = Raw(b"[]")
 
 
-class Finding(Struct):
+class Finding(Struct, gc=False):
     order: str
     rule: str
     severity: str
@@ -31,7 +32,7 @@ class Finding(Struct):
     card: str | None = None
 
 
-class OrderFacts(Struct):
+class OrderFacts(Struct, gc=False):
     order: str
     test: str | None = None
     list_price: str | None = None
@@ -42,13 +43,13 @@ class OrderFacts(Struct):
     evaluated: Raw = EMPTY
 
 
-class Suggestion(Struct):
+class Suggestion(Struct, gc=False):
     uuid: str
     label: str | None = None
     actions: Raw = EMPTY
 
 
-class Card(Struct):
+class Card(Struct, gc=False):
     uuid: str
     orders: Raw
     rules: Raw
@@ -58,7 +59,7 @@ class Card(Struct):
     summary: str | None = None
 
 
-class CallRecord(Struct, tag="call", tag_field="kind"):
+class CallRecord(Struct, tag="call", tag_field="kind", gc=False):
     id: str
     at: str
     service: str
