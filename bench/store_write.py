@@ -130,19 +130,27 @@ def renumbered(template: dict[str, tuple[list[str], list[tuple]]], n: int
                     for row in rows] for table, (columns, rows) in template.items()}
 
 
+CREATED: list[str] = []  # PostgreSQL databases of this run, dropped at its end
+
+
 def empty_store(url: str | None, folder: Path, name: str) -> Store:
     if url is None:
         store = Store(f"sqlite:///{folder / name}.sqlite")
     else:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
         database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{database}"'))
-        admin.dispose()
+        _admin(url, f'CREATE DATABASE "{database}"')
+        CREATED.append(database)
         store = Store(make_url(url).set(database=database).render_as_string(
             hide_password=False))
     migrate.upgrade(store)
     return store
+
+
+def _admin(url: str, statement: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(statement))
+    admin.dispose()
 
 
 def measure(records: int, batch: int, rounds: int, url: str | None) -> dict[str, list[float]]:
@@ -190,8 +198,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--store", help="a PostgreSQL server URL (default: SQLite files)")
     args = parser.parse_args()
-    print(report(measure(args.records, args.batch, args.rounds, args.store), args.records,
-                 args.batch))
+    try:
+        print(report(measure(args.records, args.batch, args.rounds, args.store), args.records,
+                     args.batch))
+    finally:
+        for database in CREATED:
+            _admin(args.store, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
