@@ -264,7 +264,7 @@ class Recorder:
 
     def _parse(self, data: bytes) -> Iterator[Record]:
         for line in data.splitlines():
-            if not line.strip():
+            if not line or line.isspace():  # not strip(): it copies each 4 KB line
                 continue
             try:
                 yield from_line(line)
