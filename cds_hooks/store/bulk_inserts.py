@@ -15,13 +15,16 @@ kept. On PostgreSQL with psycopg the rows go by COPY, in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Date, DateTime, Float, Numeric, Table, insert, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeEngine
 
 # The drivers' positional placeholder, by DB-API paramstyle.
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
@@ -29,7 +32,8 @@ _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 class BulkInsert:
     """INSERTs of rows of one table, given as dicts keyed by column name (all the columns but
-    an autoincremented key) holding Python values: datetime, date, Decimal, str."""
+    an autoincremented key) holding the record's values: str, float, and for DateTime, Date
+    and Numeric columns their ISO or decimal text (or None)."""
 
     def __init__(self, table: Table, dialect: Dialect):
         self._table = table
@@ -44,19 +48,18 @@ class BulkInsert:
         # (bench/store_write.py's rows, batches of 100).
         self._copy = (f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
                       if (dialect.name, dialect.driver) == ("postgresql", "psycopg") else None)
-        self._binds = [(c.name, bind) for c in columns
-                       if (bind := c.type.dialect_impl(dialect).bind_processor(dialect))]
+        self._converts = [(c.name, convert) for c in columns
+                          if (convert := _converter(c.type, dialect, bind=bool(self._sql)))]
 
     def run(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
+        for row in rows if self._converts else ():
+            for name, convert in self._converts:
+                row[name] = convert(row[name])
         if self._sql is None:
             connection.execute(insert(self._table), rows)
             return
-        if self._binds:
-            for row in rows:
-                for name, bind in self._binds:
-                    row[name] = bind(row[name])
         if self._copy is None:
             connection.exec_driver_sql(self._sql, list(map(self._tuple, rows)))
             return
@@ -70,6 +73,40 @@ class BulkInsert:
                     copy.write_row(row)
         except dbapi.Error as bad:
             raise DBAPIError.instance(self._copy, None, bad, dbapi.Error) from bad
+
+
+# The Python value of a record's text, by column type (Float, a Numeric, takes the number).
+_PARSE = ((Float, None), (DateTime, datetime.fromisoformat), (Date, date.fromisoformat),
+          (Numeric, Decimal))
+MEMO_SIZE = 4096  # distinct dates of service and list prices remembered
+
+
+def _converter(kind: TypeEngine, dialect: Dialect, *, bind: bool) -> Callable | None:
+    """What turns a record's value into the driver's for a column of `kind`: its text parsed,
+    then SQLAlchemy's bind processor of the type on this dialect (`bind`). Dates and amounts
+    repeat from call to call (a few prices, the days of service): each is converted once."""
+    parse = next((p for t, p in _PARSE if isinstance(kind, t)), None)
+    process = kind.dialect_impl(dialect).bind_processor(dialect) if bind else None
+    if parse is None:
+        return process
+
+    def value(text: str | None) -> Any:
+        if text is None:
+            return None
+        return parse(text) if process is None else process(parse(text))
+    if isinstance(kind, DateTime):  # a time is nearly always new
+        return value
+    memo: dict[str | None, Any] = {}
+
+    def remembered(text: str | None) -> Any:
+        try:
+            return memo[text]
+        except KeyError:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            found = memo[text] = value(text)
+            return found
+    return remembered
 
 
 def present(connection: Connection, table: Table, column: str, keys: Sequence[str],

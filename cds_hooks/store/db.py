@@ -334,20 +334,20 @@ class Store:
             "hook": r.hook, "issuer": r.issuer, "patient": r.patient,
             "orders": column_text(r.orders), "actions": column_text(r.actions),
             "knowledge_version": r.knowledge_version,
-            "received_at": datetime.fromisoformat(r.at), "duration_ms": r.ms,
+            "received_at": r.at, "duration_ms": r.ms,
         } for r in records])
         ids = dict(present(connection, HookCall.__table__, "record_id",
                            [r.id for r in records], "id"))
         inserts[FindingRow].run(connection, [{
             "call_id": ids[r.id], "order_ref": f.order, "rule": f.rule,
             "severity": f.severity, "test_code": f.test, "card_uuid": f.card,
-            "list_price": Decimal(f.list_price) if f.list_price else None,
+            "list_price": f.list_price or None,
         } for r in records for f in r.findings])
         inserts[CallOrderRow].run(connection, [{
             "call_id": ids[r.id], "order_ref": o.order, "test_code": o.test,
-            "list_price": Decimal(o.list_price) if o.list_price else None,
+            "list_price": o.list_price or None,
             "cpt": o.cpt, "payer": o.payer, "requester": o.requester,
-            "date_of_service": date.fromisoformat(o.date) if o.date else None,
+            "date_of_service": o.date or None,
             "evaluated": column_text(o.evaluated),
         } for r in records for o in r.order_facts])
         # A retried call (same hookInstance) gets the same card uuids: keep each once.
