@@ -1,6 +1,8 @@
 """The audit writer's own inserts (cds_hooks/store/bulk_inserts.py) against what SQLAlchemy's
 ORM stores for the same values, on both backends: every column of every row, as the
-database holds it and as the readers get it back, and the batch written twice kept once."""
+database holds it (byte for byte on SQLite, where dates, times and amounts are stored as
+SQLAlchemy's types write them) and as the readers get it back, and the batch written twice
+kept once."""
 
 from __future__ import annotations
 
@@ -56,6 +58,11 @@ def call(at: str, *, prices=("12.34", "1200.00", None)) -> dict:
         "actions": [{"type": "update", "resource": orders[0], "description": "añadir"}]}
 
 
+def as_json(value) -> str:
+    """A JSON column's text as the writer has always made it (orjson: compact, UTF-8)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def orm_rows(record: dict, call_id: int) -> list[Base]:
     """The record's rows as ORM objects holding the Python values the columns mean: what
     SQLAlchemy's own types store."""
@@ -63,8 +70,8 @@ def orm_rows(record: dict, call_id: int) -> list[Base]:
     rows: list[Base] = [HookCall(
         id=call_id, record_id=record["id"], hook_instance=record["hook_instance"],
         service=record["service"], hook=record["hook"], issuer=record["issuer"],
-        patient=record["patient"], orders=json.dumps(record["orders"]),
-        actions=json.dumps(record["actions"]), knowledge_version=record["knowledge_version"],
+        patient=record["patient"], orders=as_json(record["orders"]),
+        actions=as_json(record["actions"]), knowledge_version=record["knowledge_version"],
         received_at=datetime.fromisoformat(record["at"]), duration_ms=record["ms"])]
     rows += [FindingRow(call_id=call_id, order_ref=f["order"], rule=f["rule"],
                         severity=f["severity"], test_code=f["test"],
@@ -74,16 +81,16 @@ def orm_rows(record: dict, call_id: int) -> list[Base]:
                           list_price=price(o["list_price"]), cpt=o["cpt"],
                           date_of_service=date.fromisoformat(o["date"]) if o["date"] else None,
                           payer=o["payer"], requester=o["requester"],
-                          evaluated=json.dumps(o["evaluated"]))
+                          evaluated=as_json(o["evaluated"]))
              for o in record["order_facts"]]
     for c in record["cards"]:
         rows.append(IssuedCardRow(
             uuid=c["uuid"], call_id=call_id, service=record["service"],
-            hook_instance=record["hook_instance"], orders=json.dumps(c["orders"]),
-            rules=json.dumps(c["rules"]), indicator=c["indicator"], card_type=c["type"],
+            hook_instance=record["hook_instance"], orders=as_json(c["orders"]),
+            rules=as_json(c["rules"]), indicator=c["indicator"], card_type=c["type"],
             summary=c["summary"]))
         rows += [IssuedSuggestionRow(uuid=s["uuid"], card_uuid=c["uuid"], label=s["label"],
-                                     actions=json.dumps(s["actions"]))
+                                     actions=as_json(s["actions"]))
                  for s in c["suggestions"]]
     return rows
 
@@ -95,23 +102,15 @@ def empty(url: str) -> Store:
 
 
 def stored(store: Store) -> dict[str, list[tuple]]:
-    """Every table's rows as the driver returns them, JSON columns parsed (the orjson text
-    and json.dumps's differ in spaces only; the readers parse them)."""
+    """Every table's rows as the driver returns them."""
     found = {}
     with store.engine.connect() as connection:
         for model in TABLES:
             table = model.__table__
             key = ", ".join(c.name for c in table.primary_key)
-            result = connection.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY {key}")
-            names = list(result.keys())
-            found[table.name] = [tuple(_parsed(n, v) for n, v in zip(names, row, strict=True))
-                                 for row in result]
+            found[table.name] = [tuple(row) for row in connection.exec_driver_sql(
+                f"SELECT * FROM {table.name} ORDER BY {key}")]
     return found
-
-
-def _parsed(name: str, value):
-    json_columns = {"orders", "actions", "rules", "evaluated"}
-    return json.loads(value) if name in json_columns and value is not None else value
 
 
 @pytest.fixture
