@@ -4,10 +4,11 @@ Through SQLAlchemy's Core (a compiled insert and a list of dicts) a hook call's 
 about twice what the driver's own executemany of the same rows does: per row, the compiled
 statement's construct_params and type processing, and per statement its cache key and
 execution context (bench/store_write.py measures both). Here the statement is plain SQL made
-once from the table, each row a tuple in the table's column order, and each value converted
-by the bind processor SQLAlchemy's own type has on this dialect (a SQLite DateTime as its
-text, a Numeric as a float; on PostgreSQL psycopg takes the Python values as they are), so
-the database holds what the Core insert stored and the readers see the same values. On
+once from the table, each row a tuple in the table's column order, and each date, time and
+amount parsed from the record's text, then converted by the bind processor SQLAlchemy's own
+type has on this dialect (a SQLite DateTime as its text, a Numeric as a float; on PostgreSQL
+psycopg takes the Python values as they are), so the database holds what the Core insert
+stored and the readers see the same values. On
 SQLite the statement runs through the SQLAlchemy connection (exec_driver_sql): its
 transaction, error classes and the engine's handle_error events (cds_hooks/store/db.py) are
 kept. On PostgreSQL with psycopg the rows go by COPY, in the same transaction.
