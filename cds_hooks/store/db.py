@@ -24,7 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     Date,
     DateTime,
@@ -42,13 +41,15 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from cds_hooks.common.settings import SettingsError
 
+from .bulk_inserts import BulkInsert, present
 from .errors import StoreError
+from .records import CallRecord, FeedbackRecord, Record, as_record, column_text
 from .replay import MemoryReplayGuard
 from .token_ids import TokenInserts
 
@@ -238,6 +239,7 @@ class Store:
             else None
         self._swept_at = 0.0
         self._token_retry_at = 0.0
+        self._bulk: dict[type[Base], BulkInsert] | None = None
 
     def _create_engine(self, url: str, timeout: float):
         if self.dialect == "sqlite":
@@ -292,101 +294,99 @@ class Store:
 
     # -- writing the audit trail ----------------------------------------------------------
 
-    def write(self, records: Sequence[dict[str, Any]]) -> list[str]:
+    def write(self, records: Sequence[Record | dict[str, Any]]) -> list[str]:
         """Keep a batch of records (cds_hooks/service/audit.py makes them) in one
         transaction; a record already kept (same id) is skipped. Returns the cards that
         feedback named but this service never issued, for the caller to log."""
         unknown: list[str] = []
+        records = [as_record(r) for r in records]
+        calls = [r for r in records if isinstance(r, CallRecord)]
+        feedback = [r for r in records if isinstance(r, FeedbackRecord)]
         with self.session() as session:
-            if self.dialect == "sqlite" and any(r["kind"] == "feedback" for r in records):
+            if self.dialect == "sqlite" and feedback:
                 # Feedback was fsync'ed in the spool, which forgets it once this commits: the
                 # commit must reach the disk too (see _sqlite_fast_commits).
                 session.connection().exec_driver_sql("PRAGMA synchronous=FULL")
-            calls = [r for r in records if r["kind"] == "call"]
-            feedback = [r for r in records if r["kind"] == "feedback"]
-            kept = set(session.scalars(select(HookCall.record_id).where(
-                HookCall.record_id.in_([r["id"] for r in calls])))) if calls else set()
-            self._add_calls(session, list({r["id"]: r for r in calls
-                                           if r["id"] not in kept}.values()))
+            if calls:
+                self._add_calls(session.connection(), calls)
             if feedback:
                 kept = set(session.scalars(select(FeedbackRow.record_id).where(
-                    FeedbackRow.record_id.in_([r["id"] for r in feedback]))))
+                    FeedbackRow.record_id.in_([r.id for r in feedback]))))
                 session.flush()  # the calls' cards of this batch count as issued
                 for record in feedback:
-                    if record["id"] not in kept:
-                        kept.add(record["id"])
+                    if record.id not in kept:
+                        kept.add(record.id)
                         unknown += self._add_feedback(session, record)
         return unknown
 
-    @staticmethod
-    def _add_calls(session: Session, records: list[dict[str, Any]]) -> None:
-        """Insert the calls and their findings, cards and suggestions with one executemany a
-        table: row by row through the ORM this cost about as much CPU (1.3 ms a call, in the
-        writer thread, under the GIL) as answering the call."""
+    def _add_calls(self, connection: Connection, calls: list[CallRecord]) -> None:
+        """Insert the calls not kept yet and their findings, orders, cards and suggestions,
+        with one driver executemany a table (see bulk_inserts.py): row by row through the ORM
+        this cost about as much CPU (1.3 ms a call, in the writer thread, under the GIL) as
+        answering the call, and through Core inserts still twice the driver's own."""
+        inserts = self._inserts(connection.dialect)
+        kept = set(present(connection, HookCall.__table__, "record_id", [r.id for r in calls]))
+        records = list({r.id: r for r in calls if r.id not in kept}.values())
         if not records:
             return
-        # Core inserts on the tables: the ORM's bulk path added Python work per row.
-        run = session.connection().execute
-        ids = dict(run(insert(HookCall.__table__).returning(HookCall.record_id, HookCall.id),
-                       [{
-            "record_id": r["id"], "hook_instance": r["hook_instance"], "service": r["service"],
-            "hook": r["hook"], "issuer": r.get("issuer"), "patient": r.get("patient"),
-            "orders": _json(r["orders"]), "actions": _json(r.get("actions", [])),
-            "knowledge_version": r["knowledge_version"],
-            "received_at": datetime.fromisoformat(r["at"]), "duration_ms": r["ms"],
-        } for r in records]).all())
-        findings = [{
-            "call_id": ids[r["id"]], "order_ref": f["order"], "rule": f["rule"],
-            "severity": f["severity"], "test_code": f.get("test"), "card_uuid": f.get("card"),
-            "list_price": Decimal(f["list_price"]) if f.get("list_price") else None,
-        } for r in records for f in r["findings"]]
+        inserts[HookCall].run(connection, [{
+            "record_id": r.id, "hook_instance": r.hook_instance, "service": r.service,
+            "hook": r.hook, "issuer": r.issuer, "patient": r.patient,
+            "orders": column_text(r.orders), "actions": column_text(r.actions),
+            "knowledge_version": r.knowledge_version,
+            "received_at": r.at, "duration_ms": r.ms,
+        } for r in records])
+        ids = dict(present(connection, HookCall.__table__, "record_id",
+                           [r.id for r in records], "id"))
+        inserts[FindingRow].run(connection, [{
+            "call_id": ids[r.id], "order_ref": f.order, "rule": f.rule,
+            "severity": f.severity, "test_code": f.test, "card_uuid": f.card,
+            "list_price": f.list_price or None,
+        } for r in records for f in r.findings])
+        inserts[CallOrderRow].run(connection, [{
+            "call_id": ids[r.id], "order_ref": o.order, "test_code": o.test,
+            "list_price": o.list_price or None,
+            "cpt": o.cpt, "payer": o.payer, "requester": o.requester,
+            "date_of_service": o.date or None,
+            "evaluated": column_text(o.evaluated),
+        } for r in records for o in r.order_facts])
         # A retried call (same hookInstance) gets the same card uuids: keep each once.
-        cards = {c["uuid"]: (r, c) for r in records for c in r["cards"]}
-        known = set(session.scalars(select(IssuedCardRow.uuid).where(
-            IssuedCardRow.uuid.in_(list(cards))))) if cards else set()
+        cards = {c.uuid: (r, c) for r in records for c in r.cards}
+        known = set(present(connection, IssuedCardRow.__table__, "uuid", list(cards)))
         new_cards = [(r, c) for uuid, (r, c) in cards.items() if uuid not in known]
-        if findings:
-            run(insert(FindingRow.__table__), findings)
-        # Records spooled before the orders were recorded have none.
-        orders = [{
-            "call_id": ids[r["id"]], "order_ref": o["order"], "test_code": o.get("test"),
-            "list_price": Decimal(o["list_price"]) if o.get("list_price") else None,
-            "cpt": o.get("cpt"), "payer": o.get("payer"), "requester": o.get("requester"),
-            "date_of_service": date.fromisoformat(o["date"]) if o.get("date") else None,
-            "evaluated": _json(o.get("evaluated", [])),
-        } for r in records for o in r.get("order_facts", ())]
-        if orders:
-            run(insert(CallOrderRow.__table__), orders)
-        if new_cards:
-            run(insert(IssuedCardRow.__table__), [{
-                "uuid": c["uuid"], "call_id": ids[r["id"]], "service": r["service"],
-                "hook_instance": r["hook_instance"], "orders": _json(c["orders"]),
-                "rules": _json(c["rules"]), "indicator": c["indicator"],
-                "card_type": c["type"], "summary": c.get("summary"),
-            } for r, c in new_cards])
-        suggestions = [{
-            "uuid": s["uuid"], "card_uuid": c["uuid"], "label": s.get("label"),
-            "actions": _json(s.get("actions", [])),
-        } for _, c in new_cards for s in c["suggestions"]]
-        if suggestions:
-            run(insert(IssuedSuggestionRow.__table__), suggestions)
+        inserts[IssuedCardRow].run(connection, [{
+            "uuid": c.uuid, "call_id": ids[r.id], "service": r.service,
+            "hook_instance": r.hook_instance, "orders": column_text(c.orders),
+            "rules": column_text(c.rules), "indicator": c.indicator,
+            "card_type": c.type, "summary": c.summary,
+        } for r, c in new_cards])
+        inserts[IssuedSuggestionRow].run(connection, [{
+            "uuid": s.uuid, "card_uuid": c.uuid, "label": s.label,
+            "actions": column_text(s.actions),
+        } for _, c in new_cards for s in c.suggestions])
+
+    def _inserts(self, dialect: Dialect) -> dict[type[Base], BulkInsert]:
+        if self._bulk is None:
+            self._bulk = {model: BulkInsert(model.__table__, dialect) for model in (
+                HookCall, FindingRow, CallOrderRow, IssuedCardRow, IssuedSuggestionRow)}
+        return self._bulk
 
     @staticmethod
-    def _add_feedback(session: Session, record: dict[str, Any]) -> list[str]:
+    def _add_feedback(session: Session, record: FeedbackRecord) -> list[str]:
         unknown = []
-        for number, item in enumerate(record["items"]):
+        for number, item in enumerate(record.items):
             card = session.get(IssuedCardRow, item["card"])
-            if card is None or card.service != record["service"]:
+            if card is None or card.service != record.service:
                 unknown.append(item["card"])
             session.add(FeedbackRow(
-                record_id=record["id"], item_no=number, service=record["service"],
+                record_id=record.id, item_no=number, service=record.service,
                 card_uuid=item["card"], outcome=item["outcome"],
                 accepted_suggestions=json.dumps(item["accepted_suggestions"]),
                 override_system=item.get("override_system"),
                 override_code=item.get("override_code"),
                 override_comment=item.get("override_comment"),
                 outcome_at=datetime.fromisoformat(item["outcome_at"]),
-                received_at=datetime.fromisoformat(record["at"]), issuer=record.get("issuer")))
+                received_at=datetime.fromisoformat(record.at), issuer=record.issuer))
         return unknown
 
     def add_remittance(self, digest: str, payer: str | None,
@@ -486,12 +486,6 @@ class Store:
 
 
 _INSERT_TOKEN = insert(TokenUse.__table__)
-
-
-def _json(value: Any) -> str:
-    """A JSON column's text, by orjson (json.dumps of every column of every row showed among
-    py-spy's top frames of the writer under load); read back with json.loads as before."""
-    return orjson.dumps(value).decode()
 
 
 @contextmanager

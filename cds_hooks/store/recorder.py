@@ -37,6 +37,7 @@ import orjson
 from cds_hooks.common import metrics
 
 from .db import Store, StoreError
+from .records import Record, from_line, to_line
 
 log = logging.getLogger("moldx_cds.recorder")
 
@@ -261,31 +262,31 @@ class Recorder:
             finally:
                 os.close(fd)
 
-    def _parse(self, data: bytes) -> Iterator[dict[str, Any]]:
+    def _parse(self, data: bytes) -> Iterator[Record]:
         for line in data.splitlines():
-            if not line.strip():
+            if not line or line.isspace():  # not strip(): it copies each 4 KB line
                 continue
             try:
-                yield orjson.loads(line)
+                yield from_line(line)
             except ValueError as bad:
-                self._reject(line.decode(errors="replace"), f"not JSON: {bad}")
+                self._reject(line.decode(errors="replace"), f"not a record: {bad}")
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[Record]) -> None:
         try:
-            unknown = self._store.write(records)
+            unknown = self._store.write(batch)
         except StoreError as bad:
             if bad.transient:
                 raise
             # The database refuses something in this batch: find it, keep the rest.
             unknown = []
-            for record in records:
+            for record in batch:
                 try:
                     unknown += self._store.write([record])
                 except StoreError as one:
                     if one.transient:
                         raise
-                    self._reject(json.dumps(record), str(one))
-        metrics.RECORDS.labels("stored").inc(len(records))
+                    self._reject(to_line(record), str(one))
+        metrics.RECORDS.labels("stored").inc(len(batch))
         for card in unknown:
             log.warning("feedback on card %s, which this service did not issue: kept and "
                         "flagged", card, extra={"event": "feedback-unknown-card"})

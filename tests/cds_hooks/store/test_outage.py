@@ -156,6 +156,24 @@ def test_a_record_the_database_refuses_is_set_aside_and_the_rest_written(store_u
     recorder.close()
 
 
+def test_a_spooled_record_missing_a_field_is_set_aside_and_the_rest_written(store_url,
+                                                                            tmp_path):
+    """A line the store cannot read (here a call without its hook) must not hold back the
+    records behind it: it goes to rejected.jsonl, as a line that is not JSON does."""
+    store = Store(store_url)
+    migrate.upgrade(store)
+    recorder = Recorder(store, tmp_path / "spool")
+    bad = call_record(2)
+    del bad["hook"]
+    for record in (call_record(1), bad, call_record(3)):
+        assert recorder.submit(record)
+    assert recorder.flush(timeout=5)
+    assert count(store, HookCall) == 2
+    [aside] = (tmp_path / "spool" / "rejected.jsonl").read_text().splitlines()
+    assert json.loads(json.loads(aside)["record"])["id"] == bad["id"]
+    recorder.close()
+
+
 def test_feedback_goes_straight_to_the_store_when_the_spool_cannot_be_written(
         settings, knowledge, keys, tmp_path):
     (tmp_path / "blocked").write_text("a file where the spool folder should be")
