@@ -40,9 +40,8 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     if order.row is None or not order.draft or not follows_moldx(order):
         return []
     earlier, later = [], []
-    checked = {o.order for o in patient.orders}
     for specimen, other, first in shared_specimen(order, patient):
-        if other.draft and other.row is not None and other.order in checked:
+        if other.draft and other.row is not None and other.order in patient.positions:
             (earlier if first else later).append((specimen, other))
     matches = [(s, o, kind) for s, o in earlier
                if (kind := combination(order, o, knowledge))]
@@ -62,7 +61,8 @@ def combination(one: OrderFacts, other: OrderFacts, knowledge: Knowledge) -> str
     """Which kind of one service two drafts on one specimen make, if any."""
     pair = (one, other)
     panels = [o for o in pair if _targeted_dna(o)]
-    if panels and any(_msi_test(o) for o in pair if o not in panels) and \
+    # Not `o not in panels`: that compares orders field by field, the cost of the rule.
+    if panels and any(_msi_test(o) for o in pair if not _targeted_dna(o)) and \
             neoplasm(panels[0].row, panels[0], knowledge) is not Neoplasm.HEMATOLYMPHOID:
         return PANEL_AND_MSI
     if panels and any(_rna_panel(o) for o in pair):
