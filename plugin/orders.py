@@ -95,8 +95,9 @@ class OrderFacts:
         specimen compare them with every other order's, so they are worked out once."""
         return tuple(specimen_key(s) for s in self.specimens)
 
-    @property
+    @cached_property
     def payer(self) -> Payer | None:
+        """Cached: nearly every rule asks, for every order."""
         return self.coverage.payer if self.coverage else None
 
     @property
@@ -163,22 +164,30 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
     others = tuple(order_facts(sr, known, knowledge, systems, today)
                    for sr in known.of_type(fhir.ServiceRequest)
                    if sr.reference not in checked and sr.status not in _VOID
-                   and (any_specimen or any(specimen_key(r.reference) in specimens
-                                            for r in sr.specimen if r.reference)))
+                   and (any_specimen or _on_any(sr, specimens)))
     conditions = ConditionsOnRead(known.of_type(fhir.Condition))
     return facts, PatientFacts(conditions=conditions, orders=facts, others=others)
 
 
+def _on_any(sr: fhir.ServiceRequest, specimens: set[str]) -> bool:
+    """The order names one of `specimens` (as specimen_key spells them)."""
+    for reference in sr.specimen:
+        if reference.reference and specimen_key(reference.reference) in specimens:
+            return True
+    return False
+
+
 def specimen_key(reference: str) -> str:
     """`Specimen/sp-1`, also for an absolute URL, so both spellings name one specimen."""
+    if reference.count("/") < 2:
+        return reference  # already `Type/id` (the common spelling): nothing to cut
     return "/".join(reference.rsplit("/", 2)[-2:])
 
 
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
                 systems: CodeSystems, today: date) -> OrderFacts:
     codes = _codes_by_kind(sr, systems)
-    written = codes[CodeKind.ZCODE]
-    codes[CodeKind.ZCODE] = tuple(z for z in written if is_zcode(z))
+    codes[CodeKind.ZCODE], malformed = _split_zcodes(codes[CodeKind.ZCODE])
     specimen = _dated_specimen(sr, known)
     day, source = _date_of_service(sr, specimen, today)
     test_code, identified_by, candidates = identify(codes, day, knowledge)
@@ -203,7 +212,7 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
         reason_codes=_unique(icd10[:len(sr.reasonCode)]),
         quantity=sr.quantityQuantity.value if sr.quantityQuantity else None,
         draft=sr.status in (None, "draft"),
-        malformed_zcodes=tuple(z for z in written if not is_zcode(z)),
+        malformed_zcodes=malformed,
         other_reasons=_other_reasons(
             [concept for concept, codes in zip(reasons, icd10, strict=True)
              if concept is not None and not codes]),
@@ -225,6 +234,14 @@ def _codes_by_kind(sr: fhir.ServiceRequest, systems: CodeSystems) -> dict[CodeKi
         if code not in found[kind]:
             found[kind].append(code)
     return {kind: tuple(codes) for kind, codes in found.items()}
+
+
+def _split_zcodes(written: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Z-codes written, and the codes in the Z-code system that are not Z-codes."""
+    if not written:
+        return (), ()  # most orders carry none
+    valid = tuple(z for z in written if is_zcode(z))
+    return valid, tuple(z for z in written if z not in valid)
 
 
 def identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge

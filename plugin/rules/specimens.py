@@ -32,9 +32,10 @@ def shared_specimen(order: OrderFacts, patient: PatientFacts
     for other in patient.known_orders:
         if other.order == order.order:
             continue
-        shared = next((key for key in other.specimen_keys if key in mine), None)
-        if shared is not None:
-            found.append((shared, other, position.get(other.order, -1) < own))
+        for key in other.specimen_keys:
+            if key in mine:
+                found.append((key, other, position.get(other.order, -1) < own))
+                break
     return found
 
 
