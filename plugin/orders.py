@@ -278,8 +278,8 @@ def _date_of_service(sr: fhir.ServiceRequest, specimen: fhir.Specimen | None,
                      today: date) -> tuple[date, DateSource]:
     """The day the specimen was collected (42 CFR 414.510), else the order's occurrence, else
     the day it was authored, else today."""
-    if specimen is not None and specimen.collected:
-        return specimen.collected, DateSource.SPECIMEN
+    if specimen is not None and (day := specimen.collected):  # parsed once, not twice
+        return day, DateSource.SPECIMEN
     occurrence = sr.occurrenceDateTime or (sr.occurrencePeriod.start if sr.occurrencePeriod
                                            else None)
     if day := fhir.day_of(occurrence):
