@@ -66,6 +66,8 @@ class NucleicAcid(StrEnum):
 
 
 _ARTICLE = re.compile(r"^A\d{5}$")
+# CatalogRow.code_of: the field holding each kind of code.
+_CODE_OF = {CodeKind.TEST: "test_code", CodeKind.CPT: "cpt", CodeKind.ZCODE: "zcode"}
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,7 @@ class CatalogRow:
     neoplasm: Neoplasm | None = None  # optional column; None: from the CPT and the article
 
     def code_of(self, kind: CodeKind) -> str | None:
-        return {CodeKind.TEST: self.test_code, CodeKind.CPT: self.cpt,
-                CodeKind.ZCODE: self.zcode}[kind]
+        return getattr(self, _CODE_OF[kind])
 
     def in_effect_on(self, day: date) -> bool:
         return self.effective_from <= day and (

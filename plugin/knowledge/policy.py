@@ -101,11 +101,12 @@ class Policy:
     def version_on(self, article: str, day: date) -> ArticleVersion | None:
         """The version in force on `day`: the latest one that started by then, if it has not
         ended (a later version supersedes an earlier one whose end date was left open)."""
-        versions = self.versions.get(article_key(article), ())
-        index = bisect_right(self._starts.get(article_key(article), ()), day)
+        # The catalog names articles as the keys are (A57901): spelled otherwise, normalize.
+        key = article if article in self._starts else article_key(article)
+        index = bisect_right(self._starts.get(key, ()), day)
         if index == 0:
             return None
-        version = versions[index - 1]
+        version = self.versions[key][index - 1]
         return version if version.in_effect_on(day) else None
 
     def has(self, article: str) -> bool:

@@ -38,12 +38,13 @@ RULES = (unknown_test, ambiguous_test, malformed_zcode, mismatched_codes, stale_
          policy_unavailable, diagnosis_coverage, article_cpt, test_indication, cgp_specimen,
          repeat_cgp, single_gene_in_panel, parallel_orders)
 RULE_IDS = tuple(rule.RULE_ID for rule in RULES)
+_CHECKS = tuple(rule.check for rule in RULES)  # looked up once, not per order and rule
 
 
 def evaluate(orders: Iterable[OrderFacts], patient: PatientFacts,
              knowledge: Knowledge) -> list[Finding]:
-    return [finding for order in orders for rule in RULES
-            for finding in rule.check(order, patient, knowledge)]
+    return [finding for order in orders for check in _CHECKS
+            for finding in check(order, patient, knowledge)]
 
 
 # The rules that speak only for payers following MolDX, and those that judge the DEX

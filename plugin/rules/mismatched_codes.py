@@ -24,10 +24,12 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     changes: list[CodeChange] = []
     owners: list[tuple[str, str]] = []
     for kind in (CodeKind.CPT, CodeKind.ZCODE):
-        right = row.code_of(kind)
-        wrong = [code for code in order.codes_of(kind) if code != right
+        right, written = row.code_of(kind), order.codes_of(kind)
+        if right is None or not written:
+            continue  # nothing to put in its place, or nothing written
+        wrong = [code for code in written if code != right
                  and not catalog.superseded(row.test_code, order.date_of_service, kind, code)]
-        if right is None or not wrong:
+        if not wrong:
             continue
         changes.append(CodeChange(kind, right, replaces=wrong[0]))
         owners += [(code, owner) for code in wrong if (owner := _owner(catalog, kind, code))]

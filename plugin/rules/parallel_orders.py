@@ -40,9 +40,8 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     if order.row is None or not order.draft or not follows_moldx(order):
         return []
     earlier, later = [], []
-    checked = {o.order for o in patient.orders}
     for specimen, other, first in shared_specimen(order, patient):
-        if other.draft and other.row is not None and other.order in checked:
+        if other.draft and other.row is not None and other.order in patient.positions:
             (earlier if first else later).append((specimen, other))
     matches = [(s, o, kind) for s, o in earlier
                if (kind := combination(order, o, knowledge))]
@@ -60,14 +59,15 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
 
 def combination(one: OrderFacts, other: OrderFacts, knowledge: Knowledge) -> str | None:
     """Which kind of one service two drafts on one specimen make, if any."""
-    pair = (one, other)
-    panels = [o for o in pair if _targeted_dna(o)]
-    if panels and any(_msi_test(o) for o in pair if o not in panels) and \
-            neoplasm(panels[0].row, panels[0], knowledge) is not Neoplasm.HEMATOLYMPHOID:
-        return PANEL_AND_MSI
-    if panels and any(_rna_panel(o) for o in pair):
-        return DNA_AND_RNA
-    if all(_single_gene(o) for o in pair):
+    panel = one if _targeted_dna(one) else other if _targeted_dna(other) else None
+    if panel is not None:
+        rest = other if panel is one else one
+        if not _targeted_dna(rest) and _msi_test(rest) and \
+                neoplasm(panel.row, panel, knowledge) is not Neoplasm.HEMATOLYMPHOID:
+            return PANEL_AND_MSI
+        if _rna_panel(one) or _rna_panel(other):
+            return DNA_AND_RNA
+    if _single_gene(one) and _single_gene(other):
         return SINGLE_GENES
     return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..findings import Evidence, Finding, Severity
 from ..knowledge import Knowledge
-from ..orders import OrderFacts, PatientFacts, specimen_key
+from ..orders import OrderFacts, PatientFacts
 from .cgp_specimen import is_cgp
 from .scope import follows_moldx
 from .specimens import other_order
@@ -20,11 +20,11 @@ RULE_ID = "repeat-cgp"
 def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> list[Finding]:
     if not is_cgp(order) or not order.specimens or not follows_moldx(order):
         return []
-    mine = {specimen_key(s) for s in order.specimens}
+    mine = set(order.specimen_keys)
     cancers = {code[:3] for code in order.diagnoses}
     earlier = [other for other in patient.others
                if is_cgp(other) and other.specimens
-               and not mine & {specimen_key(s) for s in other.specimens}
+               and mine.isdisjoint(other.specimen_keys)
                and cancers & {code[:3] for code in other.diagnoses}]
     if not earlier:
         return []

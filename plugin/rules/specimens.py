@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..findings import OtherOrder
-from ..orders import OrderFacts, PatientFacts, specimen_key
+from ..orders import OrderFacts, PatientFacts
 
 
 def billed_cpts(order: OrderFacts) -> tuple[str, ...]:
@@ -21,21 +21,20 @@ def shared_specimen(order: OrderFacts, patient: PatientFacts
     the request's order decides. A draft that names no specimen shares one (None: assumed)
     with the request's other drafts that name none: they are signed together for one patient
     (billing-rules.md section B)."""
-    mine = {specimen_key(s) for s in order.specimens}
-    position = {o.order: i for i, o in enumerate(patient.orders)}
+    mine = order.specimen_keys
+    position = patient.positions
     own = position.get(order.order, len(position))
     if not mine:
         return [(None, other, position[other.order] < own) for other in patient.orders
                 if order.draft and other.draft and not other.specimens
                 and other.order != order.order] if order.order in position else []
     found = []
-    for other in (*patient.others, *patient.orders):
+    for other in patient.known_orders:
         if other.order == order.order:
             continue
-        first = position.get(other.order, -1) < own
-        for specimen in other.specimens:
-            if specimen_key(specimen) in mine:
-                found.append((specimen_key(specimen), other, first))
+        for key in other.specimen_keys:
+            if key in mine:
+                found.append((key, other, position.get(other.order, -1) < own))
                 break
     return found
 

@@ -21,8 +21,10 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     for kind in (CodeKind.CPT, CodeKind.ZCODE):
         current = row.code_of(kind)
         for code in order.codes_of(kind):
+            if not current or code == current:
+                continue  # the right code, or none to replace it with: nothing is stale
             old = knowledge.catalog.superseded(row.test_code, order.date_of_service, kind, code)
-            if current and code != current and old:
+            if old:
                 findings.append(Finding(
                     RULE_ID, Severity.WARNING, order.order,
                     Evidence(row=row, payer=order.payer, codes=(code,), superseded=old),

@@ -22,8 +22,10 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     if row is None or not follows_moldx(order):
         return []
     kind = neoplasm(row, order, knowledge)
+    if kind is None:
+        return []
     diagnosed = {neoplasm_of(code) for code in order.diagnoses} - {None}
-    if kind is None or not diagnosed or kind.value in diagnosed:
+    if not diagnosed or kind.value in diagnosed:
         return []
     return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
         row=row, payer=order.payer, codes=order.diagnoses, neoplasm=kind.value))]
