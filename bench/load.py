@@ -261,7 +261,7 @@ class Target:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=8, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=2,
                         help="rounds of baseline, auth off, baseline, JWT on")

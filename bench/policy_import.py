@@ -76,7 +76,7 @@ def _step(name: str, source: Path, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of real size")
     parser.add_argument("--keep", type=Path, help="keep the generated files in this folder")
     parser.add_argument("--step", nargs=3, help=argparse.SUPPRESS)

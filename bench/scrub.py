@@ -62,7 +62,7 @@ def command_seconds(path: Path, runs: int) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)

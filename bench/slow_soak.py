@@ -26,7 +26,7 @@ from .slow_clients import SlowClients
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--slow", type=int, default=100, help="slow connections")
     parser.add_argument("--connections", type=int, default=8, help="wrk's connections")

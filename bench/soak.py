@@ -25,7 +25,7 @@ FLAT = 0.10  # the largest growth of worker memory, first slice to last, that co
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--slice", type=int, default=10, help="seconds between memory reads")
     parser.add_argument("--connections", type=int, default=8)
