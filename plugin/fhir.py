@@ -272,13 +272,19 @@ class ResourceIndex:
         if target.startswith("#"):
             contained = getattr(within, "contained", [])
             return next((r for r in contained if r.id == target[1:]), None)
-        return self._by_reference.get(target) or self._by_reference.get(
-            "/".join(target.rsplit("/", 2)[-2:]))  # absolute URL -> Type/id
+        return self._by_reference.get(target) or self._by_reference.get(local_reference(target))
 
     def of_type(self, kind: type[R]) -> list[R]:
         """The resources of `kind`, in the order known (for a base class, type by type)."""
         return [r for model, found in self._by_type.items() if issubclass(model, kind)
                 for r in found]
+
+
+def local_reference(reference: str) -> str:
+    """`Type/id` of a reference, also of an absolute URL, so both spellings name one resource."""
+    if reference.count("/") < 2:
+        return reference  # already `Type/id` (the common spelling): nothing to cut
+    return "/".join(reference.rsplit("/", 2)[-2:])
 
 
 def resources_in(value: Resource | None) -> list[Resource]:

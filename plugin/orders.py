@@ -91,9 +91,10 @@ class OrderFacts:
 
     @cached_property
     def specimen_keys(self) -> tuple[str, ...]:
-        """The order's specimens as `Specimen/id` (specimen_key), in its order: the rules per
-        specimen compare them with every other order's, so they are worked out once."""
-        return tuple(specimen_key(s) for s in self.specimens)
+        """The order's specimens as `Specimen/id` (also when written as absolute URLs), in its
+        order: the rules per specimen compare them with every other order's, so they are
+        worked out once."""
+        return tuple(fhir.local_reference(s) for s in self.specimens)
 
     @cached_property
     def payer(self) -> Payer | None:
@@ -170,18 +171,11 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
 
 
 def _on_any(sr: fhir.ServiceRequest, specimens: set[str]) -> bool:
-    """The order names one of `specimens` (as specimen_key spells them)."""
+    """The order names one of `specimens` (`Specimen/id`, as specimen_keys spells them)."""
     for reference in sr.specimen:
-        if reference.reference and specimen_key(reference.reference) in specimens:
+        if reference.reference and fhir.local_reference(reference.reference) in specimens:
             return True
     return False
-
-
-def specimen_key(reference: str) -> str:
-    """`Specimen/sp-1`, also for an absolute URL, so both spellings name one specimen."""
-    if reference.count("/") < 2:
-        return reference  # already `Type/id` (the common spelling): nothing to cut
-    return "/".join(reference.rsplit("/", 2)[-2:])
 
 
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
