@@ -207,7 +207,7 @@ def call_service(service_id: str):
     resolved = _resolve(service, hook_request, runtime.settings)
     decision = decide(hook_request.orders(resolved.resources), resolved.resources,
                       runtime.knowledge, runtime.systems, runtime.settings.today(),
-                      service.rules)
+                      service.rules, issuer=g.issuer)
     renderer = Renderer(
         runtime.knowledge, runtime.systems, runtime.settings.source_label,
         system_actions=service.primary, hook_instance=hook_request.hookInstance,

@@ -38,6 +38,7 @@ from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_un
 from .codes import CARDS as CODE_CARDS
 from .codes import coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
+from .ehr_orders import CARDS as EHR_ORDER_CARDS
 from .gaps import CARDS as GAP_CARDS
 from .gaps import gaps_card
 from .panels import CARDS as PANEL_CARDS
@@ -138,7 +139,8 @@ class Renderer:
 
 
 # The card of each rule that is not a code fix, from the module of its family.
-_CARDS: dict[str, CardBuilder] = {**CODE_CARDS, **COVERAGE_CARDS, **PANEL_CARDS, **GAP_CARDS}
+_CARDS: dict[str, CardBuilder] = {**CODE_CARDS, **COVERAGE_CARDS, **PANEL_CARDS, **GAP_CARDS,
+                                  **EHR_ORDER_CARDS}
 
 
 _URGENCY = ("critical", "warning", "info")
