@@ -130,8 +130,24 @@ class OrderFacts:
     def names_a_molecular_test(self) -> bool:
         """The order carries a code that should be in the lab's catalog: one of the lab's own
         test codes, a Z-code, or a CPT that DEX registers tests under."""
-        return bool(self.test_codes or self.zcodes or self.malformed_zcodes or self.aliases
-                    or any(is_dex_cpt(c) or is_pla(c) for c in (*self.cpts, *self.billing_cpts)))
+        return _molecular(self.test_codes, self.zcodes, self.malformed_zcodes, self.aliases,
+                          cpts=(*self.cpts, *self.billing_cpts))
+
+
+def _molecular(*codes: tuple, cpts: tuple[str, ...] = ()) -> bool:
+    """Any of `codes` (the lab's test codes, Z-codes, aliases) or a molecular CPT."""
+    return any(codes) or any(is_dex_cpt(c) or is_pla(c) for c in cpts)
+
+
+def may_name_a_lab_test(sr: fhir.ServiceRequest, knowledge: Knowledge, systems: CodeSystems,
+                        issuer: str | None = None) -> bool:
+    """Whether the order's codes alone (no other resource read) say it is, or may be, one of
+    the lab's tests: what decides whether the patient's data is worth reading at all. An
+    imaging, medication or equipment order is not, and gets nothing."""
+    codes = _codes_by_kind(sr, systems)
+    aliases, _ = _aliased(sr, systems, knowledge, issuer)
+    return _molecular(codes[CodeKind.TEST], codes[CodeKind.ZCODE], aliases,
+                      cpts=(*codes[CodeKind.CPT], *_billing_cpts(sr)))
 
 
 # OrderFacts.codes_of: the field holding each kind of code.

@@ -28,9 +28,9 @@ from .parts import (
 if TYPE_CHECKING:
     from .renderer import Renderer
 
-# What `moldx-cds check` calls the same checks when it skips them.
-NOT_RUN = ("the Z-code the payer needs, whether the payer pays for the test, the panel coding "
-           "and whether the diagnosis is covered")
+# The checks that need the patient's insurer, in a clinician's words.
+NOT_RUN = ("whether the insurer pays for the test, the billing codes it needs on the claim, and "
+           "whether the diagnosis is one it covers")
 
 
 def generic_code_card(renderer: Renderer, facts: OrderFacts, resource: dict,
