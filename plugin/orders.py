@@ -438,8 +438,8 @@ def _condition_facts(condition: fhir.Condition) -> ConditionFacts:
                           active=active, label=code.label if code else None)
 
 
-def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
-              knowledge: Knowledge) -> CoverageFacts | None:
+def primary_coverage(sr: fhir.ServiceRequest,
+                     known: fhir.ResourceIndex) -> fhir.Coverage | None:
     """The coverage the order is billed to: those it names in `insurance`, else the patient's
     active ones; the primary (lowest Coverage.order) first."""
     named = [known.resolve(ref, sr) for ref in sr.insurance]
@@ -447,7 +447,14 @@ def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
     active = [c for c in coverages if c.status in (None, "active")]
     if not active:
         return None
-    primary = min(active, key=lambda c: c.order if c.order is not None else float("inf"))
+    return min(active, key=lambda c: c.order if c.order is not None else float("inf"))
+
+
+def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
+              knowledge: Knowledge) -> CoverageFacts | None:
+    primary = primary_coverage(sr, known)
+    if primary is None:
+        return None
     identifiers = _payer_identifiers(primary, known)
     for identifier in identifiers:
         if payer := knowledge.payers.find(*identifier):

@@ -29,7 +29,7 @@ from cds_hooks.store import migrate
 from cds_hooks.store.db import Store, StoreError
 from cds_hooks.store.recorder import Recorder
 from plugin.codes import CodeSystems
-from plugin.decision import decide
+from plugin.decision import Decision, decide
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 from plugin.orders import may_name_a_lab_test
 
@@ -42,6 +42,7 @@ from .models import REQUIRED_CONTEXT, HookRequest, dump
 from .prefetch import Resolved, resolve
 from .request_log import init_request_logging
 from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
+from .technical import technical_response
 
 log = logging.getLogger("moldx_cds")
 routes = Blueprint("cds_hooks", __name__)
@@ -205,16 +206,28 @@ def call_service(service_id: str):
     g.audit = {"service": service.id, "hookInstance": hook_request.hookInstance}
     runtime = _runtime()
     resolved = _resolve(service, hook_request, runtime)
-    decision = decide(hook_request.orders(resolved.resources), resolved.resources,
-                      runtime.knowledge, runtime.systems, runtime.settings.today(),
-                      service.rules, issuer=g.issuer)
-    renderer = Renderer(
-        runtime.knowledge, runtime.systems, runtime.settings.source_label,
-        system_actions=service.primary, hook_instance=hook_request.hookInstance,
-        config=Configuration.from_extension(hook_request.extension),
-        today=runtime.settings.today() if service.primary else None,
-        legacy_system_actions=runtime.settings.legacy_system_actions)
-    response = renderer.response(decision, resolved.gaps)
+    orders = hook_request.orders(resolved.resources)
+    config = Configuration.from_extension(hook_request.extension)
+    try:
+        decision = decide(orders, resolved.resources, runtime.knowledge, runtime.systems,
+                          runtime.settings.today(), service.rules, issuer=g.issuer)
+        renderer = Renderer(
+            runtime.knowledge, runtime.systems, runtime.settings.source_label,
+            system_actions=service.primary, hook_instance=hook_request.hookInstance,
+            config=config, today=runtime.settings.today() if service.primary else None,
+            legacy_system_actions=runtime.settings.legacy_system_actions)
+        response = renderer.response(decision, resolved.gaps)
+    except Exception:
+        failed = technical_response(
+            orders, resolved.resources, runtime.knowledge, runtime.systems, g.issuer,
+            hook_instance=hook_request.hookInstance, today=runtime.settings.today(),
+            version=config.version) if service.primary else None
+        if failed is None:
+            raise
+        log.exception("checking the orders failed; answered coverage indeterminate")
+        response = failed
+        decision = Decision(orders={}, facts=(), findings=(),
+                            knowledge_version=runtime.knowledge.version)
     # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much).
     # Before the audit record: the trail keeps the answers that were sent, and no other.
     answer = response.model_dump_json(exclude_none=True)

@@ -124,9 +124,29 @@ def coverage_information(facts: OrderFacts, findings: Iterable[Finding], *,
     parts += [reason.extension() for reason in reasons]
     parts += [{"url": "dependency", "valueReference": {"reference": order}}
               for order in dependencies]
-    parts += [{"url": "date", "valueDate": today.isoformat()},
-              {"url": "coverage-assertion-id", "valueString": assertion_id(hook_instance,
-                                                                            coverage)}]
+    return _extension(coverage, parts, hook_instance, today)
+
+
+def technical_failure(coverage: str, *, hook_instance: str, today: date,
+                      version: str = "2.0.1") -> dict[str, Any]:
+    """The coverage-information extension of an order the service could not check (it failed
+    inside): CRD 2.2 asks for `indeterminate` with reason `technical` rather than no answer;
+    a 2.0.1 call gets `conditional` with the same reason in words."""
+    current = version != "2.0.1"
+    reason = Reason("this service could not complete its checks of the order (an internal "
+                    "error); call again, or ask the lab", technical=current)
+    parts = [{"url": "coverage", "valueReference": {"reference": coverage}},
+             {"url": "covered", "valueCode": "indeterminate" if current else "conditional"},
+             {"url": "pa-needed", "valueCode": "conditional"},
+             {"url": "info-needed", "valueCode": "OTH"}, reason.extension()]
+    return _extension(coverage, parts, hook_instance, today)
+
+
+def _extension(coverage: str, parts: list[dict[str, Any]], hook_instance: str,
+               today: date) -> dict[str, Any]:
+    parts = [*parts, {"url": "date", "valueDate": today.isoformat()},
+             {"url": "coverage-assertion-id",
+              "valueString": assertion_id(hook_instance, coverage)}]
     return {"url": COVERAGE_INFORMATION, "extension": parts}
 
 

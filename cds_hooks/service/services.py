@@ -11,7 +11,6 @@ from plugin.rules import (
     malformed_zcode,
     mismatched_codes,
     missing_zcode,
-    no_coverage,
     not_payable,
     stale_code,
     unknown_payer,
@@ -35,7 +34,7 @@ from .prefetch import (
 SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, generic_code,
                                              billing_option, malformed_zcode,
                                              mismatched_codes, stale_code, missing_zcode,
-                                             not_payable, unknown_payer, no_coverage))
+                                             not_payable, unknown_payer))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from . import (
     malformed_zcode,
     mismatched_codes,
     missing_zcode,
-    no_coverage,
     not_payable,
     panel_cpt,
     parallel_orders,
@@ -38,7 +37,7 @@ from .scope import follows_moldx, uses_dex
 
 RULES = (unknown_test, ambiguous_test, generic_code, billing_option, malformed_zcode,
          mismatched_codes, stale_code, panel_cpt, missing_zcode, not_payable, units_of_service,
-         invalid_diagnosis, unknown_payer, no_coverage,
+         invalid_diagnosis, unknown_payer,
          policy_unavailable, diagnosis_coverage, article_cpt, test_indication, cgp_specimen,
          repeat_cgp, single_gene_in_panel, parallel_orders)
 RULE_IDS = tuple(rule.RULE_ID for rule in RULES)

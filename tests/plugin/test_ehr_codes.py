@@ -18,7 +18,6 @@ from plugin.rules import (
     evaluate,
     generic_code,
     missing_zcode,
-    no_coverage,
 )
 from tests.plugin.conftest import coverage, cpt, service_request
 
@@ -179,9 +178,3 @@ def test_an_imaging_order_with_billing_options_is_not_the_labs(knowledge):
                                                   options=("77061", "77065")), payer=None)
     assert not facts.names_a_molecular_test and findings == []
 
-
-def test_no_coverage_is_said_once_for_the_labs_orders(knowledge):
-    orders = [_order({"system": ORACLE, "code": "2823941"}),
-              {**_order({"system": ORACLE, "code": "2823945"}), "id": "sr-2"}]
-    _, findings = _decide(knowledge, *orders, payer=None)
-    assert [f.order for f in findings if f.rule == no_coverage.RULE_ID] == ["ServiceRequest/sr-1"]

@@ -21,7 +21,6 @@ from plugin.rules import (
     malformed_zcode,
     mismatched_codes,
     missing_zcode,
-    no_coverage,
     not_payable,
     panel_cpt,
     parallel_orders,
@@ -143,8 +142,7 @@ def test_before_a_test_is_on_the_menu_it_is_unknown_for_that_date(row, days, pay
     first = KNOWLEDGE.catalog.rows(row.test_code)[0]
     day = first.effective_from - timedelta(days=days)
     _, findings = _evaluate(_order(row, day, zcode(row.zcode)), payer, day)
-    # without a Coverage, the notice that the payer's checks did not run comes too
-    assert [f.rule for f in findings if f.rule != no_coverage.RULE_ID] == [unknown_test.RULE_ID]
+    assert [f.rule for f in findings] == [unknown_test.RULE_ID]
 
 
 @FAST

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from cds_hooks.service.inert import markdown_values as md_list
 from cds_hooks.service.models import Card, Suggestion
+from plugin.decision import Decision
 from plugin.findings import Finding
 from plugin.orders import OrderFacts
-from plugin.rules import billing_option, generic_code, no_coverage
+from plugin.rules import billing_option, generic_code
 
 from .order_edits import describe_changes, update_action
 from .parts import (
@@ -72,8 +73,12 @@ def billing_option_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         indicator="warning")
 
 
-def no_coverage_card(renderer: Renderer, facts: OrderFacts, resource: dict,
-                     finding: Finding) -> Card:
+def no_coverage_card(decision: Decision) -> Card | None:
+    """One card for a request whose orders of the lab have no active Coverage: the payer's
+    checks did not run, and CRD coverage information cannot be recorded without a Coverage to
+    refer to. `moldx-cds check` says the same per order (its `skipped`)."""
+    if not any(f.coverage is None and f.payer_checks_skipped for f in decision.facts):
+        return None
     return card(
         summary="No active insurance coverage is on file for this patient: the payment "
                 "checks did not run",
@@ -89,5 +94,4 @@ def no_coverage_card(renderer: Renderer, facts: OrderFacts, resource: dict,
 CARDS: dict[str, CardBuilder] = {
     generic_code.RULE_ID: generic_code_card,
     billing_option.RULE_ID: billing_option_card,
-    no_coverage.RULE_ID: no_coverage_card,
 }

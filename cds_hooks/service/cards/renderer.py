@@ -44,6 +44,7 @@ from .codes import CARDS as CODE_CARDS
 from .codes import coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
 from .ehr_orders import CARDS as EHR_ORDER_CARDS
+from .ehr_orders import no_coverage_card
 from .gaps import CARDS as GAP_CARDS
 from .gaps import gaps_card
 from .panels import CARDS as PANEL_CARDS
@@ -89,6 +90,8 @@ class Renderer:
                 actions.append(_system_action(update, resource, coverage is not None))
         if gaps:
             cards.append(self._envelope(gaps_card(gaps), len(cards), None, []))
+        if uncovered := no_coverage_card(decision):
+            cards.append(self._envelope(uncovered, len(cards), None, []))
         return self._assemble(cards, actions)
 
     def _coverage_information(self, facts: OrderFacts, findings: list[Finding],

@@ -176,3 +176,67 @@ def test_a_fhir_failure_with_a_known_coverage_is_indeterminate_technical(client,
     assert parts["covered"] == ["indeterminate"]
     [technical] = [r for r in parts["reason"] if r.get("coding")]
     assert technical["coding"] == [TECHNICAL] and "could not be read" in technical["text"]
+
+
+# -- CDS Hooks 3.0 readiness -------------------------------------------------------------------
+
+def test_smart_v2_scopes_are_accepted_beside_v1(client, fhir_server):
+    fhir_server.get(CONDITION_SEARCH, json={"resourceType": "Bundle", "type": "searchset"})
+    body = call(conditions=...)
+    body["fhirAuthorization"]["scope"] = ("patient/Condition.rs patient/Coverage.rs "
+                                          "patient/Patient.rs patient/ServiceRequest.rs")
+    response = _post(client, body)
+    assert response["systemActions"] and not [
+        c for c in response["cards"] if "could not be read" in c["summary"]]
+
+
+NON_2XX = {
+    "400 not JSON": (lambda c: c.post(SIGN, data=b"{", content_type="application/json"), 400),
+    "401 no token": (lambda c: c.post(SIGN, json=hook_fixture("all-correct"), sign=False), 401),
+    "404 no service": (lambda c: c.post("/cds-services/nope", json={}), 404),
+    "405 GET a service": (lambda c: c.get(SIGN), 405),
+    "412 no coverage to read": (lambda c: c.post(SIGN, json={
+        k: v for k, v in call(coverage=...).items() if k not in ("fhirServer",
+                                                                 "fhirAuthorization")}), 412),
+    "413 too large": (lambda c: c.post(SIGN, data=b" " * (11 * 1024 * 1024),
+                                       content_type="application/json"), 413),
+}
+
+
+@pytest.mark.parametrize("case", NON_2XX)
+def test_every_error_of_the_hook_routes_carries_an_operation_outcome(client, case):
+    send, status = NON_2XX[case]
+    response = send(client)
+    assert response.status_code == status
+    assert response.json["resourceType"] == "OperationOutcome"
+    assert response.json["issue"][0]["diagnostics"]
+
+
+def _broken(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("a rule crashed")
+    monkeypatch.setattr("cds_hooks.service.app.decide", fail)
+
+
+def test_an_internal_failure_with_a_known_coverage_is_indeterminate_technical(client,
+                                                                           monkeypatch):
+    _broken(monkeypatch)
+    response = _post(client, _crd22(hook_fixture("all-correct")))
+    assert response["cards"] == []
+    [action] = response["systemActions"]
+    original = _orders(hook_fixture("all-correct"))[0]
+    assert {k: v for k, v in action["resource"].items() if k != "extension"} == original
+    parts = coverage_parts(action["resource"])
+    assert parts["covered"] == ["indeterminate"] and parts["reason"][0]["coding"] == [TECHNICAL]
+    assert "could not complete its checks" in parts["reason"][0]["text"]
+    old = _parts(_post(client, hook_fixture("all-correct")))  # 2.0.1: no indeterminate
+    assert old["covered"] == ["conditional"] and old["info-needed"] == ["OTH"]
+
+
+def test_an_internal_failure_without_a_coverage_is_a_500_operation_outcome(client,
+                                                                          monkeypatch):
+    _broken(monkeypatch)
+    response = client.post(SIGN, json=hook_fixture("no-coverage"))
+    assert response.status_code == 500
+    assert response.json["resourceType"] == "OperationOutcome"
+    assert "a rule crashed" not in response.get_data(as_text=True)  # the log has it
