@@ -11,19 +11,17 @@ one naming several (a generic LOINC genetic order code) is a choice between them
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog
-from .csvrows import Cells, KnowledgeError, Row, parse_rows
+from .csvrows import URI, Cells, KnowledgeError, Row, parse_rows
 
 FILE = "aliases.csv"
 COLUMNS = ("system", "code", "test_code", "issuer")
 
-_URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 
 
 @dataclass(frozen=True)
@@ -68,10 +66,10 @@ NONE = Aliases({})
 def _parse(row: Row) -> Alias:
     with Cells(row) as c:
         alias = Alias(
-            system=c.matching("system", _URI, "a URI"),
+            system=c.matching("system", URI, "a URI"),
             code=c.text("code"),
             test_code=c.text("test_code"),
-            issuer=c.matching("issuer", _URI, "a URI (the client's iss)", required=False),
+            issuer=c.matching("issuer", URI, "a URI (the client's iss)", required=False),
         )
     return alias
 
