@@ -224,7 +224,7 @@ def call_service(service_id: str):
             version=config.version) if service.primary else None
         if failed is None:
             raise
-        log.exception("checking the orders failed; answered coverage indeterminate")
+        log.exception("checking the orders failed; answered that coverage was not checked")
         response = failed
         decision = Decision(orders={}, facts=(), findings=(),
                             knowledge_version=runtime.knowledge.version)
