@@ -5,9 +5,12 @@ for calls that ask for no version (Inferno)."""
 from __future__ import annotations
 
 import copy
+import shutil
 
 import pytest
 
+from cds_hooks.service.app import reload_knowledge
+from plugin.knowledge import DEMO_DIR, load_knowledge
 from tests.cds_hooks.service.test_prefetch import CONDITION_SEARCH, FAILURES, call
 from tests.cds_hooks.service.test_service import SELECT, SIGN, coverage_parts
 from tests.conftest import hook_fixture
@@ -240,3 +243,28 @@ def test_an_internal_failure_without_a_coverage_is_a_500_operation_outcome(clien
     assert response.status_code == 500
     assert response.json["resourceType"] == "OperationOutcome"
     assert "a rule crashed" not in response.get_data(as_text=True)  # the log has it
+
+
+# -- aliases.csv reloaded like the other files -------------------------------------------------
+
+def test_a_reload_reads_aliases_again_and_a_bad_row_keeps_the_old_knowledge(client_for,
+                                                                              tmp_path):
+    folder = tmp_path / "knowledge"
+    shutil.copytree(DEMO_DIR, folder)
+    (folder / "aliases.csv").unlink()
+    client = client_for(load_knowledge(folder), knowledge_dir=folder)
+    body = _recode(hook_fixture("missing-zcode"), {"system": ORACLE, "code": "777"})
+    assert _post(client, body) == {"cards": []}  # no alias: not the lab's order
+
+    (folder / "aliases.csv").write_text(f"system,code,test_code,issuer\n{ORACLE},777,CMD-EGFR,\n")
+    assert reload_knowledge(client.application)["result"] == "done"
+    [action] = _post(client, body)["systemActions"]
+    assert (ZCODE, "ZE1G6") in {(c["system"], c["code"])
+                                for c in action["resource"]["code"]["coding"]}
+
+    (folder / "aliases.csv").write_text(f"system,code,test_code,issuer\n{ORACLE},777,CMD-X,\n")
+    outcome = reload_knowledge(client.application)
+    assert outcome["result"] == "failed"
+    assert outcome["problems"] == [
+        "aliases.csv, line 2, column test_code: test 'CMD-X' is not in catalog.csv"]
+    assert _post(client, body)["systemActions"]  # still serving the knowledge that loaded
