@@ -4,10 +4,12 @@ coverage on file (the payer's checks not run)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cds_hooks.service.inert import markdown_values as md_list
 from cds_hooks.service.models import Card, Suggestion
+from cds_hooks.service.prefetch import COVERAGE, Gap
 from plugin.decision import Decision
 from plugin.findings import Finding
 from plugin.orders import OrderFacts
@@ -73,11 +75,13 @@ def billing_option_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         indicator="warning")
 
 
-def no_coverage_card(decision: Decision) -> Card | None:
+def no_coverage_card(decision: Decision, gaps: Sequence[Gap]) -> Card | None:
     """One card for a request whose orders of the lab have no active Coverage: the payer's
     checks did not run, and CRD coverage information cannot be recorded without a Coverage to
-    refer to. `moldx-cds check` says the same per order (its `skipped`)."""
-    if not any(f.coverage is None and f.payer_checks_skipped for f in decision.facts):
+    refer to. `moldx-cds check` says the same per order (its `skipped`). A coverage that could
+    not be read is not said to be missing: the card of the data not read says so."""
+    if any(g.about == COVERAGE.about for g in gaps) or not any(
+            f.coverage is None and f.payer_checks_skipped for f in decision.facts):
         return None
     return card(
         summary="No active insurance coverage is on file for this patient: the payment "

@@ -90,7 +90,7 @@ class Renderer:
                 actions.append(_system_action(update, resource, coverage is not None))
         if gaps:
             cards.append(self._envelope(gaps_card(gaps), len(cards), None, []))
-        if uncovered := no_coverage_card(decision):
+        if uncovered := no_coverage_card(decision, gaps):
             cards.append(self._envelope(uncovered, len(cards), None, []))
         return self._assemble(cards, actions)
 

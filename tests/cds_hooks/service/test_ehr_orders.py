@@ -11,8 +11,13 @@ import pytest
 
 from cds_hooks.service.app import reload_knowledge
 from plugin.knowledge import DEMO_DIR, load_knowledge
-from tests.cds_hooks.service.test_prefetch import CONDITION_SEARCH, FAILURES, call
-from tests.cds_hooks.service.test_service import SELECT, SIGN, coverage_parts
+from tests.cds_hooks.service.test_prefetch import (
+    CONDITION_SEARCH,
+    COVERAGE_SEARCH,
+    FAILURES,
+    call,
+)
+from tests.cds_hooks.service.test_service import SELECT, SIGN, as_select, coverage_parts
 from tests.conftest import hook_fixture
 
 ORACLE = "https://fhir.cerner.com/ec2458f2-1e24-41c8-b71b-0e701af7583d/codeSet/200"
@@ -268,3 +273,11 @@ def test_a_reload_reads_aliases_again_and_a_bad_row_keeps_the_old_knowledge(clie
     assert outcome["problems"] == [
         "aliases.csv, line 2, column test_code: test 'CMD-X' is not in catalog.csv"]
     assert _post(client, body)["systemActions"]  # still serving the knowledge that loaded
+
+
+def test_a_coverage_that_could_not_be_read_is_not_said_to_be_missing(client, fhir_server):
+    fhir_server.get(COVERAGE_SEARCH, status=500)
+    body = as_select(call(coverage=...))
+    summaries = [c["summary"] for c in _post(client, body, SELECT)["cards"]]
+    assert any("could not be read" in s for s in summaries)
+    assert not any("No active insurance coverage" in s for s in summaries)
