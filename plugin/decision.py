@@ -42,11 +42,12 @@ class Decision(_Findings):
 
 def decide(orders: Sequence[fhir.ServiceRequest], resources: Sequence[fhir.Resource],
            knowledge: Knowledge, systems: CodeSystems, today: date,
-           rules: frozenset[str] | None = None) -> Decision:
+           rules: frozenset[str] | None = None, issuer: str | None = None) -> Decision:
     """Evaluate `orders` with every resource known for the request (drafts, prefetch), keeping
-    the findings of `rules` (rule ids; None: every rule)."""
+    the findings of `rules` (rule ids; None: every rule). `issuer`: the client that sent the
+    orders, whose own order codes the lab's aliases map."""
     facts, patient = facts_for(orders, fhir.ResourceIndex(list(resources)), knowledge, systems,
-                               today)
+                               today, issuer)
     return Decision(
         orders={f.order: sr for f, sr in zip(facts, orders, strict=True)},
         facts=facts,

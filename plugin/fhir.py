@@ -71,6 +71,27 @@ class CodeableConcept(Element):
         return self.text or next((c.display for c in self.coding if c.display), None)
 
 
+BILLING_OPTIONS = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-billing-options"
+
+
+class Extension(Element):
+    url: str | None = None
+    valueCodeableConcept: CodeableConcept | None = None
+
+
+class OrderCode(CodeableConcept):
+    """ServiceRequest.code, with its extensions: Da Vinci CRD 2.2 puts the likely billing codes
+    in `ext-billing-options` on it (not in `coding`: they need not mean the same test)."""
+
+    extension: list[Extension] = Field(default_factory=list)
+
+    @property
+    def billing_options(self) -> list[Coding]:
+        return [coding for e in self.extension
+                if e.url == BILLING_OPTIONS and e.valueCodeableConcept
+                for coding in e.valueCodeableConcept.coding]
+
+
 class Identifier(Element):
     system: str | None = None
     value: str | None = None
@@ -117,7 +138,7 @@ class KeepsRaw(Resource):
 class ServiceRequest(KeepsRaw):
     resourceType: Literal["ServiceRequest"]
     status: str | None = None
-    code: CodeableConcept | None = None
+    code: OrderCode | None = None
     reasonCode: list[CodeableConcept] = Field(default_factory=list)
     reasonReference: list[Reference] = Field(default_factory=list)
     insurance: list[Reference] = Field(default_factory=list)

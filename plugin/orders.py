@@ -10,6 +10,7 @@ from functools import cached_property
 
 from . import fhir
 from .codes import (
+    CPT_SYSTEM_ALIASES,
     ICD10CM_SYSTEM,
     CodeKind,
     CodeSystems,
@@ -36,7 +37,18 @@ class IdentifiedBy(StrEnum):
     # A CPT on the lab's own claim that exactly one catalog test bills on the date of service:
     # the lab bills only tests it ran, so there the CPT names the test (plugin/claim_lines.py).
     CLAIM_CPT = "claim-cpt"
+    # The client EHR's own code that the lab's compendium (aliases.csv) maps to this one test:
+    # the lab's own mapping, as sure as its test code.
+    ALIAS = "alias"
+    # An EHR code the compendium maps to several tests (a generic LOINC genetic order code),
+    # of which the date of service or the order's CPTs left one: a likely test, not a sure one.
+    GENERIC_CODE = "generic-code"
+    # A CPT of the order's Da Vinci CRD billing options, which the EHR sends as candidates.
+    BILLING_OPTION = "billing-option"
 
+
+_FOR_SURE = frozenset({IdentifiedBy.TEST_CODE, IdentifiedBy.ALIAS, IdentifiedBy.ZCODE,
+                       IdentifiedBy.PLA, IdentifiedBy.CLAIM_CPT})
 
 # Code systems a reason may be written in besides ICD-10-CM, by the names people know them by.
 _REASON_SYSTEMS = {"http://snomed.info/sct": "SNOMED CT"}
@@ -78,13 +90,19 @@ class OrderFacts:
     # Reasons not written in ICD-10-CM (SNOMED CT, text): (what the order calls it, system).
     other_reasons: tuple[tuple[str, str], ...] = ()
     specimen_label: str | None = None  # the dated specimen's type, when it has one
+    # The CPTs of the order's Da Vinci CRD 2.2 billing options (ext-billing-options on
+    # ServiceRequest.code): the EHR's likely billing codes, candidates only.
+    billing_cpts: tuple[str, ...] = ()
+    # (system, code) of the EHR's own codes on the order that the lab's aliases map to a test.
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @property
     def identified_for_sure(self) -> bool:
-        """The test is known for sure: by the lab's code, a Z-code or a PLA code. A CPT alone
-        names a kind of test that several tests share, so a fix built on it is a suggestion."""
-        return self.identified_by in (IdentifiedBy.TEST_CODE, IdentifiedBy.ZCODE,
-                                      IdentifiedBy.PLA, IdentifiedBy.CLAIM_CPT)
+        """The test is known for sure: by the lab's code, an EHR code the lab's aliases map to
+        it alone, a Z-code or a PLA code. A CPT alone (on the order or among its billing
+        options) names a kind of test that several tests share, and a generic code names
+        several, so a fix built on them is a suggestion."""
+        return self.identified_by in _FOR_SURE
 
     def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
         return getattr(self, _CODES_OF[kind])
@@ -112,8 +130,24 @@ class OrderFacts:
     def names_a_molecular_test(self) -> bool:
         """The order carries a code that should be in the lab's catalog: one of the lab's own
         test codes, a Z-code, or a CPT that DEX registers tests under."""
-        return bool(self.test_codes or self.zcodes or self.malformed_zcodes
-                    or any(is_dex_cpt(c) or is_pla(c) for c in self.cpts))
+        return _molecular(self.test_codes, self.zcodes, self.malformed_zcodes, self.aliases,
+                          cpts=(*self.cpts, *self.billing_cpts))
+
+
+def _molecular(*codes: tuple, cpts: tuple[str, ...] = ()) -> bool:
+    """Any of `codes` (the lab's test codes, Z-codes, aliases) or a molecular CPT."""
+    return any(codes) or any(is_dex_cpt(c) or is_pla(c) for c in cpts)
+
+
+def may_name_a_lab_test(sr: fhir.ServiceRequest, knowledge: Knowledge, systems: CodeSystems,
+                        issuer: str | None = None) -> bool:
+    """Whether the order's codes alone (no other resource read) say it is, or may be, one of
+    the lab's tests: what decides whether the patient's data is worth reading at all. An
+    imaging, medication or equipment order is not, and gets nothing."""
+    codes = _codes_by_kind(sr, systems)
+    aliases, _ = _aliased(sr, systems, knowledge, issuer)
+    return _molecular(codes[CodeKind.TEST], codes[CodeKind.ZCODE], aliases,
+                      cpts=(*codes[CodeKind.CPT], *_billing_cpts(sr)))
 
 
 # OrderFacts.codes_of: the field holding each kind of code.
@@ -151,10 +185,11 @@ class PatientFacts:
 
 
 def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
-              knowledge: Knowledge, systems: CodeSystems,
-              today: date) -> tuple[tuple[OrderFacts, ...], PatientFacts]:
-    """Facts for each order, and for the patient, from the resources known for the request."""
-    facts = tuple(order_facts(sr, known, knowledge, systems, today) for sr in orders)
+              knowledge: Knowledge, systems: CodeSystems, today: date,
+              issuer: str | None = None) -> tuple[tuple[OrderFacts, ...], PatientFacts]:
+    """Facts for each order, and for the patient, from the resources known for the request.
+    `issuer`: the client that sent them, whose own order codes (aliases) apply."""
+    facts = tuple(order_facts(sr, known, knowledge, systems, today, issuer) for sr in orders)
     checked = {sr.reference for sr in orders}
     # Other orders matter only on a specimen of a checked order (the rules per specimen):
     # a patient's history can be long, and facts cost about 20 µs an order.
@@ -162,7 +197,7 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
     # profile on another specimen).
     specimens = {key for f in facts for key in f.specimen_keys}
     any_specimen = any(f.row and f.row.panel_kind is PanelKind.CGP for f in facts)
-    others = tuple(order_facts(sr, known, knowledge, systems, today)
+    others = tuple(order_facts(sr, known, knowledge, systems, today, issuer)
                    for sr in known.of_type(fhir.ServiceRequest)
                    if sr.reference not in checked and sr.status not in _VOID
                    and (any_specimen or _on_any(sr, specimens)))
@@ -179,12 +214,14 @@ def _on_any(sr: fhir.ServiceRequest, specimens: set[str]) -> bool:
 
 
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
-                systems: CodeSystems, today: date) -> OrderFacts:
+                systems: CodeSystems, today: date, issuer: str | None = None) -> OrderFacts:
     codes = _codes_by_kind(sr, systems)
     codes[CodeKind.ZCODE], malformed = _split_zcodes(codes[CodeKind.ZCODE])
+    aliases, aliased = _aliased(sr, systems, knowledge, issuer)
+    billing = _billing_cpts(sr)
     specimen = _dated_specimen(sr, known)
     day, source = _date_of_service(sr, specimen, today)
-    test_code, identified_by, candidates = identify(codes, day, knowledge)
+    test_code, identified_by, candidates = identify(codes, day, knowledge, aliased, billing)
     # Each reason's ICD-10-CM codes, read once: the diagnoses, the reasons written in
     # reasonCode and those in other code systems all come from them.
     reasons = _reasons(sr, known)
@@ -211,6 +248,8 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
             [concept for concept, codes in zip(reasons, icd10, strict=True)
              if concept is not None and not codes]),
         specimen_label=specimen.type.label if specimen and specimen.type else None,
+        billing_cpts=billing,
+        aliases=aliases,
     )
 
 
@@ -230,6 +269,32 @@ def _codes_by_kind(sr: fhir.ServiceRequest, systems: CodeSystems) -> dict[CodeKi
     return {kind: tuple(codes) for kind, codes in found.items()}
 
 
+def _aliased(sr: fhir.ServiceRequest, systems: CodeSystems, knowledge: Knowledge,
+             issuer: str | None) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The EHR codes on the order that the lab's aliases know, and the tests they name."""
+    if not knowledge.aliases.tests or sr.code is None:
+        return (), ()
+    found, tests = [], []
+    for coding in sr.code.coding:
+        if systems.kind_of(coding.system) is not None:
+            continue  # the lab's own code systems say what they mean
+        code = (coding.code or "").strip()
+        named = knowledge.aliases.tests_for(coding.system, code, issuer)
+        if named:
+            found.append((coding.system, code))
+            tests += [t for t in named if t not in tests]
+    return tuple(found), tuple(tests)
+
+
+def _billing_cpts(sr: fhir.ServiceRequest) -> tuple[str, ...]:
+    """The CPT codes of the order's CRD billing options."""
+    if sr.code is None or not sr.code.extension:
+        return ()
+    return tuple(dict.fromkeys(
+        c.code.strip().upper() for c in sr.code.billing_options
+        if c.system in CPT_SYSTEM_ALIASES and c.code and c.code.strip()))
+
+
 def _split_zcodes(written: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The Z-codes written, and the codes in the Z-code system that are not Z-codes."""
     if not written:
@@ -238,25 +303,51 @@ def _split_zcodes(written: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
     return valid, tuple(z for z in written if z not in valid)
 
 
-def identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge
-              ) -> tuple[str | None, IdentifiedBy | None, tuple[CatalogRow, ...]]:
-    """The catalog test the codes name. The lab's own code decides when present, then the
-    Z-code (it names one test of one lab, in any period), then the CPT when exactly one
-    catalog test bills it on the date of service; when several do, they are the candidates."""
+def identify(codes: dict[CodeKind, tuple], day: date, knowledge: Knowledge,
+             aliased: tuple[str, ...] = (), billing: tuple[str, ...] = ()
+             ) -> tuple[str | None, IdentifiedBy | None, tuple[CatalogRow, ...]]:
+    """The catalog test the codes name. The lab's own code decides when present, then an EHR
+    code its aliases map to one test, then the Z-code (it names one test of one lab, in any
+    period); then an EHR code the aliases map to several tests, narrowed by the order's CPTs;
+    then the CPT when exactly one catalog test bills it on the date of service, then the CPTs
+    of the CRD billing options likewise. When several tests remain, they are the candidates."""
     catalog = knowledge.catalog
     if codes[CodeKind.TEST]:
         known = [c for c in codes[CodeKind.TEST] if catalog.rows(c)]
         return (known[0], IdentifiedBy.TEST_CODE, ()) if known else (None, None, ())
+    if len(aliased) == 1:
+        return aliased[0], IdentifiedBy.ALIAS, ()
     if codes[CodeKind.ZCODE]:
         tests = [t for t in map(catalog.test_for_zcode, codes[CodeKind.ZCODE]) if t]
         return (tests[0], IdentifiedBy.ZCODE, ()) if tests else (None, None, ())
-    rows = sorted({row for cpt in codes[CodeKind.CPT] for test in catalog.tests_for_cpt(cpt)
-                   if (row := catalog.row_on(test, day)) and row.cpt == cpt},
+    if aliased:
+        rows = _in_effect(aliased, day, knowledge)
+        cpts = {*codes[CodeKind.CPT], *billing}
+        rows = [r for r in rows if r.cpt in cpts] or rows
+        if len(rows) == 1:
+            return rows[0].test_code, IdentifiedBy.GENERIC_CODE, ()
+        return None, None, tuple(rows)
+    for written, how in ((codes[CodeKind.CPT], None), (billing, IdentifiedBy.BILLING_OPTION)):
+        rows = _billed_under(written, day, knowledge)
+        if len(rows) == 1:
+            pla = IdentifiedBy.PLA if is_pla(rows[0].cpt) else IdentifiedBy.CPT
+            return rows[0].test_code, how or pla, ()
+        if rows:
+            return None, None, tuple(rows)
+    return None, None, ()
+
+
+def _in_effect(tests: Iterable[str], day: date, knowledge: Knowledge) -> list[CatalogRow]:
+    return sorted((row for test in tests if (row := knowledge.catalog.row_on(test, day))),
                   key=lambda r: r.test_code)
-    if len(rows) == 1:
-        how = IdentifiedBy.PLA if is_pla(rows[0].cpt) else IdentifiedBy.CPT
-        return rows[0].test_code, how, ()
-    return None, None, tuple(rows)
+
+
+def _billed_under(cpts: Iterable[str], day: date, knowledge: Knowledge) -> list[CatalogRow]:
+    """The catalog tests billed under any of `cpts` on the date of service."""
+    catalog = knowledge.catalog
+    return _in_effect({test for cpt in cpts for test in catalog.tests_for_cpt(cpt)
+                       if (row := catalog.row_on(test, day)) and row.cpt == cpt},
+                      day, knowledge)
 
 
 def _dated_specimen(sr: fhir.ServiceRequest, known: fhir.ResourceIndex) -> fhir.Specimen | None:
@@ -347,8 +438,8 @@ def _condition_facts(condition: fhir.Condition) -> ConditionFacts:
                           active=active, label=code.label if code else None)
 
 
-def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
-              knowledge: Knowledge) -> CoverageFacts | None:
+def primary_coverage(sr: fhir.ServiceRequest,
+                     known: fhir.ResourceIndex) -> fhir.Coverage | None:
     """The coverage the order is billed to: those it names in `insurance`, else the patient's
     active ones; the primary (lowest Coverage.order) first."""
     named = [known.resolve(ref, sr) for ref in sr.insurance]
@@ -356,7 +447,14 @@ def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
     active = [c for c in coverages if c.status in (None, "active")]
     if not active:
         return None
-    primary = min(active, key=lambda c: c.order if c.order is not None else float("inf"))
+    return min(active, key=lambda c: c.order if c.order is not None else float("inf"))
+
+
+def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
+              knowledge: Knowledge) -> CoverageFacts | None:
+    primary = primary_coverage(sr, known)
+    if primary is None:
+        return None
     identifiers = _payer_identifiers(primary, known)
     for identifier in identifiers:
         if payer := knowledge.payers.find(*identifier):

@@ -35,7 +35,7 @@ def problems(response: dict[str, Any], request: dict[str, Any] | None = None) ->
                                                                            dict)]
     if len(updated) != len(set(updated)):
         found.append("systemActions: two updates of one resource (the second undoes the first)")
-    found += _coverage_information(actions)
+    found += _coverage_information(actions, _version(request))
     if request is not None:
         found += _against_request(response, request)
     return found
@@ -129,7 +129,18 @@ def _extensions(resource: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in resource.get("extension", []) if e.get("url") == COVERAGE_INFORMATION]
 
 
-def _coverage_information(actions: list[dict[str, Any]]) -> list[str]:
+def _version(request: dict[str, Any] | None) -> str:
+    """The CRD version the call asked for: 2.2 when it says so, else 2.0.1 (Inferno)."""
+    asked = ((request or {}).get("extension") or {}).get("davinci-crd.requestedVersion")
+    return "2.2" if asked in ("2.1", "2.2") else "2.0.1"
+
+
+# What CRD 2.2 adds to the codes of coverage-information, which 2.0.1 validators reject.
+_ONLY_2_2 = {"covered": {"indeterminate"}, "pa-needed": {"indeterminate"},
+             "info-needed": {"detail-code"}}
+
+
+def _coverage_information(actions: list[dict[str, Any]], version: str = "2.0.1") -> list[str]:
     found = []
     ids: dict[str, set[str]] = {}
     for i, action in enumerate(actions):
@@ -145,13 +156,25 @@ def _coverage_information(actions: list[dict[str, Any]]) -> list[str]:
                 if len(parts.get(required, [])) != 1:
                     found.append(f"{path}: needs exactly one {required}")
             covered = (parts.get("covered") or [None])[0]
-            if covered not in ("covered", "not-covered", "conditional"):
-                found.append(f"{path}: covered {covered!r} is not cross-version safe")
+            allowed = {"covered", "not-covered", "conditional"} | (
+                _ONLY_2_2["covered"] if version == "2.2" else set())
+            if covered not in allowed:
+                found.append(f"{path}: covered {covered!r} is not valid in CRD {version} "
+                             "(not cross-version safe)")
+            if version != "2.2":
+                found += [f"{path}: {name} {code!r} is CRD 2.2 only"
+                          for name, codes in _ONLY_2_2.items()
+                          for code in parts.get(name, []) if code in codes]
+            if covered != "covered" and not all(
+                    (r or {}).get("text") for r in parts.get("reason", [None])):
+                found.append(f"{path}: covered {covered!r} needs a reason in words")
             pa_needed = (parts.get("pa-needed") or [None])[0]
             if (pa_needed is None) != (covered == "not-covered"):
                 found.append(f"{path}: pa-needed must be present iff covered is not "
                              "not-covered")
             conditional = "conditional" in (covered, pa_needed)
+            if "detail-code" in parts.get("info-needed", []) and not conditional:
+                found.append(f"{path}: detail-code only where something is conditional")
             if conditional != ("info-needed" in parts):
                 found.append(f"{path}: info-needed must be present iff something is "
                              "conditional")

@@ -124,9 +124,14 @@ def test_call_apply_writes_the_codes_and_coverage_information_back(service, fhir
         assert codes(order, DEFAULT_ZCODE_SYSTEM) == [row.zcode]
         [information] = coverage_information(order)
         assert information["coverage"] == [{"reference": "Coverage/lis-cov-1"}]
-        # covered (not conditional): the service read the coverage and the condition itself
-        assert information["covered"] == ["covered"]
         assert {c["code"] for c in information["billingCode"]} == {row.cpt, row.zcode}
+    # covered (not conditional): the service read the coverage and the condition itself, and
+    # the panel's article covers it; the MSI test names no article, so no policy was read
+    [lung_information] = coverage_information(read(fhir, LUNG))
+    assert lung_information["covered"] == ["covered"]
+    [msi_information] = coverage_information(read(fhir, MSI))
+    assert msi_information["covered"] == ["conditional"]
+    assert any("names no coverage article" in r["text"] for r in msi_information["reason"])
     _, token = fhir
     assert token not in done.stdout + done.stderr
 
@@ -199,12 +204,15 @@ def test_an_accepted_suggestion_is_applied_after_the_system_actions(service, fhi
     stored = read(fhir, "ServiceRequest/lis-sr-3")
     assert choice.test_code in {c["code"] for c in stored["code"]["coding"]}
     assert codes(stored, DEFAULT_ZCODE_SYSTEM) == [choice.zcode]
-    # Named by a CPT alone, the order was no catalog test yet: nothing was asserted about its
-    # coverage. The next call, on the test the user chose, asserts it (docs/lis.md).
-    assert coverage_information(stored) == []
+    # Named by a CPT alone, the order may have been any of four tests: its coverage was
+    # conditional on the test. The next call, on the test the user chose, asserts it in place
+    # of that (docs/lis.md).
+    [before] = coverage_information(stored)
+    assert before["covered"] == ["conditional"]
     again = call(service, fhir, client_keys, "--order", "ServiceRequest/lis-sr-3", "--apply")
     assert again.returncode == 0, again.stderr
-    assert len(coverage_information(read(fhir, "ServiceRequest/lis-sr-3"))) == 1
+    [after] = coverage_information(read(fhir, "ServiceRequest/lis-sr-3"))
+    assert not any("fits" in r["text"] for r in after.get("reason", []))
 
 
 def test_a_change_made_meanwhile_is_not_overwritten(service, fhir, client_keys):

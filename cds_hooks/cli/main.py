@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
                        help="date of service for orders that carry none (default: today)")
+    check.add_argument("--issuer", metavar="ISS",
+                       help="the client (its JWT's iss) the orders come from: its own rows of "
+                       "the knowledge folder's aliases.csv apply (default: only the rows for "
+                       "every client)")
     _knowledge_option(check)
     check.set_defaults(run=_check)
     add_claim_commands(commands, _knowledge_option, lambda args: _load(_settings(args)))
@@ -268,7 +272,8 @@ def _check(args: argparse.Namespace) -> int:
             print(f"  {issue.diagnostics}", file=sys.stderr)
         return 2
     systems = settings.code_systems(knowledge.lab)
-    decision = decide(orders, resources, knowledge, systems, args.date or settings.today())
+    decision = decide(orders, resources, knowledge, systems, args.date or settings.today(),
+                      issuer=args.issuer)
     print(json.dumps(_as_json(decision, knowledge, systems), indent=2, default=_plain)
           if args.json else check_table.table(decision, knowledge, systems))
     return check_table.exit_status(decision)

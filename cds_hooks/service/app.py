@@ -28,10 +28,10 @@ from cds_hooks.service.cards.renderer import Renderer
 from cds_hooks.store import migrate
 from cds_hooks.store.db import Store, StoreError
 from cds_hooks.store.recorder import Recorder
-from plugin import fhir
 from plugin.codes import CodeSystems
-from plugin.decision import decide
+from plugin.decision import Decision, decide
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
+from plugin.orders import may_name_a_lab_test
 
 from . import audit, body, feedback, openapi, operations
 from .auth import AuthError, Verifier
@@ -42,6 +42,7 @@ from .models import REQUIRED_CONTEXT, HookRequest, dump
 from .prefetch import Resolved, resolve
 from .request_log import init_request_logging
 from .services import SERVICES, SERVICES_BY_ID, ServiceDefinition
+from .technical import technical_response
 
 log = logging.getLogger("moldx_cds")
 routes = Blueprint("cds_hooks", __name__)
@@ -204,17 +205,29 @@ def call_service(service_id: str):
     g.hook_instance = hook_request.hookInstance
     g.audit = {"service": service.id, "hookInstance": hook_request.hookInstance}
     runtime = _runtime()
-    resolved = _resolve(service, hook_request, runtime.settings)
-    decision = decide(hook_request.orders(resolved.resources), resolved.resources,
-                      runtime.knowledge, runtime.systems, runtime.settings.today(),
-                      service.rules)
-    renderer = Renderer(
-        runtime.knowledge, runtime.systems, runtime.settings.source_label,
-        system_actions=service.primary, hook_instance=hook_request.hookInstance,
-        config=Configuration.from_extension(hook_request.extension),
-        today=runtime.settings.today() if service.primary else None,
-        legacy_system_actions=runtime.settings.legacy_system_actions)
-    response = renderer.response(decision, resolved.gaps)
+    resolved = _resolve(service, hook_request, runtime)
+    orders = hook_request.orders(resolved.resources)
+    config = Configuration.from_extension(hook_request.extension)
+    try:
+        decision = decide(orders, resolved.resources, runtime.knowledge, runtime.systems,
+                          runtime.settings.today(), service.rules, issuer=g.issuer)
+        renderer = Renderer(
+            runtime.knowledge, runtime.systems, runtime.settings.source_label,
+            system_actions=service.primary, hook_instance=hook_request.hookInstance,
+            config=config, today=runtime.settings.today() if service.primary else None,
+            legacy_system_actions=runtime.settings.legacy_system_actions)
+        response = renderer.response(decision, resolved.gaps)
+    except Exception:
+        failed = technical_response(
+            orders, resolved.resources, runtime.knowledge, runtime.systems, g.issuer,
+            hook_instance=hook_request.hookInstance, today=runtime.settings.today(),
+            version=config.version) if service.primary else None
+        if failed is None:
+            raise
+        log.exception("checking the orders failed; answered that coverage was not checked")
+        response = failed
+        decision = Decision(orders={}, facts=(), findings=(),
+                            knowledge_version=runtime.knowledge.version)
     # pydantic writes the JSON in one pass (a dict then json.dumps cost four times as much).
     # Before the audit record: the trail keeps the answers that were sent, and no other.
     answer = response.model_dump_json(exclude_none=True)
@@ -315,11 +328,14 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
 
 
 def _resolve(service: ServiceDefinition, hook_request: HookRequest,
-             settings: Settings) -> Resolved:
+             runtime: Runtime) -> Resolved:
     """The data the call needs; 412 when what it cannot do without cannot be had. Orders that
-    name no test yet (the sandbox's first, empty order) need nothing."""
-    coded = any(_names_something(o) for o in hook_request.orders())
-    needs = service.needs if coded or service.hook == "order-dispatch" else ()
+    name no test yet (the sandbox's first, empty order) and orders that are not the lab's
+    (imaging, medication) need nothing: nothing is read, and no card says it could not be."""
+    settings = runtime.settings
+    labs = any(may_name_a_lab_test(o, runtime.knowledge, runtime.systems, g.issuer)
+               for o in hook_request.orders())
+    needs = service.needs if labs or service.hook == "order-dispatch" else ()
     client = None
     deadline = time.monotonic() + settings.fhir_deadline
     if hook_request.fhirServer and _may_read(hook_request.fhirServer, settings):
@@ -353,10 +369,6 @@ def _may_read(url: str, settings: Settings) -> bool:
     log.warning("fhirServer %s is not among the fhir_servers of issuer %s: not read",
                 _ascii(url.split("?")[0])[:200], _ascii(g.issuer or ""))
     return False
-
-
-def _names_something(order: fhir.ServiceRequest) -> bool:
-    return bool(order.code and any(c.code for c in order.code.coding))
 
 
 def _request_error(error: RequestError):

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from plugin.rules import (
     ambiguous_test,
+    billing_option,
+    generic_code,
     malformed_zcode,
     mismatched_codes,
     missing_zcode,
@@ -29,7 +31,8 @@ from .prefetch import (
 
 # order-select comes early, while the clinician is still choosing: only what the test's codes
 # and the payer tell, nothing that needs the diagnoses or the specimen.
-SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, malformed_zcode,
+SELECT_RULES = frozenset(r.RULE_ID for r in (unknown_test, ambiguous_test, generic_code,
+                                             billing_option, malformed_zcode,
                                              mismatched_codes, stale_code, missing_zcode,
                                              not_payable, unknown_payer))
 

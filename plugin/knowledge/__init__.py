@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..icd10cm import Icd10cm, load_icd10cm
+from .aliases import NONE as NO_ALIASES
+from .aliases import Aliases, load_aliases
 from .catalog import (
     Catalog,
     CatalogRow,
@@ -33,10 +35,11 @@ from .policy_store import load_policy_file
 
 DEMO_DIR = Path(__file__).parent / "demo"
 FILES = ("lab.csv", "catalog.csv", "payers.csv")
+OPTIONAL_FILES = ("aliases.csv",)  # a folder without them loads as before
 POLICY_PACK = "mcd"  # a knowledge folder's own excerpt of the MCD article export
 
 __all__ = [
-    "DEMO_DIR", "ArticleRef", "ArticleVersion", "Catalog", "CatalogRow", "Component",
+    "DEMO_DIR", "Aliases", "ArticleRef", "ArticleVersion", "Catalog", "CatalogRow", "Component",
     "CoverageRules", "DexStatus", "Icd10cm", "Knowledge", "KnowledgeError", "Lab", "Neoplasm",
     "NucleicAcid", "PanelKind", "Payer", "Payers", "Policy", "SpecimenType", "load_knowledge",
 ]
@@ -51,6 +54,7 @@ class Knowledge:
     icd10: Icd10cm
     source: str  # the folder it was loaded from
     version: str  # digest of the files' contents and the policy import, recorded with decisions
+    aliases: Aliases = NO_ALIASES  # the client EHRs' order codes for the lab's tests
 
     @property
     def articles(self) -> frozenset[str]:
@@ -84,11 +88,12 @@ def load_knowledge(directory: Path | str = DEMO_DIR,
         raise KnowledgeError(problems)
     lab, catalog, payers = parts["lab.csv"], parts["catalog.csv"], parts["payers.csv"]
     _check_medicare(lab, payers)
+    aliases = load_aliases(directory / "aliases.csv", catalog)
     articles = {r.policy_article for r in catalog if r.policy_article}
     policy = _policy(directory, policy_store, articles)
     icd10 = load_icd10cm()
     return Knowledge(
-        lab=lab, catalog=catalog, payers=payers, policy=policy, icd10=icd10,
+        lab=lab, catalog=catalog, payers=payers, policy=policy, icd10=icd10, aliases=aliases,
         source=str(directory),
         version=_digest(directory, policy.version_id, icd10.release),
     )
@@ -116,7 +121,9 @@ def _check_medicare(lab: Lab, payers: Payers) -> None:
 
 def _digest(directory: Path, *more: str) -> str:
     digest = hashlib.sha256()
-    for name in FILES:
+    for name in FILES + OPTIONAL_FILES:
+        if name in OPTIONAL_FILES and not (directory / name).exists():
+            continue  # the digest of a folder without it is what it was before
         digest.update(name.encode())
         digest.update((directory / name).read_bytes())
     for part in more:

@@ -15,6 +15,8 @@ from typing import TypeVar
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
 
+URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")  # a scheme and something after it
+
 
 class KnowledgeError(ValueError):
     """One or more rows of the knowledge files are wrong; `problems` lists each of them."""

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .csvrows import Cells, KnowledgeError, Row, parse_rows
+from .csvrows import URI, Cells, KnowledgeError, Row, parse_rows
 
 COLUMNS = ("name", "state", "clia", "npi", "medicare_part_b_contract", "mac", "jurisdiction",
            "test_code_system")
@@ -17,7 +17,6 @@ MOLDX_JURISDICTIONS = frozenset({"JE", "JF", "J5", "J8", "J15", "JJ", "JM"})
 
 _STATE = re.compile(r"^[A-Z]{2}$")
 _CONTRACT = re.compile(r"^\d{5}$")
-_URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _parse(row: Row) -> Lab:
                 "medicare_part_b_contract", _CONTRACT, "a five-digit contract number"),
             mac=c.text("mac"),
             jurisdiction=c.text("jurisdiction"),
-            test_code_system=c.matching("test_code_system", _URI, "a URI"),
+            test_code_system=c.matching("test_code_system", URI, "a URI"),
         )
     return lab
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from .csvrows import Cells, KnowledgeError, Row, parse_rows
+from .csvrows import URI, Cells, KnowledgeError, Row, parse_rows
 
 COLUMNS = ("identifier_system", "identifier_value", "payer_name", "program",
            "zcode_required_from", "coverage_rules")
 
-_URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 
 
 class CoverageRules(StrEnum):
@@ -63,7 +61,7 @@ class Payers:
 def _parse(row: Row) -> Payer:
     with Cells(row) as c:
         payer = Payer(
-            identifier_system=c.matching("identifier_system", _URI, "a URI"),
+            identifier_system=c.matching("identifier_system", URI, "a URI"),
             identifier_value=c.text("identifier_value"),
             name=c.text("payer_name"),
             program=c.text("program"),

@@ -13,8 +13,10 @@ from ..orders import OrderFacts, PatientFacts
 from . import (
     ambiguous_test,
     article_cpt,
+    billing_option,
     cgp_specimen,
     diagnosis_coverage,
+    generic_code,
     invalid_diagnosis,
     malformed_zcode,
     mismatched_codes,
@@ -33,8 +35,9 @@ from . import (
 )
 from .scope import follows_moldx, uses_dex
 
-RULES = (unknown_test, ambiguous_test, malformed_zcode, mismatched_codes, stale_code, panel_cpt,
-         missing_zcode, not_payable, units_of_service, invalid_diagnosis, unknown_payer,
+RULES = (unknown_test, ambiguous_test, generic_code, billing_option, malformed_zcode,
+         mismatched_codes, stale_code, panel_cpt, missing_zcode, not_payable, units_of_service,
+         invalid_diagnosis, unknown_payer,
          policy_unavailable, diagnosis_coverage, article_cpt, test_indication, cgp_specimen,
          repeat_cgp, single_gene_in_panel, parallel_orders)
 RULE_IDS = tuple(rule.RULE_ID for rule in RULES)

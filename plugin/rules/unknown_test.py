@@ -18,7 +18,8 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
         if order.candidates or not order.names_a_molecular_test:
             return []
         codes = (*order.test_codes, *order.zcodes, *order.malformed_zcodes,
-                 *(c for c in order.cpts if is_dex_cpt(c) or is_pla(c)))
+                 *(code for _, code in order.aliases),
+                 *(c for c in (*order.cpts, *order.billing_cpts) if is_dex_cpt(c) or is_pla(c)))
         return [Finding(RULE_ID, Severity.INFO, order.order, Evidence(codes=codes))]
     if order.row is None:  # a catalog test, but not on the menu on the date of service
         periods = tuple((r.effective_from, r.effective_to)

@@ -23,7 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from cds_hooks.service.crd import Configuration, coverage_information, with_coverage_information
+from cds_hooks.service.crd import (
+    Configuration,
+    coverage_information,
+    dependencies,
+    with_coverage_information,
+)
 from cds_hooks.service.inert import plain_text
 from cds_hooks.service.models import Action, Card, Coding, HookResponse, Source
 from cds_hooks.service.prefetch import Gap
@@ -38,6 +43,8 @@ from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_un
 from .codes import CARDS as CODE_CARDS
 from .codes import coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
+from .ehr_orders import CARDS as EHR_ORDER_CARDS
+from .ehr_orders import no_coverage_card
 from .gaps import CARDS as GAP_CARDS
 from .gaps import gaps_card
 from .panels import CARDS as PANEL_CARDS
@@ -60,10 +67,12 @@ class Renderer:
     def response(self, decision: Decision, gaps: Sequence[Gap] = ()) -> HookResponse:
         cards: list[Card] = []
         actions: list[Action] = []
+        related = dependencies(decision.findings)
         for facts in decision.facts:
             resource = decision.orders[facts.order].raw
             findings = decision.findings_for(facts.order)
-            coverage = self._coverage_information(facts, findings, gaps)
+            coverage = self._coverage_information(facts, findings, gaps,
+                                                  related.get(facts.order, ()))
             if coverage:
                 resource = with_coverage_information(resource, coverage)
             coding = [f for f in findings if is_code_fix(f)]
@@ -81,15 +90,18 @@ class Renderer:
                 actions.append(_system_action(update, resource, coverage is not None))
         if gaps:
             cards.append(self._envelope(gaps_card(gaps), len(cards), None, []))
+        if uncovered := no_coverage_card(decision, gaps):
+            cards.append(self._envelope(uncovered, len(cards), None, []))
         return self._assemble(cards, actions)
 
     def _coverage_information(self, facts: OrderFacts, findings: list[Finding],
-                              gaps: Sequence[Gap]) -> dict | None:
+                              gaps: Sequence[Gap], related: Sequence[str]) -> dict | None:
         if not (self.system_actions and self.today and self.config.allows("coverage-info")):
             return None
         return coverage_information(facts, findings, missing=[g.about for g in gaps],
                                     hook_instance=self.hook_instance, today=self.today,
-                                    systems=self.systems)
+                                    systems=self.systems, version=self.config.version,
+                                    dependencies=related)
 
     def _assemble(self, cards: list[Card], actions: list[Action]) -> HookResponse:
         """The cards the call's configuration allows, warnings first, up to its limit."""
@@ -138,7 +150,8 @@ class Renderer:
 
 
 # The card of each rule that is not a code fix, from the module of its family.
-_CARDS: dict[str, CardBuilder] = {**CODE_CARDS, **COVERAGE_CARDS, **PANEL_CARDS, **GAP_CARDS}
+_CARDS: dict[str, CardBuilder] = {**CODE_CARDS, **COVERAGE_CARDS, **PANEL_CARDS, **GAP_CARDS,
+                                  **EHR_ORDER_CARDS}
 
 
 _URGENCY = ("critical", "warning", "info")

@@ -167,7 +167,10 @@ def test_a_shared_cpt_offers_one_choice_per_candidate(client, knowledge):
     body = _post(client, request)
     [card] = body["cards"]
     assert card["indicator"] == "info" and card["selectionBehavior"] == "at-most-one"
-    assert "systemActions" not in body  # a choice is for a human: nothing is applied
+    # a choice is for a human: no code is applied, only the coverage information recorded
+    [action] = body["systemActions"]
+    assert _codes(action["resource"]) == _codes(_order(request))
+    assert _coverage(action["resource"])["covered"] == "conditional"
     offered = {z for s in card["suggestions"] for a in s["actions"]
                for (system, z) in _codes(a["resource"]) if system == DEFAULT_ZCODE_SYSTEM}
     [cpt] = [c["code"] for c in _order(request)["code"]["coding"]]
