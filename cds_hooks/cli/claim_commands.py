@@ -41,16 +41,20 @@ def add_claim_commands(commands: argparse._SubParsersAction,
 
     remit = commands.add_parser(
         "remit", help="import an 835 remittance and link its denials to the order checks",
-        description="Read an 835 (005010X221A1) and keep it in the store (a file imported "
-        "again is not counted twice). Per claim (CLP01) and line: the amounts, the "
-        "adjustment (CARC) and remark (RARC) codes, the denial category (zcode, "
-        "medical-necessity, non-covered, other, paid) and, for a denied line, what the order "
-        "check had said: warned-overridden, warned-not-fixed, fixed-still-denied, not-warned "
-        "(a miss) or no-order-found, counting only a warning that could explain the "
-        "denial (a Z-code warning does not explain a medical-necessity denial). Lines link "
-        "to orders by REF*6R (the ServiceRequest id), else by patient, CPT and date of "
-        "service. Exit status 0; 2 when the file is not "
-        "valid 5010 or the store cannot be used.")
+        description="Read an 835 (005010X221A1) and keep each adjudicated line once (by "
+        "payer, CLP01, CLP02, CLP07 and line: the same remittance sent again in another file "
+        "is not counted twice), with every adjustment (group, CARC, amount) and remark code; "
+        "a claim's own adjustments (Loop 2100 CAS) are line 0. Reversals (CLP02 22) and "
+        "their corrections net against the line they reverse. Per claim (CLP01) and line: "
+        "the amounts, the codes, the category (zcode, medical-necessity, non-covered, "
+        "missing-info, modifier, diagnosis-inconsistent, frequency, bundling, duplicate, "
+        "other; patient-responsibility, paid, reversed) and, for a denied line, what the "
+        "order check had said: warned-overridden, warned-not-fixed, fixed-still-denied, "
+        "not-warned (a miss) or no-order-found, counting only a warning that could explain "
+        "the denial (a Z-code warning does not explain a medical-necessity, duplicate or "
+        "bundling denial). Lines link to orders by REF*6R (the ServiceRequest id), else by "
+        "patient, CPT and date of service. Exit status 0; 2 when the file is not valid 5010 "
+        "or the store cannot be used.")
     remit.add_argument("file", type=Path, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
     store_url_option(remit)
@@ -74,8 +78,8 @@ def _remit(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
         if store_behind(store):
             return 2
-        _, digest, new = import_remittance(store, data)
-        linked = lines(store, histories(store), digest)
+        _, keys, new = import_remittance(store, data)
+        linked = lines(store, histories(store), keys)
     except OSError as bad:
         print(f"moldx-cds: cannot read {args.file}: {bad.strerror or bad}", file=sys.stderr)
         return 2
@@ -86,11 +90,12 @@ def _remit(args: argparse.Namespace) -> int:
         print(f"moldx-cds: the store at {store.display_url()} cannot be used: {bad}",
               file=sys.stderr)
         return 2
-    print(f"moldx-cds: {args.file}: {len(linked)} line(s) " + (
-        "imported" if new else "already imported before: not counted again"), file=sys.stderr)
+    print(f"moldx-cds: {args.file}: {new} line(s) imported" + (
+        f", {len(keys) - new} already imported before (not counted again)"
+        if len(keys) > new else ""), file=sys.stderr)
     if args.json:
-        print(json.dumps({"imported": new, "lines": [line.as_json() for line in linked]},
-                         indent=2))
+        print(json.dumps({"imported": new > 0, "new_lines": new,
+                          "lines": [line.as_json() for line in linked]}, indent=2))
     else:
         rows = [REMIT_HEADER] + [(
             line.claim, str(line.line_no), line.cpt or "-", str(line.charge), str(line.paid),

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from cds_hooks.store.history import OrderHistory
 from cds_hooks.store.remittances import LinkedLine
-from plugin.remittance import Denial, Outcome
+from plugin.remittance import DENIALS, Denial, Outcome
 
 FIGURES = ("at_risk", "fixed", "overridden_denied", "missed")
 ZERO = Decimal("0")
@@ -22,7 +22,7 @@ def remittance_figures(lines: Iterable[LinkedLine]) -> dict:
     """Lines and dollars denied by category, and the order-time outcome of each denial."""
     lines = list(lines)
     categories: dict[str, dict] = {c.value: {"lines": 0, "amount": ZERO} for c in Denial
-                                   if c is not Denial.PAID}
+                                   if c in DENIALS}
     outcomes: dict[str, dict] = {o.value: {"lines": 0, "amount": ZERO} for o in Outcome}
     for line in lines:
         if line.outcome is None:

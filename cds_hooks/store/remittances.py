@@ -1,105 +1,225 @@
-"""Imported remittance lines linked to the order-time decisions: each denied line's order (by
-REF*6R, the ServiceRequest id the lab put there, else by patient, CPT and date of service)
-and what the check had said of it (plugin/remittance.py Outcome)."""
+"""Imported remittance lines netted and linked to the order-time decisions.
+
+Netting: a reversal (CLP02 22) nets against the adjudication of the same claim line (payer,
+CLP01, line) it reverses (the one with its CLP07, else the latest), and the next adjudication
+of that line after it is the correction, netted in too: a take-back and a re-payment, never a
+denial and never negative dollars. Any other adjudication of the line (a duplicate claim's
+denial, say) stands on its own.
+
+Linking: each line's order by REF*6R (the ServiceRequest id the lab put there), else by
+patient, CPT and date of service, and what the check had said of it (plugin/remittance.py
+Outcome)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from plugin.remittance import Denial, Outcome, explains
+from plugin.remittance import (
+    DENIALS,
+    PATIENT_GROUP,
+    REVERSAL,
+    ZERO,
+    Action,
+    Adjustment,
+    Category,
+    Outcome,
+    action,
+    categorize,
+    deadline,
+    explains,
+)
 
-from .db import RemittanceLineRow, RemittanceRow, Store
+from .db import RemittanceLineRow, RemittanceRow, Store, utc
 from .history import OrderHistory, OrderKey
 
 
 @dataclass(frozen=True)
 class LinkedLine:
+    """One claim line as the payer left it (its adjudications netted), and its order."""
+
+    payer: str | None
     claim: str
-    line_no: int
+    line_no: int  # 0: the claim's own adjustments
+    status: str | None  # CLP02 of the latest adjudication
+    payer_claim: str | None  # CLP07 of the latest adjudication
     control_number: str | None
     patient: str | None
     cpt: str | None
     date_of_service: date | None
     charge: Decimal
     paid: Decimal
-    codes: tuple[str, ...]  # GROUP-CARC
+    adjustments: tuple[Adjustment, ...]  # netted: what is left of each (group, CARC)
     remarks: tuple[str, ...]
-    category: Denial
-    paid_on: date | None
-    order: OrderHistory | None
-    outcome: Outcome | None  # None for a paid line
+    category: Category
+    paid_on: date | None  # the remittance's date (BPR16)
+    imported_at: datetime
+    reversed: bool  # a reversal is netted in
+    keys: tuple[str, ...]  # the stored lines netted into this one
+    order: OrderHistory | None = None
+    outcome: Outcome | None = None  # None unless a denial
+    original_paid: bool = False  # for a duplicate: the line it duplicates was paid
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.code for a in self.adjustments))
+
+    @property
+    def patient_share(self) -> Decimal:
+        """What the patient owes: the PR adjustments."""
+        return sum((a.amount or ZERO for a in self.adjustments if a.group == PATIENT_GROUP),
+                   ZERO)
 
     @property
     def denied(self) -> Decimal:
-        return Decimal(0) if self.category is Denial.PAID else self.charge - self.paid
+        """Of a denied line, the charge less what the payer paid and the patient owes."""
+        if self.category not in DENIALS:
+            return ZERO
+        return max(ZERO, self.charge - self.paid - self.patient_share)
+
+    @property
+    def action(self) -> Action | None:
+        return action(self.category, self.original_paid)
+
+    @property
+    def deadline(self) -> date | None:
+        return deadline(self.action, self.paid_on or self.imported_at.date(),
+                        self.date_of_service)
 
     def as_json(self) -> dict:
         return {"claim": self.claim, "line": self.line_no, "cpt": self.cpt,
-                "date_of_service": self.date_of_service.isoformat()
-                if self.date_of_service else None,
+                "status": self.status, "payer_claim": self.payer_claim,
+                "date_of_service": _iso(self.date_of_service),
                 "charge": str(self.charge), "paid": str(self.paid), "denied": str(self.denied),
+                "patient_responsibility": str(self.patient_share),
                 "adjustments": list(self.codes), "remarks": list(self.remarks),
-                "category": self.category.value,
+                "adjustment_amounts": [
+                    {"group": a.group, "carc": a.carc,
+                     "amount": None if a.amount is None else str(a.amount)}
+                    for a in self.adjustments],
+                "category": self.category.value, "reversed": self.reversed,
                 "order": self.order.key[2] if self.order else None,
                 "outcome": self.outcome.value if self.outcome else None}
 
 
 def lines(store: Store, histories: dict[OrderKey, OrderHistory],
-          digest: str | None = None, since: datetime | None = None) -> list[LinkedLine]:
-    """The stored remittance lines (of one file when `digest` is given), each linked."""
-    query = select(RemittanceLineRow).join(
+          keys: list[str] | None = None, since: datetime | None = None) -> list[LinkedLine]:
+    """The stored lines netted and linked: those netting any of `keys` when given, those
+    adjudicated (imported) from `since` on when given."""
+    query = select(RemittanceLineRow, RemittanceRow.payer, RemittanceRow.imported_at).join(
         RemittanceRow, RemittanceRow.id == RemittanceLineRow.remittance_id)
-    if digest:
-        query = query.where(RemittanceRow.digest == digest)
-    if since:
-        query = query.where(RemittanceRow.imported_at >= since)
     with store.session() as session:
-        rows = session.scalars(query.order_by(RemittanceLineRow.id)).all()
+        rows = session.execute(query.order_by(RemittanceLineRow.id)).all()
+    netted = _netted(rows)
+    wanted = set(keys or ())
+    netted = [line for line in netted
+              if (keys is None or wanted & set(line.keys))
+              and (since is None or line.imported_at >= since)]
+    return _linked(netted, histories)
+
+
+@dataclass
+class _Chain:
+    rows: list = field(default_factory=list)
+    awaiting: bool = False  # reversed, and no correction yet
+
+
+def _netted(rows: list) -> list[LinkedLine]:
+    groups: dict[tuple, list[_Chain]] = defaultdict(list)
+    for row, payer, imported_at in rows:
+        chains = groups[(payer, row.claim, row.control_number or f"#{row.line_no}")]
+        entry = (row, payer, utc(imported_at))
+        if row.status == REVERSAL:
+            target = next((c for c in reversed(chains) if not c.awaiting
+                           and c.rows[0][0].payer_claim == row.payer_claim),
+                          next((c for c in reversed(chains) if not c.awaiting), None))
+            if target is None:
+                target = _Chain()
+                chains.append(target)
+            target.rows.append(entry)
+            target.awaiting = True
+        elif chains and chains[-1].awaiting:
+            chains[-1].rows.append(entry)
+            chains[-1].awaiting = False
+        else:
+            chains.append(_Chain([entry]))
+    return [_net(chain) for chains in groups.values() for chain in chains]
+
+
+def _net(chain: _Chain) -> LinkedLine:
+    entries = chain.rows
+    last, payer, imported_at = entries[-1]
+    amounts: dict[tuple[str, str], Decimal | None] = {}
+    for row, _, _ in entries:
+        for group, carc, amount in json.loads(row.adjustments):
+            before = amounts.get((group, carc), ZERO)
+            amounts[(group, carc)] = None if before is None or amount is None \
+                else before + Decimal(amount)
+    adjustments = tuple(Adjustment(g, c, a) for (g, c), a in amounts.items()
+                        if a is None or a != 0)
+    standing = [row for row, _, _ in entries if row.status != REVERSAL] or [last]
+    remarks = tuple(json.loads(standing[-1].rarcs))
+    paid = sum((row.paid for row, _, _ in entries), ZERO)
+    category = Category.REVERSED if chain.awaiting else \
+        categorize(adjustments, remarks, paid)
+    return LinkedLine(
+        payer=payer, claim=last.claim, line_no=last.line_no, status=last.status,
+        payer_claim=last.payer_claim, control_number=last.control_number,
+        patient=last.patient, cpt=last.cpt, date_of_service=last.date_of_service,
+        charge=sum((row.charge for row, _, _ in entries), ZERO), paid=paid,
+        adjustments=adjustments, remarks=remarks, category=category, paid_on=last.paid_on,
+        imported_at=imported_at, reversed=len(entries) > 1 or last.status == REVERSAL,
+        keys=tuple(row.line_key for row, _, _ in entries))
+
+
+def _linked(netted: list[LinkedLine],
+            histories: dict[OrderKey, OrderHistory]) -> list[LinkedLine]:
     by_ref: dict[str, list[OrderHistory]] = {}
     for history in histories.values():
         by_ref.setdefault(history.key[2], []).append(history)
-    return [_linked(row, by_ref, histories) for row in rows]
+    orders = [_order(line, by_ref, histories) for line in netted]
+    paid = {key for line, order in zip(netted, orders, strict=True)
+            if line.category is Category.PAID
+            for key in (_line_of(line), order and order.key) if key}
+    return [replace(line, order=order,
+                    outcome=outcome(order, line.category)
+                    if line.category in DENIALS else None,
+                    original_paid=line.category is Category.DUPLICATE and bool(
+                        {_line_of(line), order and order.key} & paid))
+            for line, order in zip(netted, orders, strict=True)]
 
 
-def _linked(row: RemittanceLineRow, by_ref: dict[str, list[OrderHistory]],
-            histories: dict[OrderKey, OrderHistory]) -> LinkedLine:
-    category = Denial(row.category)
-    order = _order(row, by_ref, histories)
-    return LinkedLine(
-        claim=row.claim, line_no=row.line_no, control_number=row.control_number,
-        patient=row.patient, cpt=row.cpt, date_of_service=row.date_of_service,
-        charge=row.charge, paid=row.paid, codes=tuple(json.loads(row.carcs)),
-        remarks=tuple(json.loads(row.rarcs)), category=category, paid_on=row.paid_on,
-        order=order, outcome=None if category is Denial.PAID else outcome(order, category))
+def _line_of(line: LinkedLine) -> tuple:
+    return (line.payer, line.claim, line.control_number or f"#{line.line_no}")
 
 
-def _order(row: RemittanceLineRow, by_ref: dict[str, list[OrderHistory]],
+def _order(line: LinkedLine, by_ref: dict[str, list[OrderHistory]],
            histories: dict[OrderKey, OrderHistory]) -> OrderHistory | None:
-    if row.control_number:
-        ref = row.control_number if "/" in row.control_number \
-            else f"ServiceRequest/{row.control_number}"
+    if line.control_number:
+        ref = line.control_number if "/" in line.control_number \
+            else f"ServiceRequest/{line.control_number}"
         candidates = by_ref.get(ref, [])
-        mine = [h for h in candidates if h.key[1] == row.patient] or candidates
+        mine = [h for h in candidates if h.key[1] == line.patient] or candidates
         if mine:
             return max(mine, key=lambda h: h.first_seen)
     same = [h for h in histories.values()
-            if row.patient and h.key[1] == row.patient and h.cpt == row.cpt
-            and h.date_of_service == row.date_of_service]
+            if line.patient and h.key[1] == line.patient and h.cpt == line.cpt
+            and h.date_of_service == line.date_of_service]
     return max(same, key=lambda h: h.first_seen) if same else None
 
 
-def outcome(order: OrderHistory | None, denial: Denial) -> Outcome:
-    """What the order-time check had said of a line denied as `denial`: a warning for another
-    reason than the denial's does not count (a Z-code warning does not foresee a
-    medical-necessity denial)."""
+def outcome(order: OrderHistory | None, category: Category) -> Outcome:
+    """What the order-time check had said of a line denied as `category`: a warning for
+    another reason than the denial's does not count (a Z-code warning does not foresee a
+    medical-necessity, duplicate or bundling denial)."""
     if order is None:
         return Outcome.NO_ORDER_FOUND
-    warned = {rule for rule in order.flagged if explains(rule, denial)}
+    warned = {rule for rule in order.flagged if explains(rule, category)}
     if not warned:
         return Outcome.NOT_WARNED
     if warned <= set(order.fixed):
@@ -107,3 +227,7 @@ def outcome(order: OrderHistory | None, denial: Denial) -> Outcome:
     if warned & order.overridden:
         return Outcome.WARNED_OVERRIDDEN
     return Outcome.WARNED_NOT_FIXED
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
