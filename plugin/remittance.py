@@ -80,6 +80,16 @@ class Category(StrEnum):
     REVERSED = "reversed"  # a payment taken back (CLP02 22) and no correction yet
 
 
+# Each category as a billing manager reads it.
+CATEGORY_NAMES = {
+    Category.ZCODE: "Z-code missing or invalid", Category.MEDICAL_NECESSITY: "medical necessity",
+    Category.NON_COVERED: "non-covered service", Category.MISSING_INFO: "missing or invalid "
+    "information", Category.MODIFIER: "modifier", Category.DIAGNOSIS: "diagnosis inconsistent "
+    "with the procedure", Category.FREQUENCY: "frequency limit", Category.BUNDLING: "bundled "
+    "into another service", Category.DUPLICATE: "duplicate claim", Category.OTHER: "other",
+    Category.PATIENT: "patient responsibility", Category.PAID: "paid",
+    Category.REVERSED: "payment taken back"}
+
 Denial = Category  # its name when every category but `paid` was a denial; kept for callers
 
 DENIALS = frozenset({Category.ZCODE, Category.MEDICAL_NECESSITY, Category.NON_COVERED,
@@ -201,6 +211,17 @@ def deadline(todo: Action | None, remitted_on: date | None,
         return filing
     if todo is Action.REVIEW:
         return min((d for d in (appeal, filing) if d), default=None)
+    return None
+
+
+def basis(todo: Action | None) -> str | None:
+    """The rule `deadline` applies to `todo`, in words."""
+    if todo is Action.APPEAL:
+        return "redetermination: 120 days from the remittance"
+    if todo in (Action.RESUBMIT, Action.AWAIT_CORRECTION, Action.CHECK_ORIGINAL):
+        return "timely filing: 12 months from the date of service"
+    if todo is Action.REVIEW:
+        return "the earlier of redetermination and timely filing"
     return None
 
 

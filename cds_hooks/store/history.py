@@ -38,6 +38,7 @@ class OrderHistory:
     accepted: set[str] = field(default_factory=set)
     test_code: str | None = None
     price: Decimal | None = None  # the list price of the order's own test
+    expected_payment: Decimal | None = None  # the catalog's expected payment for that test
     cpt: str | None = None
     date_of_service: date | None = None
     payer: str | None = None

@@ -60,6 +60,7 @@ class LinkedLine:
     paid_on: date | None  # the remittance's date (BPR16)
     imported_at: datetime
     reversed: bool  # a reversal is netted in
+    taken_back: Decimal  # what reversals took back of earlier payments
     keys: tuple[str, ...]  # the stored lines netted into this one
     order: OrderHistory | None = None
     outcome: Outcome | None = None  # None unless a denial
@@ -174,6 +175,7 @@ def _net(chain: _Chain) -> LinkedLine:
         charge=sum((row.charge for row, _, _ in entries), ZERO), paid=paid,
         adjustments=adjustments, remarks=remarks, category=category, paid_on=last.paid_on,
         imported_at=imported_at, reversed=len(entries) > 1 or last.status == REVERSAL,
+        taken_back=-sum((row.paid for row, _, _ in entries if row.status == REVERSAL), ZERO),
         keys=tuple(row.line_key for row, _, _ in entries))
 
 

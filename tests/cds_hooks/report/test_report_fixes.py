@@ -60,4 +60,4 @@ def test_money_is_the_orders_own_test_not_the_test_its_wrong_code_belongs_to(
     report = build(stored(app))
     assert report.at_risk == _price(knowledge, "CMD-LUNG50")
     assert report.at_risk != _price(knowledge, "CMD-KNB3")
-    assert report.money["test"]["CMD-LUNG50"]["at_risk"] == report.at_risk
+    assert report.money["by_test"]["CMD-LUNG50"]["open"] == report.at_risk
