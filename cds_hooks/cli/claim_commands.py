@@ -4,9 +4,11 @@ certain fixes written to a new file."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cds_hooks.claims.fix import fixed_text
@@ -60,6 +62,25 @@ def add_claim_commands(commands: argparse._SubParsersAction,
     store_url_option(remit)
     remit.set_defaults(run=_remit)
 
+    work = commands.add_parser(
+        "worklist", help="the denied, reversed and patient-owed lines to act on, by deadline",
+        description="Every denied, reversed or patient-owed line of the imported remittances "
+        "(`moldx-cds remit`) with what to do: correct and resubmit (CO-16, CO-252, CO-4, "
+        "bundling), appeal (CO-50, CO-96, CO-11, CO-151), bill the patient (PR), nothing (a "
+        "duplicate of a paid line), check the corrected claim (a reversal), review (other); "
+        "its deadline (an appeal: Medicare redetermination, 120 days from the remittance; a "
+        "resubmission: timely filing, 12 months from the date of service), the order-time "
+        "decision it links to, the claim, the billed charge and the amount at stake. The "
+        "nearest deadline first.")
+    store_url_option(work)
+    work.add_argument("--since", metavar="DATE",
+                      help="only lines imported from this date (YYYY-MM-DD, UTC) or ISO 8601 "
+                      "date-time on")
+    shape = work.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="JSON on standard output")
+    shape.add_argument("--csv", action="store_true", help="CSV on standard output")
+    work.set_defaults(run=_worklist)
+
 
 REMIT_HEADER = ("CLAIM", "LINE", "CPT", "CHARGE", "PAID", "CODES", "CATEGORY", "OUTCOME",
                 "ORDER")
@@ -103,6 +124,52 @@ def _remit(args: argparse.Namespace) -> int:
             line.outcome.value if line.outcome else "-",
             line.order.key[2] if line.order else "-") for line in linked]
         widths = [max(len(r[i]) for r in rows) for i in range(len(REMIT_HEADER))]
+        print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                        for r in rows))
+    return 0
+
+
+def _worklist(args: argparse.Namespace) -> int:
+    from cds_hooks.report.names import rule_name
+    from cds_hooks.report.summary import inert_cell, parse_since, printable
+    from cds_hooks.report.worklist import COLUMNS, worklist
+    from cds_hooks.store.db import StoreError
+    from cds_hooks.store.history import histories
+    from cds_hooks.store.remittances import lines
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as bad:
+        print(f"moldx-cds: --since: {bad}", file=sys.stderr)
+        return 2
+    store = store_of(args)
+    if store_missing(store):
+        return 2
+    try:
+        if store_behind(store):
+            return 2
+        items = worklist(lines(store, histories(store), since=since),
+                         datetime.now(UTC).date())
+    except StoreError as bad:
+        print(f"moldx-cds: the store at {store.display_url()} cannot be read: {bad}",
+              file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([item.as_json() for item in items], indent=2))
+    elif args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(tuple(inert_cell(str(c)) if c is not None else "" for c in item.row())
+                         for item in items)
+    elif not items:
+        print("Nothing to act on: no denied, reversed or patient-owed line.")
+    else:
+        rules = COLUMNS.index("rules")
+        rows = [tuple(c.upper().replace("_", " ") for c in COLUMNS)] + [
+            tuple("-" if c is None else printable(str(c)) for c in item.row()[:rules])
+            + (printable("; ".join(rule_name(r) for r in item.rules)) or "-",)
+            for item in items]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
         print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                         for r in rows))
     return 0

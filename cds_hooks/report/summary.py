@@ -178,7 +178,7 @@ def build(store: Store, since: datetime | None = None) -> Report:
         rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)),
         remittances=remittance_figures(denials, now),
         money=partition(place(orders.values(), denials)),
-        worklist=[item.as_json() for item in worklist(denials)])
+        worklist=[item.as_json() for item in worklist(denials, now.date())])
 
 
 def parse_since(text: str) -> datetime:
@@ -294,23 +294,38 @@ def money_text(report: Report) -> list[str]:
     return out
 
 
-CSV_COLUMNS = ("rule", "findings", "orders", "accepted", "overridden", "override_reasons",
-               "comments", "orders_fixed", "amount_avoided_usd")
+CSV_COLUMNS = ("rule", "rule_name", "findings", "orders", "accepted", "overridden",
+               "override_reasons", "comments", "orders_fixed", "fixed_list_price_usd",
+               "money_orders", *(f"{key}_usd" for key, _ in BUCKETS), "money_total_usd")
 
 
 def csv_rows(report: Report) -> Iterable[tuple]:
-    """One row per rule, then one for all of them (its orders and amounts count each order
-    once)."""
+    """One row per rule (and one for the orders with no warning that a remittance
+    answered), then one for all of them: its orders and amounts count each order once, and
+    its money columns are the headline. The money columns are the partition (money.py), an
+    order credited to one rule."""
     yield CSV_COLUMNS
-    for line in report.rules:
-        yield (line.rule, line.findings, line.orders, line.accepted, line.overridden,
-               inert_cell(reasons_text(line.reasons)), line.comments, line.fixed,
-               f"{line.avoided:.2f}")
-    yield ("(all rules)", sum(line.findings for line in report.rules), report.orders_flagged,
-           sum(line.accepted for line in report.rules),
+    by_rule = report.money.get("by_rule", {})
+    empty = {"orders": 0, "total": Decimal(0), **{key: Decimal(0) for key, _ in BUCKETS}}
+    lines = {line.rule: line for line in report.rules}
+    for rule in [*lines, *(r for r in by_rule if r not in lines)]:
+        line = lines.get(rule, RuleLine(rule))
+        yield (rule, rule_name(rule), line.findings, line.orders, line.accepted,
+               line.overridden, inert_cell(reasons_text(line.reasons)), line.comments,
+               line.fixed, f"{line.avoided:.2f}", *_money_cells(by_rule.get(rule, empty)))
+    everything = {"orders": report.money.get("orders", 0),
+                  "total": report.money.get("total", Decimal(0)),
+                  **{key: bucket["amount"]
+                     for key, bucket in report.money.get("buckets", {}).items()}}
+    yield ("(all rules)", "", sum(line.findings for line in report.rules),
+           report.orders_flagged, sum(line.accepted for line in report.rules),
            sum(line.overridden for line in report.rules), "",
            sum(line.comments for line in report.rules), report.orders_fixed,
-           f"{report.avoided:.2f}")
+           f"{report.avoided:.2f}", *_money_cells({**empty, **everything}))
+
+
+def _money_cells(row: dict) -> tuple:
+    return (row["orders"], *(f"{row[key]:.2f}" for key, _ in BUCKETS), f"{row['total']:.2f}")
 
 
 def _own_card(item: Any) -> bool:

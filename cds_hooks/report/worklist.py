@@ -13,13 +13,14 @@ from cds_hooks.store.remittances import LinkedLine
 from plugin.remittance import DENIALS, Category, basis, explains
 
 ON_THE_LIST = DENIALS | {Category.REVERSED, Category.PATIENT}
-COLUMNS = ("deadline", "action", "claim", "line", "payer", "cpt", "date_of_service",
+COLUMNS = ("deadline", "days_left", "action", "claim", "line", "payer", "cpt", "date_of_service",
            "category", "codes", "billed_charge", "amount", "order", "decision", "rules")
 
 
 @dataclass(frozen=True)
 class Item:
     line: LinkedLine
+    today: date
 
     @property
     def amount(self) -> Decimal:
@@ -41,14 +42,15 @@ class Item:
         line = self.line
         return {
             "deadline": _iso(line.deadline), "deadline_rule": basis(line.action),
+            "days_left": (line.deadline - self.today).days if line.deadline else None,
             "action": line.action.value if line.action else None,
             "claim": line.claim, "line": line.line_no, "payer": line.payer,
             "payer_claim": line.payer_claim, "cpt": line.cpt,
             "date_of_service": _iso(line.date_of_service),
             "remitted_on": _iso(line.paid_on or line.imported_at.date()),
             "category": line.category.value, "codes": list(line.codes),
-            "remarks": list(line.remarks), "billed_charge": str(line.charge),
-            "amount": str(self.amount),
+            "remarks": list(line.remarks), "billed_charge": f"{line.charge:.2f}",
+            "amount": f"{self.amount:.2f}",
             "order": line.order.key[2] if line.order else None,
             "decision": line.outcome.value if line.outcome else None,
             "rules": self.rules}
@@ -59,9 +61,10 @@ class Item:
                      for c in COLUMNS)
 
 
-def worklist(lines: Iterable[LinkedLine]) -> list[Item]:
-    """The lines to act on, the nearest deadline first (those without one last)."""
-    items = [Item(line) for line in lines if line.category in ON_THE_LIST]
+def worklist(lines: Iterable[LinkedLine], today: date) -> list[Item]:
+    """The lines to act on, the nearest deadline first (those without one last); `days_left`
+    counts from `today` (negative: past)."""
+    items = [Item(line, today) for line in lines if line.category in ON_THE_LIST]
     return sorted(items, key=lambda item: (item.line.deadline or date.max, item.line.claim,
                                            item.line.line_no))
 

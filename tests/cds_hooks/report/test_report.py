@@ -152,13 +152,19 @@ def test_the_terminal_table_and_the_csv_say_the_same(scenario, capsys):
     assert row[len(name):].split()[:5] == ["1", "1", "0", "1", "0"] and "ABN signed (1)" in row
     assert "not-payable" not in table
 
+    report = report_json(scenario, capsys)
     assert main(["report", "--store-url", scenario.store_url, "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     by_rule = {row["rule"]: row for row in rows}
     assert by_rule["stale-code"]["override_reasons"] == \
         "The performing lab will correct the codes (1)"
     assert by_rule["(all rules)"]["orders_fixed"] == "2"
-    assert Decimal(by_rule["(all rules)"]["amount_avoided_usd"]) == avoided
+    assert Decimal(by_rule["(all rules)"]["fixed_list_price_usd"]) == avoided
+    # The money columns partition the orders: each rule's rows add up to the headline.
+    assert by_rule["(all rules)"]["money_total_usd"] == report["money"]["total"]
+    assert sum(Decimal(row["money_total_usd"]) for rule, row in by_rule.items()
+               if rule != "(all rules)") == Decimal(report["money"]["total"])
+    assert by_rule["not-payable"]["rule_name"] == rule_name("not-payable")
     assert by_rule["missing-zcode"]["findings"] == "2"
 
 

@@ -203,4 +203,7 @@ def test_the_money_a_billing_manager_opens_on_monday(settings, knowledge, keys, 
     if shot := os.environ.get("MOLDX_CDS_REPORT_SCREENSHOT"):
         shutil.copy(tmp_path / "money.png", shot)  # to look at it as a billing manager
         shutil.copy(page_file, shot + ".html")
+        for suffix in ("", "-wal"):
+            if (tmp_path / f"money.sqlite{suffix}").exists():
+                shutil.copy(tmp_path / f"money.sqlite{suffix}", f"{shot}.sqlite{suffix}")
     page.close()
