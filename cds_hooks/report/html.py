@@ -136,15 +136,14 @@ def _money(report: Report) -> list[str]:
              _bars("weeks", [(week, [(key, row[key], f"{label} {money(row[key])}")
                                      for key, label in BUCKETS])
                              for week, row in weeks.items() if row["total"]], money)]
-    for name, title, naming in (("rule", "rule", rule_name), ("test", "test", str),
-                                ("payer", "payer", str),
-                                ("clinician", "ordering clinician", str)):
+    for name, title in (("rule", "rule"), ("test", "test"), ("payer", "payer"),
+                        ("clinician", "ordering clinician")):
         parts += [f'<h2 id="by-{name}">Money by {title}</h2>',
-                  _money_table(name, title, data.get(f"by_{name}", {}), naming, data)]
+                  _money_table(name, title, data.get(f"by_{name}", {}), data)]
     return parts
 
 
-def _money_table(name: str, title: str, rows: dict, naming, data: dict) -> str:
+def _money_table(name: str, title: str, rows: dict, data: dict) -> str:
     if not rows:
         return '<p class="empty">Nothing in this period.</p>'
     used = [(key, label) for key, label in BUCKETS if any(row[key] for row in rows.values())]
@@ -152,7 +151,7 @@ def _money_table(name: str, title: str, rows: dict, naming, data: dict) -> str:
             "<th class=n>Orders</th>"
             + "".join(f"<th class=n>{escape(label)}</th>" for _, label in used)
             + "<th class=n>Total</th></tr></thead><tbody>")
-    body = "".join(f"<tr><td>{escape(naming(key))}</td><td class=n>{row['orders']}</td>"
+    body = "".join(f"<tr><td>{escape(_named(name, key, row))}</td><td class=n>{row['orders']}</td>"
                    + "".join(f"<td class=n>{money(row[k])}</td>" for k, _ in used)
                    + f"<td class=n>{money(row['total'])}</td></tr>"
                    for key, row in rows.items())
@@ -161,6 +160,13 @@ def _money_table(name: str, title: str, rows: dict, naming, data: dict) -> str:
                        for k, _ in used)
              + f"<th class=n>{money(data['total'])}</th></tr>")
     return head + body + "</tbody><tfoot>" + total + "</tfoot></table>"
+
+
+def _named(table: str, key: str, row: dict) -> str:
+    """A rule in plain words; a test by its name, with its code."""
+    if table == "test" and row.get("name"):
+        return f"{row['name']} ({key})"
+    return row.get("name") or key
 
 
 def _denials(report: Report) -> list[str]:

@@ -39,6 +39,8 @@ from cds_hooks.store.history import OrderHistory
 from cds_hooks.store.remittances import LinkedLine
 from plugin.remittance import DENIALS, Category, Outcome, explains
 
+from .names import rule_name
+
 ZERO = Decimal("0")
 NO_WARNING = "(no warning)"
 UNKNOWN = "(unknown)"
@@ -132,7 +134,8 @@ def partition(placed: list[Placed]) -> dict:
         buckets[item.bucket]["amount"] += item.amount
         for name, key in _keys(item):
             row = tables[name].setdefault(key or UNKNOWN, {
-                "orders": 0, "total": ZERO, **{b: ZERO for b, _ in BUCKETS}})
+                "name": _name(name, key, item), "orders": 0, "total": ZERO,
+                **{b: ZERO for b, _ in BUCKETS}})
             row["orders"] += 1
             row["total"] += item.amount
             row[item.bucket] += item.amount
@@ -147,6 +150,15 @@ def partition(placed: list[Placed]) -> dict:
 def _keys(item: Placed) -> list[tuple[str, str | None]]:
     return [("rule", item.rule), ("test", item.order.test_code), ("payer", item.order.payer),
             ("clinician", item.order.requester), ("week", week(item.when))]
+
+
+def _name(table: str, key: str | None, item: Placed) -> str | None:
+    """What a billing manager calls the row: a rule in plain words, a test by its name."""
+    if table == "rule" and key:
+        return rule_name(key)
+    if table == "test":
+        return item.order.test_name
+    return None
 
 
 def remittance_figures(lines: Iterable[LinkedLine], now: datetime) -> dict:

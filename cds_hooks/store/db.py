@@ -111,6 +111,8 @@ class CallOrderRow(Base):
     order_ref: Mapped[str] = mapped_column(Text, index=True)
     test_code: Mapped[str | None] = mapped_column(Text)
     list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    expected_payment: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    test_name: Mapped[str | None] = mapped_column(Text)  # the catalog's, at the call
     cpt: Mapped[str | None] = mapped_column(Text)
     date_of_service: Mapped[date | None] = mapped_column(Date)
     payer: Mapped[str | None] = mapped_column(Text)  # the payer's name in the knowledge
@@ -354,6 +356,7 @@ class Store:
         inserts[CallOrderRow].run(connection, [{
             "call_id": ids[r.id], "order_ref": o.order, "test_code": o.test,
             "list_price": o.list_price or None,
+            "expected_payment": o.expected_payment or None, "test_name": o.test_name,
             "cpt": o.cpt, "payer": o.payer, "requester": o.requester,
             "date_of_service": o.date or None,
             "evaluated": column_text(o.evaluated),

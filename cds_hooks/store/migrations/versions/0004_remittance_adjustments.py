@@ -1,4 +1,6 @@
-"""Remittance lines kept as the 835 said them: every adjustment with its group and amount,
+"""Each order's expected payment and test name as the catalog had them at the call (the
+report counts expected money, not list price, where the lab gives it). Remittance lines kept
+as the 835 said them: every adjustment with its group and amount,
 the claim's status (CLP02) and the payer's claim control number (CLP07), and a key that
 makes a line re-delivered in another file (new ISA13, other line endings) count once: payer,
 CLP01, CLP02, CLP07 and the line. Lines imported before keep a key of their own row, so an
@@ -21,6 +23,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("call_orders") as table:
+        table.add_column(sa.Column("expected_payment", sa.Numeric(12, 2), nullable=True))
+        table.add_column(sa.Column("test_name", sa.Text(), nullable=True))
     with op.batch_alter_table("remittance_lines") as table:
         table.add_column(sa.Column("line_key", sa.Text(), nullable=True))
         table.add_column(sa.Column("status", sa.String(4), nullable=True))
@@ -45,3 +50,6 @@ def downgrade() -> None:
         table.drop_constraint("uq_remittance_lines_line_key", type_="unique")
         for column in ("adjustments", "payer_claim", "status", "line_key"):
             table.drop_column(column)
+    with op.batch_alter_table("call_orders") as table:
+        table.drop_column("test_name")
+        table.drop_column("expected_payment")
