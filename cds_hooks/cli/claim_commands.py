@@ -16,7 +16,14 @@ from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
 from plugin.knowledge import Knowledge
 
-from .operations_commands import store_behind, store_missing, store_of, store_url_option
+from .operations_commands import (
+    read_store,
+    since_option,
+    store_behind,
+    store_missing,
+    store_of,
+    store_url_option,
+)
 
 KnowledgeOf = Callable[[argparse.Namespace], Knowledge | None]
 
@@ -73,9 +80,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "decision it links to, the claim, the billed charge and the amount at stake. The "
         "nearest deadline first.")
     store_url_option(work)
-    work.add_argument("--since", metavar="DATE",
-                      help="only lines imported from this date (YYYY-MM-DD, UTC) or ISO 8601 "
-                      "date-time on")
+    since_option(work, "lines imported")
     shape = work.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="JSON on standard output")
     shape.add_argument("--csv", action="store_true", help="CSV on standard output")
@@ -131,28 +136,14 @@ def _remit(args: argparse.Namespace) -> int:
 
 def _worklist(args: argparse.Namespace) -> int:
     from cds_hooks.report.names import rule_name
-    from cds_hooks.report.summary import inert_cell, parse_since, printable
+    from cds_hooks.report.summary import inert_cell, printable
     from cds_hooks.report.worklist import COLUMNS, worklist
-    from cds_hooks.store.db import StoreError
     from cds_hooks.store.history import histories
     from cds_hooks.store.remittances import lines
 
-    try:
-        since = parse_since(args.since) if args.since else None
-    except ValueError as bad:
-        print(f"moldx-cds: --since: {bad}", file=sys.stderr)
-        return 2
-    store = store_of(args)
-    if store_missing(store):
-        return 2
-    try:
-        if store_behind(store):
-            return 2
-        items = worklist(lines(store, histories(store), since=since),
-                         datetime.now(UTC).date())
-    except StoreError as bad:
-        print(f"moldx-cds: the store at {store.display_url()} cannot be read: {bad}",
-              file=sys.stderr)
+    items = read_store(args, lambda store, since: worklist(
+        lines(store, histories(store), since=since), datetime.now(UTC).date()))
+    if items is None:
         return 2
     if args.json:
         print(json.dumps([item.as_json() for item in items], indent=2))
