@@ -17,8 +17,10 @@ bucket with one amount (`place`):
   gives an expected payment; else the billed charge less them). An order with several denied
   lines goes to the first of these four buckets any of its lines falls in.
 
-A duplicate (OA-18) of a line that was paid is no lost money: it does not count against its
-order. A denial that matches no order is not an order's: it is counted apart (`unmatched`).
+A duplicate (OA-18) of a line that was paid is no lost money, nor is a denial that a later
+adjudication of the same service paid (the corrected claim, the appeal): neither counts
+against its order. A denial that matches no order is not an order's: it is counted apart
+(`unmatched`).
 
 Every table (by rule, test, payer, ordering clinician, week) holds the same orders, each once,
 so each table's total is the headline. An order is credited to one rule: for a denial, the
@@ -87,7 +89,7 @@ def place(orders: Iterable[OrderHistory], lines: Iterable[LinkedLine]) -> list[P
     """Each flagged order, and each order a remittance line answered, in its bucket."""
     answered: dict[int, list[LinkedLine]] = defaultdict(list)
     for line in lines:
-        if line.order is not None and not line.original_paid:
+        if line.order is not None and not line.settled:
             answered[id(line.order)].append(line)
     return [_placed(order, answered.get(id(order), [])) for order in orders
             if order.flagged or id(order) in answered]

@@ -1,6 +1,7 @@
 """The Monday worklist: each denied, reversed or patient-owed line with what to do, by when,
 the order-time decision it links to, its claim and its amount; the nearest deadline first
-(plugin/remittance.py says which action and which deadline)."""
+(plugin/remittance.py says which action and which deadline). A denial that a later
+adjudication settled is off the list."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ class Item:
 def worklist(lines: Iterable[LinkedLine], today: date) -> list[Item]:
     """The lines to act on, the nearest deadline first (those without one last); `days_left`
     counts from `today` (negative: past)."""
-    items = [Item(line, today) for line in lines if line.category in ON_THE_LIST]
+    items = [Item(line, today) for line in lines
+             if line.category in ON_THE_LIST and not line.superseded]
     return sorted(items, key=lambda item: (item.line.deadline or date.max, item.line.claim,
                                            item.line.line_no))
 

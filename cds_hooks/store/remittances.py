@@ -7,8 +7,11 @@ denial and never negative dollars. Any other adjudication of the line (a duplica
 denial, say) stands on its own.
 
 Linking: each line's order by REF*6R (the ServiceRequest id the lab put there), else by
-patient, CPT and date of service, and what the check had said of it (plugin/remittance.py
-Outcome)."""
+patient, CPT and date of service; a claim's own adjustments (line 0) to the one order of its
+claim's lines, or of a claim with no lines to the one order of that patient and date of
+service. Then what the check had said of it (plugin/remittance.py Outcome). A denial that a
+later adjudication of the same line, or of the same order's CPT, paid (or left to the
+patient) is `superseded`: the corrected claim or the appeal settled it."""
 
 from __future__ import annotations
 
@@ -62,9 +65,17 @@ class LinkedLine:
     reversed: bool  # a reversal is netted in
     taken_back: Decimal  # what reversals took back of earlier payments
     keys: tuple[str, ...]  # the stored lines netted into this one
+    sequence: int = 0  # its latest adjudication's place among everything imported
     order: OrderHistory | None = None
     outcome: Outcome | None = None  # None unless a denial
     original_paid: bool = False  # for a duplicate: the line it duplicates was paid
+    superseded: bool = False  # a denial a later adjudication paid or left to the patient
+
+    @property
+    def settled(self) -> bool:
+        """Whether the line is no lost money of its order: a duplicate of a paid line, or a
+        denial settled later."""
+        return self.original_paid or self.superseded
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -116,23 +127,22 @@ def lines(store: Store, histories: dict[OrderKey, OrderHistory],
         RemittanceRow, RemittanceRow.id == RemittanceLineRow.remittance_id)
     with store.session() as session:
         rows = session.execute(query.order_by(RemittanceLineRow.id)).all()
-    netted = _netted(rows)
     wanted = set(keys or ())
-    netted = [line for line in netted
-              if (keys is None or wanted & set(line.keys))
-              and (since is None or line.imported_at >= since)]
-    return _linked(netted, histories)
+    return [line for line in _linked(_netted(rows), histories)
+            if (keys is None or wanted & set(line.keys))
+            and (since is None or line.imported_at >= since)]
 
 
 @dataclass
 class _Chain:
     rows: list = field(default_factory=list)
     awaiting: bool = False  # reversed, and no correction yet
+    sequence: int = 0
 
 
 def _netted(rows: list) -> list[LinkedLine]:
     groups: dict[tuple, list[_Chain]] = defaultdict(list)
-    for row, payer, imported_at in rows:
+    for sequence, (row, payer, imported_at) in enumerate(rows):
         chains = groups[(payer, row.claim, row.control_number or f"#{row.line_no}")]
         entry = (row, payer, utc(imported_at))
         if row.status == REVERSAL:
@@ -143,12 +153,12 @@ def _netted(rows: list) -> list[LinkedLine]:
                 target = _Chain()
                 chains.append(target)
             target.rows.append(entry)
-            target.awaiting = True
+            target.awaiting, target.sequence = True, sequence
         elif chains and chains[-1].awaiting:
             chains[-1].rows.append(entry)
-            chains[-1].awaiting = False
+            chains[-1].awaiting, chains[-1].sequence = False, sequence
         else:
-            chains.append(_Chain([entry]))
+            chains.append(_Chain([entry], sequence=sequence))
     return [_net(chain) for chains in groups.values() for chain in chains]
 
 
@@ -176,7 +186,7 @@ def _net(chain: _Chain) -> LinkedLine:
         adjustments=adjustments, remarks=remarks, category=category, paid_on=last.paid_on,
         imported_at=imported_at, reversed=len(entries) > 1 or last.status == REVERSAL,
         taken_back=-sum((row.paid for row, _, _ in entries if row.status == REVERSAL), ZERO),
-        keys=tuple(row.line_key for row, _, _ in entries))
+        keys=tuple(row.line_key for row, _, _ in entries), sequence=chain.sequence)
 
 
 def _linked(netted: list[LinkedLine],
@@ -185,15 +195,55 @@ def _linked(netted: list[LinkedLine],
     for history in histories.values():
         by_ref.setdefault(history.key[2], []).append(history)
     orders = [_order(line, by_ref, histories) for line in netted]
-    paid = {key for line, order in zip(netted, orders, strict=True)
-            if line.category is Category.PAID
-            for key in (_line_of(line), order and order.key) if key}
+    orders = _claim_level_orders(netted, orders, histories)
+    settled = [(line, order) for line, order in zip(netted, orders, strict=True)
+               if line.category in (Category.PAID, Category.PATIENT)]
+    paid = {key for line, order in settled if line.category is Category.PAID
+            for key in _same_line(line, order)}
+
+    def superseded(line: LinkedLine, order: OrderHistory | None) -> bool:
+        mine = set(_same_line(line, order))
+        return line.category in DENIALS and any(
+            later.sequence > line.sequence and mine & set(_same_line(later, its))
+            for later, its in settled)
+
     return [replace(line, order=order,
                     outcome=outcome(order, line.category)
                     if line.category in DENIALS else None,
                     original_paid=line.category is Category.DUPLICATE and bool(
-                        {_line_of(line), order and order.key} & paid))
+                        set(_same_line(line, order)) & paid),
+                    superseded=superseded(line, order))
             for line, order in zip(netted, orders, strict=True)]
+
+
+def _same_line(line: LinkedLine, order: OrderHistory | None) -> list[tuple]:
+    """What makes two adjudications the same service: the claim line, or the order's CPT."""
+    return [_line_of(line)] + ([(order.key, line.cpt)] if order is not None else [])
+
+
+def _claim_level_orders(netted: list[LinkedLine], orders: list[OrderHistory | None],
+                        histories: dict[OrderKey, OrderHistory]) -> list[OrderHistory | None]:
+    """A claim's own adjustments belong to the one order of its claim's lines; of a claim
+    with no lines, to the one order of its patient on its date of service."""
+    of_claim: dict[tuple, set[int]] = defaultdict(set)
+    known: dict[int, OrderHistory] = {}
+    for line, order in zip(netted, orders, strict=True):
+        if line.line_no and order is not None:
+            of_claim[(line.payer, line.claim)].add(id(order))
+            known[id(order)] = order
+    linked = []
+    for line, order in zip(netted, orders, strict=True):
+        if order is None and line.line_no == 0:
+            claim = (line.payer, line.claim)
+            if claim in of_claim:
+                mine = [known[i] for i in of_claim[claim]]
+            else:
+                mine = [h for h in histories.values() if line.patient
+                        and h.key[1] == line.patient
+                        and h.date_of_service == line.date_of_service]
+            order = mine[0] if len(mine) == 1 else None
+        linked.append(order)
+    return linked
 
 
 def _line_of(line: LinkedLine) -> tuple:

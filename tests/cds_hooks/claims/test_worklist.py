@@ -84,3 +84,41 @@ def test_a_reversal_on_the_worklist_is_a_take_back_not_a_denial(tmp_path, capsys
     assert (item["claim"], item["category"], item["action"]) == (
         "C5", "reversed", "check the corrected claim")
     assert Decimal(item["amount"]) == 800 and item["deadline"] == "2026-12-01"
+
+
+def test_a_denial_the_corrected_claim_got_paid_leaves_the_worklist_and_the_order_is_paid(
+        app, client, tmp_path, capsys):
+    _signed(client, "missing-zcode", "pat-1")
+    url = stored(app).url
+    _remit(tmp_path, url, [PaidClaim("CLM-1", [Paid(
+        "81445", adjustments=(("CO", "252", "1200"),), remarks=("N706",), control="sr-1")],
+        patient="pat-1", payer_claim="PCN-1")], capsys)
+    assert main(["worklist", "--store-url", url, "--json"]) == 0
+    assert [i["action"] for i in json.loads(capsys.readouterr().out)] == [
+        "correct and resubmit"]
+    # The lab put the Z-code on and sent the claim again; the payer paid it.
+    _remit(tmp_path, url, [PaidClaim("CLM-1", [Paid(
+        "81445", paid="900", adjustments=(("CO", "45", "300"),), control="sr-1")],
+        patient="pat-1", payer_claim="PCN-2", status="1")], capsys)
+    assert main(["worklist", "--store-url", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["report", "--store-url", url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["money"]["buckets"]["paid"] == {"orders": 1, "amount": "900.00"}
+    assert report["money"]["total"] == "900.00"
+    assert report["remittances"]["categories"]["zcode"]["lines"] == 1  # it was denied
+    assert report["remittances"]["clean_claim_rate"] == 0  # not clean on the first pass
+
+
+def test_a_claim_denied_with_no_service_lines_links_to_its_order(app, client, tmp_path,
+                                                                 capsys):
+    [card] = _signed(client, "missing-zcode", "pat-1")["cards"]
+    _override(client, card)
+    url = stored(app).url
+    _remit(tmp_path, url, [PaidClaim("CLM-1", [], adjustments=(("CO", "16", "1200"),),
+                                     remarks=("MA130",), charge="1200", paid="0",
+                                     patient="pat-1", dos="20260302")], capsys)
+    assert main(["worklist", "--store-url", url, "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)
+    assert (item["line"], item["category"], item["order"], item["decision"]) == (
+        0, "missing-info", "ServiceRequest/sr-1", "warned-overridden")
