@@ -78,7 +78,8 @@ def render(report: Report) -> str:
     rules = report.rules
     found = [line for line in rules if line.findings]
     with_feedback = [line for line in rules if line.accepted or line.overridden]
-    avoided = [line for line in rules if line.avoided]
+    avoided = sorted((line for line in rules if line.avoided),
+                     key=lambda line: (-line.avoided, line.rule))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -213,13 +214,15 @@ def _denials(report: Report) -> list[str]:
 
 
 def _worklist(report: Report) -> list[str]:
-    rows = [(item["deadline"] or "-", item["action"], item["claim"], item["line"],
+    rows = [(item["deadline"] or "-",
+             "-" if item["days_left"] is None else item["days_left"],
+             item["action"], item["claim"], item["line"],
              item["cpt"] or "-", CATEGORY_NAMES[Category(item["category"])],
              " ".join(item["codes"] + item["remarks"]), money(Decimal(item["billed_charge"])),
              money(Decimal(item["amount"])), item["order"] or "(no order)",
              item["decision"] or "-") for item in report.worklist]
     return ['<h2 id="worklist">Worklist: what to do, by deadline</h2>',
-            _simple_table("worklist", ("Deadline", "Action", "Claim", "Line", "CPT",
+            _simple_table("worklist", ("Deadline", "Days left", "Action", "Claim", "Line", "CPT",
                                        "Category", "Codes", "Billed", "Amount", "Order",
                                        "Order check"), rows)]
 

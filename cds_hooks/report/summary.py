@@ -231,12 +231,11 @@ def table(report: Report) -> str:
               reasons_text(line.reasons) + (f"; {line.comments} with a comment"
                                             if line.comments else ""))
              for line in report.rules]
-    head = [printable(line) for line in head]
     if len(rows) == 1:
         body = ["No findings in this period."]
     else:
         body = aligned(rows, numeric=range(1, 7), last_free=True)
-    return "\n".join(head + body + money_text(report))
+    return "\n".join(printable(line) for line in head + body + money_text(report))
 
 
 def aligned(rows: list[tuple], numeric: Iterable[int], last_free: bool = False) -> list[str]:
@@ -261,6 +260,14 @@ def money_text(report: Report) -> list[str]:
     out += aligned([(f"  {label}", str(data["buckets"][key]["orders"]),
                      money(data["buckets"][key]["amount"]))
                     for key, label in BUCKETS if data["buckets"][key]["orders"]], range(1, 3))
+    for table, title in (("test", "test"), ("payer", "payer"),
+                         ("clinician", "ordering clinician")):
+        rows = data[f"by_{table}"]
+        if rows:
+            out += [f"By {title}:"] + aligned([(
+                f"  {row['name']} ({key})" if row.get("name") else f"  {key}",
+                str(row["orders"]), money(row["total"])) for key, row in rows.items()],
+                range(1, 3))
     remitted = report.remittances
     if not remitted.get("lines"):
         return out + ["", "No remittance imported (moldx-cds remit) in this period."]

@@ -90,7 +90,7 @@ def test_each_orders_dollars_sit_in_one_bucket_and_every_table_sums_to_the_headl
     for item in placed:
         assert item.amount >= 0 and item.bucket in dict(BUCKETS)
         if id(item.order) in answered and not all(
-                line.original_paid for line in lines if line.order is item.order):
+                line.settled for line in lines if line.order is item.order):
             assert item.bucket not in ("open", "fixed")  # a remittance answered it
     money = partition(placed)
     assert money["orders"] == len(placed)
