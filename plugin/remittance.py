@@ -167,6 +167,12 @@ class Outcome(StrEnum):
     NO_ORDER_FOUND = "no-order-found"  # no call for the order is in the store
 
 
+OUTCOME_NAMES = {
+    Outcome.WARNED_OVERRIDDEN: "warned, overridden", Outcome.WARNED_NOT_FIXED: "warned, not "
+    "acted on", Outcome.FIXED_STILL_DENIED: "fixed, denied all the same",
+    Outcome.NOT_WARNED: "no warning (missed)", Outcome.NO_ORDER_FOUND: "no order found"}
+
+
 class Action(StrEnum):
     """What the lab does about a line on its worklist."""
 

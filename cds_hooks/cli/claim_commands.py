@@ -135,7 +135,6 @@ def _remit(args: argparse.Namespace) -> int:
 
 
 def _worklist(args: argparse.Namespace) -> int:
-    from cds_hooks.report.names import rule_name
     from cds_hooks.report.summary import inert_cell, printable
     from cds_hooks.report.worklist import COLUMNS, worklist
     from cds_hooks.store.history import histories
@@ -155,15 +154,27 @@ def _worklist(args: argparse.Namespace) -> int:
     elif not items:
         print("Nothing to act on: no denied, reversed or patient-owed line.")
     else:
-        rules = COLUMNS.index("rules")
         rows = [tuple(c.upper().replace("_", " ") for c in COLUMNS)] + [
-            tuple("-" if c is None else printable(str(c)) for c in item.row()[:rules])
-            + (printable("; ".join(rule_name(r) for r in item.rules)) or "-",)
+            tuple("-" if c is None else printable(str(c)) for c in _in_words(item))
             for item in items]
         widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
         print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                         for r in rows))
     return 0
+
+
+def _in_words(item) -> tuple:
+    """A worklist row for people: the category, the order check and the rules in words."""
+    from cds_hooks.report.names import rule_name
+    from cds_hooks.report.worklist import COLUMNS
+    from plugin.remittance import CATEGORY_NAMES, OUTCOME_NAMES
+
+    row = dict(zip(COLUMNS, item.row(), strict=True))
+    row["category"] = CATEGORY_NAMES[item.line.category]
+    decision = item.line.outcome
+    row["decision"] = OUTCOME_NAMES[decision] if decision else None
+    row["rules"] = "; ".join(rule_name(r) for r in item.rules) or None
+    return tuple(row.values())
 
 
 def read_text(file: Path) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 
-from plugin.remittance import CATEGORY_NAMES, Category
+from plugin.remittance import CATEGORY_NAMES, OUTCOME_NAMES, Category, Outcome
 
 from .money import BUCKETS
 from .names import rule_name, store_in_words
@@ -220,7 +220,8 @@ def _worklist(report: Report) -> list[str]:
              item["cpt"] or "-", CATEGORY_NAMES[Category(item["category"])],
              " ".join(item["codes"] + item["remarks"]), money(Decimal(item["billed_charge"])),
              money(Decimal(item["amount"])), item["order"] or "(no order)",
-             item["decision"] or "-") for item in report.worklist]
+             OUTCOME_NAMES[Outcome(item["decision"])] if item["decision"] else "-")
+            for item in report.worklist]
     return ['<h2 id="worklist">Worklist: what to do, by deadline</h2>',
             _simple_table("worklist", ("Deadline", "Days left", "Action", "Claim", "Line", "CPT",
                                        "Category", "Codes", "Billed", "Amount", "Order",
