@@ -149,8 +149,9 @@ def _worklist(args: argparse.Namespace) -> int:
     elif args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows(tuple(inert_cell(str(c)) if c is not None else "" for c in item.row())
-                         for item in items)
+        # The 835's text is the payer's: no cell may run as a spreadsheet formula.
+        writer.writerows(tuple(inert_cell(c) if isinstance(c, str) else "" if c is None else c
+                               for c in item.row()) for item in items)
     elif not items:
         print("Nothing to act on: no denied, reversed or patient-owed line.")
     else:

@@ -122,3 +122,16 @@ def test_a_claim_denied_with_no_service_lines_links_to_its_order(app, client, tm
     [item] = json.loads(capsys.readouterr().out)
     assert (item["line"], item["category"], item["order"], item["decision"]) == (
         0, "missing-info", "ServiceRequest/sr-1", "warned-overridden")
+
+
+def test_no_worklist_csv_cell_runs_as_a_spreadsheet_formula(tmp_path, capsys):
+    """The claim id is the lab's, but the file is the payer's: a cell that starts like a
+    formula is written inert."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    assert main(["db", "upgrade", "--store-url", url]) == 0
+    _remit(tmp_path, url, [PaidClaim("=1+2", [Paid("81445", adjustments=(
+        ("CO", "50", "1200"),))])], capsys)
+    assert main(["worklist", "--store-url", url, "--csv"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["claim"] == "'=1+2"
+    assert row["days_left"].lstrip("-").isdigit()  # numbers stay numbers
