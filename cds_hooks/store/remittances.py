@@ -196,16 +196,18 @@ def _linked(netted: list[LinkedLine],
         by_ref.setdefault(history.key[2], []).append(history)
     orders = [_order(line, by_ref, histories) for line in netted]
     orders = _claim_level_orders(netted, orders, histories)
-    settled = [(line, order) for line, order in zip(netted, orders, strict=True)
-               if line.category in (Category.PAID, Category.PATIENT)]
-    paid = {key for line, order in settled if line.category is Category.PAID
-            for key in _same_line(line, order)}
+    paid: set[tuple] = set()
+    settled_at: dict[tuple, int] = {}  # the latest adjudication that paid or billed the patient
+    for line, order in zip(netted, orders, strict=True):
+        if line.category in (Category.PAID, Category.PATIENT):
+            for key in _same_line(line, order):
+                settled_at[key] = max(settled_at.get(key, -1), line.sequence)
+                if line.category is Category.PAID:
+                    paid.add(key)
 
     def superseded(line: LinkedLine, order: OrderHistory | None) -> bool:
-        mine = set(_same_line(line, order))
         return line.category in DENIALS and any(
-            later.sequence > line.sequence and mine & set(_same_line(later, its))
-            for later, its in settled)
+            settled_at.get(key, -1) > line.sequence for key in _same_line(line, order))
 
     return [replace(line, order=order,
                     outcome=outcome(order, line.category)
