@@ -18,7 +18,8 @@ def import_remittance(store: Store, data: bytes) -> tuple[Remittance, list[str],
     before anything is kept."""
     remittance = read_remittance(data.decode("latin-1"))
     keys = [line_key(remittance.payer, line) for line in remittance.lines]
-    new = store.add_remittance(hashlib.sha256(data).hexdigest(), remittance.payer, [{
+    new = store.add_remittance(hashlib.sha256(data).hexdigest(), remittance.payer,
+                               remittance.payer_name, [{
         "line_key": key, "claim": line.claim, "status": line.status,
         "payer_claim": line.payer_claim, "line_no": line.line_no,
         "control_number": line.control_number, "patient": line.patient, "cpt": line.cpt,

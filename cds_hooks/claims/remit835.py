@@ -59,19 +59,20 @@ class PaidLine:
 
 @dataclass(frozen=True)
 class Remittance:
-    payer: str | None  # N1*PR N1-04
+    payer: str | None  # N1*PR N1-04: the payer's id
+    payer_name: str | None  # N1*PR N1-02
     lines: tuple[PaidLine, ...]
 
 
 def read_remittance(text: str) -> Remittance:
     """Every claim and service line in `text`. Raises X12Invalid."""
     segments = read(text, TRANSACTION, GUIDE).segments
-    payer = next((s.value("N104") for s in segments
-                  if s.id == "N1" and s.value("N101") == "PR"), None)
+    n1 = next((s for s in segments if s.id == "N1" and s.value("N101") == "PR"), None)
+    payer, payer_name = (n1.value("N104"), n1.value("N102")) if n1 else (None, None)
     bpr = next((s for s in segments if s.id == "BPR"), None)
     paid_on = _date(bpr.value("BPR16"), bpr) if bpr and bpr.value("BPR16") else None
     lines = [line for claim in _claims(segments) for line in _rows(claim, paid_on)]
-    return Remittance(payer, tuple(lines))
+    return Remittance(payer, payer_name, tuple(lines))
 
 
 _CLAIM_ENDS = frozenset({"CLP", "LX", "SE", "PLB"})

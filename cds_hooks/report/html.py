@@ -200,7 +200,8 @@ def _denials(report: Report) -> list[str]:
             for code, row in data["by_carc"].items()]),
         '<h2 id="by-payer-denials">Denials by payer</h2>',
         _simple_table("payers", ("Payer", "Lines", "Denied lines", "Denial rate", "Denied"), [
-            (payer, row["lines"], row["denied_lines"],
+            (f"{row['name']} ({payer})" if row["name"] else payer, row["lines"],
+             row["denied_lines"],
              "-" if row["denial_rate"] is None else f"{row['denial_rate']:.0%}",
              money(row["denied"])) for payer, row in data["by_payer"].items()]),
         '<h2 id="unmatched">Denials that matched no order</h2>',

@@ -181,9 +181,11 @@ def remittance_figures(lines: Iterable[LinkedLine], now: datetime) -> dict:
         by_carc[code]["lines"] += 1
         by_carc[code]["amount"] += line.denied
     by_payer = {}
+    names = {line.payer or UNKNOWN: line.payer_name for line in lines if line.payer_name}
     for payer, count in Counter(line.payer or UNKNOWN for line in lines).most_common():
         theirs = _count(line for line in denied if (line.payer or UNKNOWN) == payer)
-        by_payer[payer] = {"lines": count, "denied_lines": theirs["lines"],
+        by_payer[payer] = {"name": names.get(payer), "lines": count,
+                           "denied_lines": theirs["lines"],
                            "denied": theirs["amount"],
                            "denial_rate": _rate(theirs["lines"], count)}
     claims: dict[tuple, list[LinkedLine]] = defaultdict(list)

@@ -287,7 +287,8 @@ def money_text(report: Report) -> list[str]:
         for code, v in remitted["by_carc"].items()) if remitted["by_carc"] else ""]
     out += ["Denials by payer:"] + aligned(
         [("  PAYER", "LINES", "DENIED LINES", "DENIAL RATE", "DENIED")] + [
-            (f"  {payer}", str(v["lines"]), str(v["denied_lines"]),
+            (f"  {v['name']} ({payer})" if v["name"] else f"  {payer}", str(v["lines"]),
+             str(v["denied_lines"]),
              "-" if v["denial_rate"] is None else f"{v['denial_rate']:.0%}",
              money(v["denied"])) for payer, v in remitted["by_payer"].items()], range(1, 5))
     unmatched, weeks = remitted["unmatched"], remitted["weeks"]

@@ -46,6 +46,7 @@ class Item:
             "days_left": (line.deadline - self.today).days if line.deadline else None,
             "action": line.action.value if line.action else None,
             "claim": line.claim, "line": line.line_no, "payer": line.payer,
+            "payer_name": line.payer_name,
             "payer_claim": line.payer_claim, "cpt": line.cpt,
             "date_of_service": _iso(line.date_of_service),
             "remitted_on": _iso(line.paid_on or line.imported_at.date()),

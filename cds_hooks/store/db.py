@@ -126,7 +126,8 @@ class RemittanceRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file: imported once
-    payer: Mapped[str | None] = mapped_column(Text)
+    payer: Mapped[str | None] = mapped_column(Text)  # N1*PR N1-04: the payer's id
+    payer_name: Mapped[str | None] = mapped_column(Text)  # N1*PR N1-02
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -400,7 +401,7 @@ class Store:
                 received_at=datetime.fromisoformat(record.at), issuer=record.issuer))
         return unknown
 
-    def add_remittance(self, digest: str, payer: str | None,
+    def add_remittance(self, digest: str, payer: str | None, payer_name: str | None,
                        lines: Sequence[dict[str, Any]]) -> int:
         """Keep an imported 835's lines (RemittanceLineRow's columns) that the store does not
         hold yet, by `line_key`; returns how many were new (0 for a file imported before,
@@ -415,7 +416,7 @@ class Store:
                 if not fresh or session.scalar(select(RemittanceRow.id).where(
                         RemittanceRow.digest == digest)) is not None:
                     return 0
-                remittance = RemittanceRow(digest=digest, payer=payer,
+                remittance = RemittanceRow(digest=digest, payer=payer, payer_name=payer_name,
                                            imported_at=datetime.now(UTC))
                 session.add(remittance)
                 session.flush()

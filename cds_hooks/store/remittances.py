@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -46,7 +47,7 @@ from .history import OrderHistory, OrderKey
 class LinkedLine:
     """One claim line as the payer left it (its adjudications netted), and its order."""
 
-    payer: str | None
+    payer: str | None  # the payer's id (N1*PR N1-04)
     claim: str
     line_no: int  # 0: the claim's own adjustments
     status: str | None  # CLP02 of the latest adjudication
@@ -70,6 +71,7 @@ class LinkedLine:
     outcome: Outcome | None = None  # None unless a denial
     original_paid: bool = False  # for a duplicate: the line it duplicates was paid
     superseded: bool = False  # a denial a later adjudication paid or left to the patient
+    payer_name: str | None = None
 
     @property
     def settled(self) -> bool:
@@ -123,39 +125,51 @@ def lines(store: Store, histories: dict[OrderKey, OrderHistory],
           keys: list[str] | None = None, since: datetime | None = None) -> list[LinkedLine]:
     """The stored lines netted and linked: those netting any of `keys` when given, those
     adjudicated (imported) from `since` on when given."""
-    query = select(RemittanceLineRow, RemittanceRow.payer, RemittanceRow.imported_at).join(
+    query = select(RemittanceLineRow, RemittanceRow.payer, RemittanceRow.payer_name,
+                   RemittanceRow.imported_at).join(
         RemittanceRow, RemittanceRow.id == RemittanceLineRow.remittance_id)
     with store.session() as session:
-        rows = session.execute(query.order_by(RemittanceLineRow.id)).all()
+        rows = [Adjudication(*row) for row in
+                session.execute(query.order_by(RemittanceLineRow.id)).all()]
     wanted = set(keys or ())
     return [line for line in _linked(_netted(rows), histories)
             if (keys is None or wanted & set(line.keys))
             and (since is None or line.imported_at >= since)]
 
 
+class Adjudication(NamedTuple):
+    """A stored line with its remittance's payer and time of import."""
+
+    row: RemittanceLineRow
+    payer: str | None
+    payer_name: str | None
+    imported_at: datetime
+
+
 @dataclass
 class _Chain:
-    rows: list = field(default_factory=list)
+    entries: list[Adjudication] = field(default_factory=list)
     awaiting: bool = False  # reversed, and no correction yet
     sequence: int = 0
 
 
-def _netted(rows: list) -> list[LinkedLine]:
+def _netted(adjudications: list[Adjudication]) -> list[LinkedLine]:
+    """The adjudications (in the order imported) netted into lines: see the module's doc."""
     groups: dict[tuple, list[_Chain]] = defaultdict(list)
-    for sequence, (row, payer, imported_at) in enumerate(rows):
-        chains = groups[(payer, row.claim, row.control_number or f"#{row.line_no}")]
-        entry = (row, payer, utc(imported_at))
+    for sequence, entry in enumerate(adjudications):
+        row = entry.row
+        chains = groups[(entry.payer, row.claim, row.control_number or f"#{row.line_no}")]
         if row.status == REVERSAL:
             target = next((c for c in reversed(chains) if not c.awaiting
-                           and c.rows[0][0].payer_claim == row.payer_claim),
+                           and c.entries[0].row.payer_claim == row.payer_claim),
                           next((c for c in reversed(chains) if not c.awaiting), None))
             if target is None:
                 target = _Chain()
                 chains.append(target)
-            target.rows.append(entry)
+            target.entries.append(entry)
             target.awaiting, target.sequence = True, sequence
         elif chains and chains[-1].awaiting:
-            chains[-1].rows.append(entry)
+            chains[-1].entries.append(entry)
             chains[-1].awaiting, chains[-1].sequence = False, sequence
         else:
             chains.append(_Chain([entry], sequence=sequence))
@@ -163,30 +177,32 @@ def _netted(rows: list) -> list[LinkedLine]:
 
 
 def _net(chain: _Chain) -> LinkedLine:
-    entries = chain.rows
-    last, payer, imported_at = entries[-1]
+    rows = [entry.row for entry in chain.entries]
+    last, latest = rows[-1], chain.entries[-1]
     amounts: dict[tuple[str, str], Decimal | None] = {}
-    for row, _, _ in entries:
+    for row in rows:
         for group, carc, amount in json.loads(row.adjustments):
             before = amounts.get((group, carc), ZERO)
             amounts[(group, carc)] = None if before is None or amount is None \
                 else before + Decimal(amount)
     adjustments = tuple(Adjustment(g, c, a) for (g, c), a in amounts.items()
                         if a is None or a != 0)
-    standing = [row for row, _, _ in entries if row.status != REVERSAL] or [last]
+    standing = [row for row in rows if row.status != REVERSAL] or [last]
     remarks = tuple(json.loads(standing[-1].rarcs))
-    paid = sum((row.paid for row, _, _ in entries), ZERO)
+    paid = sum((row.paid for row in rows), ZERO)
     category = Category.REVERSED if chain.awaiting else \
         categorize(adjustments, remarks, paid)
     return LinkedLine(
-        payer=payer, claim=last.claim, line_no=last.line_no, status=last.status,
+        payer=latest.payer, claim=last.claim, line_no=last.line_no, status=last.status,
         payer_claim=last.payer_claim, control_number=last.control_number,
         patient=last.patient, cpt=last.cpt, date_of_service=last.date_of_service,
-        charge=sum((row.charge for row, _, _ in entries), ZERO), paid=paid,
+        charge=sum((row.charge for row in rows), ZERO), paid=paid,
         adjustments=adjustments, remarks=remarks, category=category, paid_on=last.paid_on,
-        imported_at=imported_at, reversed=len(entries) > 1 or last.status == REVERSAL,
-        taken_back=-sum((row.paid for row, _, _ in entries if row.status == REVERSAL), ZERO),
-        keys=tuple(row.line_key for row, _, _ in entries), sequence=chain.sequence)
+        imported_at=utc(latest.imported_at),
+        reversed=len(rows) > 1 or last.status == REVERSAL,
+        taken_back=-sum((row.paid for row in rows if row.status == REVERSAL), ZERO),
+        keys=tuple(row.line_key for row in rows), sequence=chain.sequence,
+        payer_name=latest.payer_name)
 
 
 def _linked(netted: list[LinkedLine],

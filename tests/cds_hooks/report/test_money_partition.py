@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cds_hooks.report.money import BUCKETS, TABLES, partition, place, remittance_figures
 from cds_hooks.store.history import OrderHistory
-from cds_hooks.store.remittances import _linked, _netted
+from cds_hooks.store.remittances import Adjudication, _linked, _netted
 from plugin.remittance import DENIALS
 
 RULES = ["missing-zcode", "stale-code", "not-payable", "diagnosis-not-covered", "one-service",
@@ -73,7 +73,7 @@ def sequences(draw):
     orders = [draw(an_order(n)) for n in range(count)]
     rows = [draw(a_row(n, count)) for n in range(draw(st.integers(0, 10)))]
     payers = [draw(st.sampled_from(["02302", "60054"])) for _ in rows]
-    return orders, [(row, payer, START + timedelta(days=40 + n))
+    return orders, [Adjudication(row, payer, f"PAYER {payer}", START + timedelta(days=40 + n))
                     for n, (row, payer) in enumerate(zip(rows, payers, strict=True))]
 
 

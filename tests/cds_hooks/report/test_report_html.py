@@ -191,6 +191,8 @@ def test_the_money_a_billing_manager_opens_on_monday(settings, knowledge, keys, 
     for test, row in report["money"]["by_test"].items():
         assert test in by_test and f"${Decimal(row['total']):,.2f}" in by_test
     assert "sqlite:" not in page.locator(".meta").inner_text()  # the store in words
+    payers = page.locator('table[data-table="payers"]').inner_text()
+    assert "PAYER 02302 (02302)" in payers and "75%" in payers  # 3 of 4 lines denied
     bars = page.locator('svg[data-chart="categories"] rect.bar')
     amounts = [Decimal(bar.get_attribute("data-value")) for bar in bars.all()]
     assert len(amounts) == 3 and amounts == sorted(amounts, reverse=True)
