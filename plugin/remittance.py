@@ -90,7 +90,6 @@ CATEGORY_NAMES = {
     Category.PATIENT: "patient responsibility", Category.PAID: "paid",
     Category.REVERSED: "payment taken back"}
 
-Denial = Category  # its name when every category but `paid` was a denial; kept for callers
 
 DENIALS = frozenset({Category.ZCODE, Category.MEDICAL_NECESSITY, Category.NON_COVERED,
                      Category.MISSING_INFO, Category.MODIFIER, Category.DIAGNOSIS,
