@@ -1,6 +1,6 @@
 """The closed loop end to end, between real processes: a signed order with a warning, the
-warning overridden, the payer's 835 denying that line with CO-252, and the report counting
-one warned-overridden denial with its amount."""
+warning overridden, the payer's 835 denying that line with CO-252, the report counting one
+warned-overridden denial with its amount, and the worklist saying to correct and resubmit."""
 
 from __future__ import annotations
 
@@ -71,3 +71,11 @@ def test_an_overridden_warning_denied_with_co_252_is_counted_with_its_amount(tmp
     assert report["remittances"]["categories"]["zcode"]["amount"] == "1200.00"
     assert (report["orders_flagged"], report["orders_fixed"]) == (1, 0)
     assert Decimal(report["at_risk"]) > 0 and Decimal(report["avoided"]) == 0
+    assert report["money"]["buckets"]["denied_after_override"] == {
+        "orders": 1, "amount": "1200.00"}
+
+    worklist = _run("worklist", "--json", env=env, folder=tmp_path)
+    assert worklist.returncode == 0, worklist.stderr
+    [item] = json.loads(worklist.stdout)
+    assert (item["claim"], item["action"], item["decision"]) == (
+        "CLM-1", "correct and resubmit", "warned-overridden")

@@ -4,9 +4,11 @@ certain fixes written to a new file."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cds_hooks.claims.fix import fixed_text
@@ -14,7 +16,14 @@ from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
 from plugin.knowledge import Knowledge
 
-from .operations_commands import store_behind, store_missing, store_of, store_url_option
+from .operations_commands import (
+    read_store,
+    since_option,
+    store_behind,
+    store_missing,
+    store_of,
+    store_url_option,
+)
 
 KnowledgeOf = Callable[[argparse.Namespace], Knowledge | None]
 
@@ -41,20 +50,41 @@ def add_claim_commands(commands: argparse._SubParsersAction,
 
     remit = commands.add_parser(
         "remit", help="import an 835 remittance and link its denials to the order checks",
-        description="Read an 835 (005010X221A1) and keep it in the store (a file imported "
-        "again is not counted twice). Per claim (CLP01) and line: the amounts, the "
-        "adjustment (CARC) and remark (RARC) codes, the denial category (zcode, "
-        "medical-necessity, non-covered, other, paid) and, for a denied line, what the order "
-        "check had said: warned-overridden, warned-not-fixed, fixed-still-denied, not-warned "
-        "(a miss) or no-order-found, counting only a warning that could explain the "
-        "denial (a Z-code warning does not explain a medical-necessity denial). Lines link "
-        "to orders by REF*6R (the ServiceRequest id), else by patient, CPT and date of "
-        "service. Exit status 0; 2 when the file is not "
-        "valid 5010 or the store cannot be used.")
+        description="Read an 835 (005010X221A1) and keep each adjudicated line once (by "
+        "payer, CLP01, CLP02, CLP07 and line: the same remittance sent again in another file "
+        "is not counted twice), with every adjustment (group, CARC, amount) and remark code; "
+        "a claim's own adjustments (Loop 2100 CAS) are line 0. Reversals (CLP02 22) and "
+        "their corrections net against the line they reverse. Per claim (CLP01) and line: "
+        "the amounts, the codes, the category (zcode, medical-necessity, non-covered, "
+        "missing-info, modifier, diagnosis-inconsistent, frequency, bundling, duplicate, "
+        "other; patient-responsibility, paid, reversed) and, for a denied line, what the "
+        "order check had said: warned-overridden, warned-not-fixed, fixed-still-denied, "
+        "not-warned (a miss) or no-order-found, counting only a warning that could explain "
+        "the denial (a Z-code warning does not explain a medical-necessity, duplicate or "
+        "bundling denial). Lines link to orders by REF*6R (the ServiceRequest id), else by "
+        "patient, CPT and date of service. Exit status 0; 2 when the file is not valid 5010 "
+        "or the store cannot be used.")
     remit.add_argument("file", type=Path, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
     store_url_option(remit)
     remit.set_defaults(run=_remit)
+
+    work = commands.add_parser(
+        "worklist", help="the denied, reversed and patient-owed lines to act on, by deadline",
+        description="Every denied, reversed or patient-owed line of the imported remittances "
+        "(`moldx-cds remit`) with what to do: correct and resubmit (CO-16, CO-252, CO-4, "
+        "bundling), appeal (CO-50, CO-96, CO-11, CO-151), bill the patient (PR), nothing (a "
+        "duplicate of a paid line), check the corrected claim (a reversal), review (other); "
+        "its deadline (an appeal: Medicare redetermination, 120 days from the remittance; a "
+        "resubmission: timely filing, 12 months from the date of service), the order-time "
+        "decision it links to, the claim, the billed charge and the amount at stake. The "
+        "nearest deadline first.")
+    store_url_option(work)
+    since_option(work, "lines imported")
+    shape = work.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="JSON on standard output")
+    shape.add_argument("--csv", action="store_true", help="CSV on standard output")
+    work.set_defaults(run=_worklist)
 
 
 REMIT_HEADER = ("CLAIM", "LINE", "CPT", "CHARGE", "PAID", "CODES", "CATEGORY", "OUTCOME",
@@ -74,8 +104,8 @@ def _remit(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
         if store_behind(store):
             return 2
-        _, digest, new = import_remittance(store, data)
-        linked = lines(store, histories(store), digest)
+        _, keys, new = import_remittance(store, data)
+        linked = lines(store, histories(store), keys)
     except OSError as bad:
         print(f"moldx-cds: cannot read {args.file}: {bad.strerror or bad}", file=sys.stderr)
         return 2
@@ -86,11 +116,12 @@ def _remit(args: argparse.Namespace) -> int:
         print(f"moldx-cds: the store at {store.display_url()} cannot be used: {bad}",
               file=sys.stderr)
         return 2
-    print(f"moldx-cds: {args.file}: {len(linked)} line(s) " + (
-        "imported" if new else "already imported before: not counted again"), file=sys.stderr)
+    print(f"moldx-cds: {args.file}: {new} line(s) imported" + (
+        f", {len(keys) - new} already imported before (not counted again)"
+        if len(keys) > new else ""), file=sys.stderr)
     if args.json:
-        print(json.dumps({"imported": new, "lines": [line.as_json() for line in linked]},
-                         indent=2))
+        print(json.dumps({"imported": new > 0, "new_lines": new,
+                          "lines": [line.as_json() for line in linked]}, indent=2))
     else:
         rows = [REMIT_HEADER] + [(
             line.claim, str(line.line_no), line.cpt or "-", str(line.charge), str(line.paid),
@@ -101,6 +132,50 @@ def _remit(args: argparse.Namespace) -> int:
         print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                         for r in rows))
     return 0
+
+
+def _worklist(args: argparse.Namespace) -> int:
+    from cds_hooks.report.summary import inert_cell, printable
+    from cds_hooks.report.worklist import COLUMNS, worklist
+    from cds_hooks.store.history import histories
+    from cds_hooks.store.remittances import lines
+
+    items = read_store(args, lambda store, since: worklist(
+        lines(store, histories(store), since=since), datetime.now(UTC).date()))
+    if items is None:
+        return 2
+    if args.json:
+        print(json.dumps([item.as_json() for item in items], indent=2))
+    elif args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        # The 835's text is the payer's: no cell may run as a spreadsheet formula.
+        writer.writerows(tuple(inert_cell(c) if isinstance(c, str) else "" if c is None else c
+                               for c in item.row()) for item in items)
+    elif not items:
+        print("Nothing to act on: no denied, reversed or patient-owed line.")
+    else:
+        rows = [tuple(c.upper().replace("_", " ") for c in COLUMNS)] + [
+            tuple("-" if c is None else printable(str(c)) for c in _in_words(item))
+            for item in items]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+        print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                        for r in rows))
+    return 0
+
+
+def _in_words(item) -> tuple:
+    """A worklist row for people: the category, the order check and the rules in words."""
+    from cds_hooks.report.names import rule_name
+    from cds_hooks.report.worklist import COLUMNS
+    from plugin.remittance import CATEGORY_NAMES, OUTCOME_NAMES
+
+    row = dict(zip(COLUMNS, item.row(), strict=True))
+    row["category"] = CATEGORY_NAMES[item.line.category]
+    decision = item.line.outcome
+    row["decision"] = OUTCOME_NAMES[decision] if decision else None
+    row["rules"] = "; ".join(rule_name(r) for r in item.rules) or None
+    return tuple(row.values())
 
 
 def read_text(file: Path) -> str:

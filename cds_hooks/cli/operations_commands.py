@@ -6,9 +6,14 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from cds_hooks.common.settings import Settings, data_dir
+
+T = TypeVar("T")
 
 
 def add_operations_commands(commands: argparse._SubParsersAction) -> None:
@@ -33,17 +38,18 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
     current.set_defaults(run=_db_current)
 
     report = commands.add_parser(
-        "report", help="report findings, feedback and the amount at risk avoided",
+        "report", help="report findings, feedback, fixes and where the money went",
         description="Read the store and report: hook calls; findings per rule; cards accepted "
-        "and overridden per rule, with the override reasons; orders fixed (a later call for the "
-        "same order found the warning gone); the amount at risk avoided (each order's own "
-        "test's list price); and, with remittances imported (`moldx-cds remit`), the denied "
-        "dollars by category and by what the order check had said. A table on the terminal, "
-        "or CSV, JSON, or a self-contained HTML page with charts.")
+        "and overridden per rule, with the override reasons; orders flagged and fixed (a later "
+        "call for the same order found the warning gone), at list price; each order's "
+        "dollars in one bucket (open, fixed, paid, billed to the patient, taken back, denied "
+        "after an override, not acted on, though fixed, or missed), by rule, test, payer, "
+        "clinician and week; and, with remittances imported (`moldx-cds remit`), denials by "
+        "category, adjustment code and payer, unmatched denials, first-pass clean claims and "
+        "the worklist. A table on the terminal, or CSV, JSON (docs/report.md), or a "
+        "self-contained HTML page with charts.")
     store_url_option(report)
-    report.add_argument("--since", metavar="DATE",
-                        help="only calls and feedback from this date (YYYY-MM-DD, UTC) or "
-                        "ISO 8601 date-time on")
+    since_option(report, "calls, feedback and remittances")
     shape = report.add_mutually_exclusive_group()
     shape.add_argument("--csv", action="store_true", help="CSV on standard output, a row per "
                        "rule and one for all rules")
@@ -57,6 +63,36 @@ def store_url_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--store-url", metavar="URL",
                          help="SQLAlchemy URL of the store (default: $MOLDX_CDS_STORE_URL, else "
                          f"store.sqlite in the data folder, {data_dir()})")
+
+
+def since_option(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("--since", metavar="DATE", help=f"only {what} from this date "
+                         "(YYYY-MM-DD, UTC) or ISO 8601 date-time on")
+
+
+def read_store(args: argparse.Namespace, read: Callable[[Any, datetime | None], T]) -> T | None:
+    """`read(store, since)` of the store `args` name, from `--since`; None, having said why
+    on standard error, when the date is wrong or the store missing, behind or unreadable."""
+    from cds_hooks.report.summary import parse_since
+    from cds_hooks.store.db import StoreError
+
+    try:
+        since = parse_since(args.since) if args.since else None
+    except ValueError as bad:
+        print(f"moldx-cds: --since: {bad}", file=sys.stderr)
+        return None
+    store = store_of(args)
+    if store_missing(store):
+        return None
+    print(f"moldx-cds: reading the store at {store.display_url()} ...", file=sys.stderr)
+    try:
+        if store_behind(store):
+            return None
+        return read(store, since)
+    except StoreError as bad:
+        print(f"moldx-cds: the store at {store.display_url()} cannot be read: {bad}",
+              file=sys.stderr)
+        return None
 
 
 def store_of(args: argparse.Namespace):
@@ -129,24 +165,9 @@ def _db_current(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from cds_hooks.report import summary as report
-    from cds_hooks.store.db import StoreError
 
-    try:
-        since = report.parse_since(args.since) if args.since else None
-    except ValueError as bad:
-        print(f"moldx-cds: --since: {bad}", file=sys.stderr)
-        return 2
-    store = store_of(args)
-    if store_missing(store):
-        return 2
-    print(f"moldx-cds: reading the store at {store.display_url()} ...", file=sys.stderr)
-    try:
-        if store_behind(store):
-            return 2
-        data = report.build(store, since)
-    except StoreError as bad:
-        print(f"moldx-cds: the store at {store.display_url()} cannot be read: {bad}",
-              file=sys.stderr)
+    data = read_store(args, report.build)
+    if data is None:
         return 2
     if args.html:
         from cds_hooks.report.html import render

@@ -7,17 +7,22 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 
+from plugin.remittance import CATEGORY_NAMES, OUTCOME_NAMES, Category, Outcome
+
+from .money import BUCKETS
+from .names import rule_name, store_in_words
 from .summary import Report, money, reasons_text, since_text
 
 BAR_AREA = 420  # px of the longest bar
 LABEL_WIDTH = 230
 ROW = 28
 COLORS = {"findings": "#3b6ea5", "accepted": "#2e8b57", "overridden": "#c0504d",
-          "avoided": "#b8860b", "calls": "#6a5acd", "at_risk": "#d9822b", "fixed": "#2e8b57",
-          "overridden_denied": "#c0504d", "missed": "#7b2d8e"}
-# The billing manager's four figures (report/money.py), in the order they are shown.
-MONEY = (("at_risk", "still at risk"), ("fixed", "fixed"),
-         ("overridden_denied", "overridden, then denied"), ("missed", "missed: denied, no warning"))
+          "avoided": "#b8860b", "calls": "#6a5acd", "denied": "#c0504d",
+          # the buckets of report/money.py
+          "open": "#d9822b", "fixed": "#2e8b57", "paid": "#3b6ea5",
+          "billed_to_patient": "#6a5acd", "taken_back": "#a0522d",
+          "denied_after_override": "#c0504d", "denied_not_acted_on": "#e8a33d",
+          "denied_though_fixed": "#b8860b", "denied_missed": "#7b2d8e"}
 DEFINITIONS = (
     ("Finding", "one rule's conclusion about one order in one hook call; an order checked on "
      "order-select and again on order-sign counts twice (and once under Orders)."),
@@ -26,10 +31,24 @@ DEFINITIONS = (
      "patient and order id) found gone, on a call that evaluated that rule (a call whose payer "
      "is unknown evaluates nothing). Accepting a suggestion is not a fix until then; an "
      "override never is."),
-    ("Amount at risk avoided", "the catalog list price of each fixed order's own test, once "
+    ("Fixed, list price", "the catalog list price of each fixed order's own test, once "
      "per order (per rule, the orders whose warning of that rule was found gone)."),
-    ("Overridden, then denied / missed", "the dollars a remittance (835, `moldx-cds remit`) "
-     "denied on a line whose order's warning was overridden / whose order had no warning."),
+    ("Money", "every order flagged at ordering or answered by a remittance (835, `moldx-cds "
+     "remit`), each in one bucket with one amount, so the buckets add up to the total and so "
+     "does every table. Open and fixed: the catalog's expected payment, else the list price; "
+     "paid: what the payer paid; billed to the patient: what the patient owes; denied: the "
+     "expected payment (else the billed charge) less what was paid and what the patient "
+     "owes. An order is credited to one rule: for a denial, the first of its warnings that "
+     "could explain it; else the one it was first warned of."),
+    ("Denied after an override / not acted on / though fixed / missed", "a denial whose "
+     "order had a warning that could explain it and a person overrode it / nobody acted on "
+     "it / it was fixed; or whose order had no such warning. A Z-code warning does not "
+     "explain a medical-necessity, duplicate or bundling denial."),
+    ("First-pass clean claims", "claims whose every line was paid (or left to the patient) "
+     "on the first adjudication: no denial, no reversal."),
+    ("Worklist deadlines", "an appeal within 120 days of the remittance (Medicare "
+     "redetermination, 42 CFR 405.942); a corrected claim within 12 months of the date of "
+     "service (timely filing, 42 CFR 424.44)."),
 )
 
 _STYLE = """
@@ -47,9 +66,10 @@ svg text{font:13px system-ui,sans-serif;fill:#1d2433}svg .value{fill:#5b6475}
 .legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
 table{border-collapse:collapse;width:100%;font-size:14px;margin-top:8px}
 th,td{border-bottom:1px solid #e4e7ec;padding:6px 8px;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right;white-space:nowrap}
+td.n,th.n{text-align:right}td.n{white-space:nowrap}th.n{font-weight:600}
 dl{font-size:14px}dt{font-weight:600;margin-top:8px}dd{margin:2px 0 0 0;color:#3b4252}
 .empty{color:#5b6475;font-style:italic}
+tfoot th{border-top:2px solid #9aa3b2}
 """
 
 
@@ -58,7 +78,8 @@ def render(report: Report) -> str:
     rules = report.rules
     found = [line for line in rules if line.findings]
     with_feedback = [line for line in rules if line.accepted or line.overridden]
-    avoided = [line for line in rules if line.avoided]
+    avoided = sorted((line for line in rules if line.avoided),
+                     key=lambda line: (-line.avoided, line.rule))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -66,29 +87,31 @@ def render(report: Report) -> str:
         f"<style>{_STYLE}</style></head><body><main>",
         "<h1>MolDX order coding: findings and feedback</h1>",
         f'<p class="meta">From {escape(since)} to {report.generated_at:%Y-%m-%d %H:%M} UTC '
-        f"&middot; store {escape(report.store)}</p>",
+        f"&middot; read from the {escape(store_in_words(report.store))}</p>",
         '<div class="tiles">',
         _tile(str(report.total_calls), "hook calls"),
         _tile(str(report.orders_flagged), "orders with a warning"),
         _tile(str(report.orders_fixed), "orders fixed (a later call found them right)"),
-        _tile(money(report.avoided), "amount at risk avoided (list price)"),
+        _tile(money(report.avoided), "fixed, list price"),
         "</div>",
         '<h2 id="findings">Findings per rule</h2>',
-        _bars("findings", [(line.rule, [("findings", line.findings, f"{line.findings} findings")])
+        _bars("findings", [(rule_name(line.rule), [
+            ("findings", line.findings, f"{line.findings} findings")])
                            for line in found], str),
         '<h2 id="feedback">Accepted and overridden, per rule</h2>',
         '<p class="legend"><span><i style="background:#2e8b57"></i>accepted</span>'
         '<span><i style="background:#c0504d"></i>overridden</span></p>',
-        _bars("feedback", [(line.rule, [
+        _bars("feedback", [(rule_name(line.rule), [
             ("accepted", line.accepted, f"{line.accepted} accepted"),
             ("overridden", line.overridden, f"{line.overridden} overridden")])
             for line in with_feedback], str),
-        '<h2 id="avoided">Amount at risk avoided, per rule</h2>',
-        _bars("avoided", [(line.rule, [("avoided", line.avoided, money(line.avoided))])
+        '<h2 id="avoided">Fixed (list price), per rule</h2>',
+        _bars("avoided", [(rule_name(line.rule), [("avoided", line.avoided,
+                                                  money(line.avoided))])
                           for line in avoided], money),
         '<h2 id="calls">Hook calls per day</h2>',
         _columns("calls", list(report.calls_per_day.items())),
-        *_money(report),
+        *_money(report), *_denials(report), *_worklist(report),
         '<h2 id="table">Every rule</h2>', _table(report),
         "<h2>How the numbers are counted</h2><dl>",
         *(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in DEFINITIONS),
@@ -98,35 +121,126 @@ def render(report: Report) -> str:
 
 
 def _money(report: Report) -> list[str]:
-    """The four figures in total, by week (stacked bars), and by test, payer and clinician."""
-    weeks = report.money.get("week", {})
-    totals = {key: sum((row[key] for row in weeks.values()), Decimal(0)) for key, _ in MONEY}
-    parts = ['<h2 id="money">Money: still at risk, fixed, overridden then denied, missed</h2>',
-             '<div class="tiles">', *(_tile(money(totals[key]), label) for key, label in MONEY),
-             "</div>", '<p class="legend">', *(
+    """The partition: its total and buckets in tiles, by week (stacked bars), and by rule,
+    test, payer and clinician (tables with a total row equal to the headline)."""
+    data = report.money
+    buckets = data.get("buckets", {})
+    weeks = data.get("by_week", {})
+    parts = [f'<h2 id="money">Money: {data.get("orders", 0)} orders, each counted once</h2>',
+             '<div class="tiles">', _tile(money(data.get("total", Decimal(0))), "total"),
+             *(_tile(money(buckets[key]["amount"]), f"{label} ({buckets[key]['orders']})")
+               for key, label in BUCKETS if key in buckets), "</div>",
+             '<p class="legend">', *(
                  f'<span><i style="background:{COLORS[key]}"></i>{escape(label)}</span>'
-                 for key, label in MONEY), "</p>",
+                 for key, label in BUCKETS), "</p>",
              '<h2 id="weeks">Money by week</h2>',
              _bars("weeks", [(week, [(key, row[key], f"{label} {money(row[key])}")
-                                     for key, label in MONEY])
-                             for week, row in weeks.items() if any(row.values())], money)]
-    for name, title in (("test", "test"), ("payer", "payer"), ("clinician",
-                                                                "ordering clinician")):
+                                     for key, label in BUCKETS])
+                             for week, row in weeks.items() if row["total"]], money)]
+    for name, title in (("rule", "rule"), ("test", "test"), ("payer", "payer"),
+                        ("clinician", "ordering clinician")):
         parts += [f'<h2 id="by-{name}">Money by {title}</h2>',
-                  _money_table(name, report.money.get(name, {}))]
+                  _money_table(name, title, data.get(f"by_{name}", {}), data)]
     return parts
 
 
-def _money_table(name: str, rows: dict) -> str:
+def _money_table(name: str, title: str, rows: dict, data: dict) -> str:
     if not rows:
         return '<p class="empty">Nothing in this period.</p>'
-    head = (f'<table data-table="{name}"><thead><tr><th>{escape(name.capitalize())}</th>'
-            + "".join(f"<th class=n>{escape(label)}</th>" for _, label in MONEY)
-            + "</tr></thead><tbody>")
-    body = "".join(f"<tr><td>{escape(key)}</td>"
-                   + "".join(f"<td class=n>{money(row[k])}</td>" for k, _ in MONEY) + "</tr>"
+    used = [(key, label) for key, label in BUCKETS if any(row[key] for row in rows.values())]
+    head = (f'<table data-table="{name}"><thead><tr><th>{escape(title.capitalize())}</th>'
+            "<th class=n>Orders</th>"
+            + "".join(f"<th class=n>{escape(label)}</th>" for _, label in used)
+            + "<th class=n>Total</th></tr></thead><tbody>")
+    body = "".join(f"<tr><td>{escape(_named(name, key, row))}</td><td class=n>{row['orders']}</td>"
+                   + "".join(f"<td class=n>{money(row[k])}</td>" for k, _ in used)
+                   + f"<td class=n>{money(row['total'])}</td></tr>"
                    for key, row in rows.items())
-    return head + body + "</tbody></table>"
+    total = (f"<tr class=total><th>All</th><th class=n>{data['orders']}</th>"
+             + "".join(f"<th class=n>{money(data['buckets'][k]['amount'])}</th>"
+                       for k, _ in used)
+             + f"<th class=n>{money(data['total'])}</th></tr>")
+    return head + body + "</tbody><tfoot>" + total + "</tfoot></table>"
+
+
+def _named(table: str, key: str, row: dict) -> str:
+    """A rule in plain words; a test by its name, with its code."""
+    if table == "test" and row.get("name"):
+        return f"{row['name']} ({key})"
+    return row.get("name") or key
+
+
+def _denials(report: Report) -> list[str]:
+    """What the payers said: denials by category (bars, largest first) and by CARC, by
+    payer with a denial rate, those that matched no order, the first-pass clean-claim rate,
+    and this week against last."""
+    data = report.remittances
+    if not data.get("lines"):
+        return ['<h2 id="denials">Denials</h2>',
+                '<p class="empty">No remittance imported (moldx-cds remit) in this period.</p>']
+    categories = sorted(((Category(key), row) for key, row in data["categories"].items()
+                         if row["lines"]), key=lambda kv: (-kv[1]["amount"], kv[0].value))
+    weeks = data["weeks"]
+    rate = data["clean_claim_rate"]
+    return [
+        '<h2 id="denials">Denials</h2>', '<div class="tiles">',
+        _tile(money(data["paid"]), "paid by payers"),
+        _tile(money(data["denied"]), "denied"),
+        _tile(money(data["billed_to_patient"]), "billed to patients"),
+        _tile("-" if rate is None else f"{rate:.0%}",
+              f"clean on first pass ({data['claims_clean_first_pass']} of "
+              f"{data['claims']} claims)"), "</div>",
+        '<h2 id="by-category">Denials by category</h2>',
+        _bars("categories", [(CATEGORY_NAMES[c], [("denied", row["amount"],
+                                                    f"{row['lines']} lines")])
+                             for c, row in categories], money),
+        '<h2 id="by-carc">Denials by adjustment code</h2>',
+        _simple_table("carc", ("Code", "Lines", "Denied"), [
+            (code, row["lines"], money(row["amount"]))
+            for code, row in data["by_carc"].items()]),
+        '<h2 id="by-payer-denials">Denials by payer</h2>',
+        _simple_table("payers", ("Payer", "Lines", "Denied lines", "Denial rate", "Denied"), [
+            (f"{row['name']} ({payer})" if row["name"] else payer, row["lines"],
+             row["denied_lines"],
+             "-" if row["denial_rate"] is None else f"{row['denial_rate']:.0%}",
+             money(row["denied"])) for payer, row in data["by_payer"].items()]),
+        '<h2 id="unmatched">Denials that matched no order</h2>',
+        f'<p>{data["unmatched"]["lines"]} line(s), {money(data["unmatched"]["amount"])}: '
+        "no order the service checked has their REF*6R, or their patient, CPT and date of "
+        "service.</p>",
+        '<h2 id="this-week">This week against last</h2>',
+        _simple_table("weeks", ("", "Denied lines", "Denied", "Paid"), [
+            (label, weeks[key]["lines"], money(weeks[key]["amount"]), money(weeks[key]["paid"]))
+            for key, label in (("this_week", "This week"), ("last_week", "Last week"))])]
+
+
+def _worklist(report: Report) -> list[str]:
+    rows = [(item["deadline"] or "-",
+             "-" if item["days_left"] is None else item["days_left"],
+             item["action"], item["claim"], item["line"],
+             item["cpt"] or "-", CATEGORY_NAMES[Category(item["category"])],
+             " ".join(item["codes"] + item["remarks"]), money(Decimal(item["billed_charge"])),
+             money(Decimal(item["amount"])), item["order"] or "(no order)",
+             OUTCOME_NAMES[Outcome(item["decision"])] if item["decision"] else "-")
+            for item in report.worklist]
+    return ['<h2 id="worklist">Worklist: what to do, by deadline</h2>',
+            _simple_table("worklist", ("Deadline", "Days left", "Action", "Claim", "Line", "CPT",
+                                       "Category", "Codes", "Billed", "Amount", "Order",
+                                       "Order check"), rows)]
+
+
+def _simple_table(name: str, head: Sequence[str], rows: list[tuple]) -> str:
+    if not rows:
+        return '<p class="empty">Nothing in this period.</p>'
+    numeric = {i for i, cell in enumerate(rows[0]) if isinstance(cell, int)
+               or str(cell).startswith(("$", "-$")) or str(cell).endswith("%")}
+    cls = [" class=n" if i in numeric else "" for i in range(len(head))]
+    return (f'<table data-table="{name}"><thead><tr>'
+            + "".join(f"<th{cls[i]}>{escape(h)}</th>" for i, h in enumerate(head))
+            + "</tr></thead><tbody>"
+            + "".join("<tr>" + "".join(f"<td{cls[i]}>{escape(str(c))}</td>"
+                                       for i, c in enumerate(row)) + "</tr>" for row in rows)
+            + "</tbody></table>")
 
 
 def _tile(value: str, label: str) -> str:
@@ -198,12 +312,13 @@ def _table(report: Report) -> str:
         return '<p class="empty">No findings in this period.</p>'
     head = ("<table><thead><tr><th>Rule</th><th class=n>Findings</th><th class=n>Orders</th>"
             "<th class=n>Accepted</th><th class=n>Overridden</th><th>Override reasons</th>"
-            "<th class=n>Fixed</th><th class=n>Avoided</th></tr></thead><tbody>")
+            "<th class=n>Fixed</th><th class=n>Fixed, list price</th></tr></thead><tbody>")
     rows = []
     for line in report.rules:
         reasons = reasons_text(line.reasons) + (
             f"; {line.comments} with a comment" if line.comments else "")
-        rows.append(f"<tr><td>{escape(line.rule)}</td><td class=n>{line.findings}</td>"
+        rows.append(f"<tr><td>{escape(rule_name(line.rule))}</td>"
+                    f"<td class=n>{line.findings}</td>"
                     f"<td class=n>{line.orders}</td><td class=n>{line.accepted}</td>"
                     f"<td class=n>{line.overridden}</td><td>{escape(reasons.lstrip('; '))}</td>"
                     f"<td class=n>{line.fixed}</td><td class=n>{money(line.avoided)}</td></tr>")

@@ -13,8 +13,16 @@ Every number is read from the store (`moldx-cds report`). Definitions:
   accepting a suggestion is not a fix until then, and an override is never one
   (cds_hooks/store/history.py); per rule, an order counts as fixed of that rule when that
   rule's warning was found gone, so a rule's fixed orders never exceed its flagged ones;
-- *at risk* and *avoided* are the list price of each order's own test (its catalog row, as the
-  catalog had it at the call), once per order.
+- *at_risk* (shown as "flagged, list price") and *avoided* ("fixed, list price") are the list
+  price of each order's own test (its catalog row, as the catalog had it at the call), once
+  per order;
+- *money*: every flagged order and every order a remittance answered, each in one bucket with
+  one amount, by rule, test, payer, clinician and week (cds_hooks/report/money.py);
+- *remittances*: what the payers said, line by line (netted), and *worklist* what to do about
+  each denied or reversed line, by deadline (cds_hooks/report/worklist.py).
+
+`report --json` is documented key by key in docs/report.md; VERSION changes when a key's
+meaning does.
 """
 
 from __future__ import annotations
@@ -34,10 +42,14 @@ from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow,
 from cds_hooks.store.history import histories
 from cds_hooks.store.remittances import lines as remittance_lines
 from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM
+from plugin.remittance import CATEGORY_NAMES, Category
 
-from .money import breakdown, remittance_figures
+from .money import BUCKETS, partition, place, remittance_figures
+from .names import rule_name, store_in_words
+from .worklist import worklist
 
 WARNING = "warning"
+VERSION = 2  # of `report --json`: 2 made `money` the partition and `remittances` netted
 
 
 @dataclass
@@ -68,7 +80,9 @@ class Report:
     avoided: Decimal  # list price of the orders fixed
     rules: list[RuleLine]
     remittances: dict[str, Any] = field(default_factory=dict)  # report/money.py
-    money: dict[str, Any] = field(default_factory=dict)  # the four figures by test, ...
+    money: dict[str, Any] = field(default_factory=dict)  # the partition, by rule, test, ...
+    worklist: list[dict[str, Any]] = field(default_factory=list)  # report/worklist.py
+    version: int = VERSION
 
     @property
     def total_calls(self) -> int:
@@ -150,18 +164,21 @@ def build(store: Store, since: datetime | None = None) -> Report:
             line.fixed += 1
             line.avoided += order.price or 0
     denials = remittance_lines(store, orders, since=since)
+    now = datetime.now(UTC)
     for rule, line in lines.items():
         line.orders = len(orders_of_rule[rule])
         line.reasons = dict(sorted(line.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     return Report(
-        store=store.display_url(), since=since, generated_at=datetime.now(UTC),
+        store=store.display_url(), since=since, generated_at=now,
         calls=dict(per_service.most_common()), calls_per_day=dict(sorted(per_day.items())),
         feedback=len(feedback), unknown_feedback=unknown,
         orders_flagged=len(flagged), orders_fixed=len(fixed),
         at_risk=sum((o.price or Decimal(0) for o in flagged), Decimal("0")),
         avoided=sum((o.price or Decimal(0) for o in fixed), Decimal("0")),
         rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)),
-        remittances=remittance_figures(denials), money=breakdown(flagged, denials))
+        remittances=remittance_figures(denials, now),
+        money=partition(place(orders.values(), denials)),
+        worklist=[item.as_json() for item in worklist(denials, now.date())])
 
 
 def parse_since(text: str) -> datetime:
@@ -195,7 +212,7 @@ def table(report: Report) -> str:
     """The report for a terminal."""
     since = since_text(report.since)
     head = [
-        f"moldx-cds report: {report.store}, from {since} to "
+        f"moldx-cds report: {store_in_words(report.store)}, from {since} to "
         f"{report.generated_at:%Y-%m-%d %H:%M} UTC",
         f"Hook calls: {report.total_calls}" + (
             f" ({', '.join(f'{s} {n}' for s, n in report.calls.items())})"
@@ -203,46 +220,120 @@ def table(report: Report) -> str:
         f"Feedback items: {report.feedback}" + (
             f" ({report.unknown_feedback} on cards this service did not issue)"
             if report.unknown_feedback else ""),
-        f"Orders with a warning: {report.orders_flagged} (list price {money(report.at_risk)}); "
-        f"fixed (a later call found the warning gone): {report.orders_fixed}; amount at risk "
-        f"avoided: {money(report.avoided)}",
+        f"Orders with a warning: {report.orders_flagged} (flagged, list price "
+        f"{money(report.at_risk)}); fixed (a later call found the warning gone): "
+        f"{report.orders_fixed} (fixed, list price {money(report.avoided)})",
         ""]
-    rows = [("RULE", "FINDINGS", "ORDERS", "ACCEPTED", "OVERRIDDEN", "FIXED", "AVOIDED",
-             "OVERRIDE REASONS")]
-    rows += [(line.rule, str(line.findings), str(line.orders), str(line.accepted),
+    rows = [("RULE", "FINDINGS", "ORDERS", "ACCEPTED", "OVERRIDDEN", "FIXED",
+             "FIXED, LIST PRICE", "OVERRIDE REASONS")]
+    rows += [(rule_name(line.rule), str(line.findings), str(line.orders), str(line.accepted),
               str(line.overridden), str(line.fixed), money(line.avoided),
               reasons_text(line.reasons) + (f"; {line.comments} with a comment"
                                             if line.comments else ""))
              for line in report.rules]
-    rows = [tuple(printable(cell) for cell in row) for row in rows]
-    head = [printable(line) for line in head]
     if len(rows) == 1:
-        return "\n".join(head + ["No findings in this period."])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    numeric = range(1, 7)
-    body = ["  ".join([*(cell.rjust(w) if i in numeric and n else cell.ljust(w)
+        body = ["No findings in this period."]
+    else:
+        body = aligned(rows, numeric=range(1, 7), last_free=True)
+    return "\n".join(printable(line) for line in head + body + money_text(report))
+
+
+def aligned(rows: list[tuple], numeric: Iterable[int], last_free: bool = False) -> list[str]:
+    """Columns padded to their widest cell, numbers to the right; the last column left as
+    it is when `last_free`."""
+    if not rows:
+        return []
+    rows = [tuple(printable(str(cell)) for cell in row) for row in rows]
+    numeric = set(numeric)
+    count = len(rows[0]) - (1 if last_free else 0)
+    widths = [max(len(row[i]) for row in rows) for i in range(count)]
+    return ["  ".join([*(cell.rjust(w) if i in numeric and n else cell.ljust(w)
                          for i, (cell, w) in enumerate(zip(row, widths, strict=False))),
-                       row[-1].lstrip("; ")]).rstrip() for n, row in enumerate(rows)]
-    return "\n".join(head + body)
+                       *([row[-1].lstrip("; ")] if last_free else [])]).rstrip()
+            for n, row in enumerate(rows)]
 
 
-CSV_COLUMNS = ("rule", "findings", "orders", "accepted", "overridden", "override_reasons",
-               "comments", "orders_fixed", "amount_avoided_usd")
+def money_text(report: Report) -> list[str]:
+    """The partition, what the payers said, and the worklist, as a terminal shows them."""
+    data = report.money
+    out = ["", f"Money: {data['orders']} orders, each counted once: {money(data['total'])}"]
+    out += aligned([(f"  {label}", str(data["buckets"][key]["orders"]),
+                     money(data["buckets"][key]["amount"]))
+                    for key, label in BUCKETS if data["buckets"][key]["orders"]], range(1, 3))
+    for table, title in (("test", "test"), ("payer", "payer"),
+                         ("clinician", "ordering clinician")):
+        rows = data[f"by_{table}"]
+        if rows:
+            out += [f"By {title}:"] + aligned([(
+                f"  {row['name']} ({key})" if row.get("name") else f"  {key}",
+                str(row["orders"]), money(row["total"])) for key, row in rows.items()],
+                range(1, 3))
+    remitted = report.remittances
+    if not remitted.get("lines"):
+        return out + ["", "No remittance imported (moldx-cds remit) in this period."]
+    rate = remitted["clean_claim_rate"]
+    out += ["", f"Remittances: {remitted['lines']} lines; paid {money(remitted['paid'])}; "
+            f"denied {money(remitted['denied'])}; billed to patients "
+            f"{money(remitted['billed_to_patient'])}; clean on first pass: "
+            f"{remitted['claims_clean_first_pass']} of {remitted['claims']} claims"
+            + ("" if rate is None else f" ({rate:.0%})"),
+            "Denials by category:"]
+    categories = sorted(((Category(k), v) for k, v in remitted["categories"].items()
+                         if v["lines"]), key=lambda kv: (-kv[1]["amount"], kv[0].value))
+    out += aligned([(f"  {CATEGORY_NAMES[c]}", str(v["lines"]), money(v["amount"]))
+                    for c, v in categories], range(1, 3)) or ["  none"]
+    out += ["Denials by adjustment code: " + ", ".join(
+        f"{code} {v['lines']} ({money(v['amount'])})"
+        for code, v in remitted["by_carc"].items()) if remitted["by_carc"] else ""]
+    out += ["Denials by payer:"] + aligned(
+        [("  PAYER", "LINES", "DENIED LINES", "DENIAL RATE", "DENIED")] + [
+            (f"  {v['name']} ({payer})" if v["name"] else f"  {payer}", str(v["lines"]),
+             str(v["denied_lines"]),
+             "-" if v["denial_rate"] is None else f"{v['denial_rate']:.0%}",
+             money(v["denied"])) for payer, v in remitted["by_payer"].items()], range(1, 5))
+    unmatched, weeks = remitted["unmatched"], remitted["weeks"]
+    out += [f"Denials that matched no order: {unmatched['lines']} "
+            f"({money(unmatched['amount'])})",
+            f"This week: {weeks['this_week']['lines']} denied lines "
+            f"({money(weeks['this_week']['amount'])}), paid {money(weeks['this_week']['paid'])};"
+            f" last week: {weeks['last_week']['lines']} denied lines "
+            f"({money(weeks['last_week']['amount'])}), paid {money(weeks['last_week']['paid'])}",
+            f"Worklist: {len(report.worklist)} line(s) to act on (moldx-cds worklist)"]
+    return out
+
+
+CSV_COLUMNS = ("rule", "rule_name", "findings", "orders", "accepted", "overridden",
+               "override_reasons", "comments", "orders_fixed", "fixed_list_price_usd",
+               "money_orders", *(f"{key}_usd" for key, _ in BUCKETS), "money_total_usd")
 
 
 def csv_rows(report: Report) -> Iterable[tuple]:
-    """One row per rule, then one for all of them (its orders and amounts count each order
-    once)."""
+    """One row per rule (and one for the orders with no warning that a remittance
+    answered), then one for all of them: its orders and amounts count each order once, and
+    its money columns are the headline. The money columns are the partition (money.py), an
+    order credited to one rule."""
     yield CSV_COLUMNS
-    for line in report.rules:
-        yield (line.rule, line.findings, line.orders, line.accepted, line.overridden,
-               inert_cell(reasons_text(line.reasons)), line.comments, line.fixed,
-               f"{line.avoided:.2f}")
-    yield ("(all rules)", sum(line.findings for line in report.rules), report.orders_flagged,
-           sum(line.accepted for line in report.rules),
+    by_rule = report.money.get("by_rule", {})
+    empty = {"orders": 0, "total": Decimal(0), **{key: Decimal(0) for key, _ in BUCKETS}}
+    lines = {line.rule: line for line in report.rules}
+    for rule in [*lines, *(r for r in by_rule if r not in lines)]:
+        line = lines.get(rule, RuleLine(rule))
+        yield (rule, rule_name(rule), line.findings, line.orders, line.accepted,
+               line.overridden, inert_cell(reasons_text(line.reasons)), line.comments,
+               line.fixed, f"{line.avoided:.2f}", *_money_cells(by_rule.get(rule, empty)))
+    everything = {"orders": report.money.get("orders", 0),
+                  "total": report.money.get("total", Decimal(0)),
+                  **{key: bucket["amount"]
+                     for key, bucket in report.money.get("buckets", {}).items()}}
+    yield ("(all rules)", "", sum(line.findings for line in report.rules),
+           report.orders_flagged, sum(line.accepted for line in report.rules),
            sum(line.overridden for line in report.rules), "",
            sum(line.comments for line in report.rules), report.orders_fixed,
-           f"{report.avoided:.2f}")
+           f"{report.avoided:.2f}", *_money_cells({**empty, **everything}))
+
+
+def _money_cells(row: dict) -> tuple:
+    return (row["orders"], *(f"{row[key]:.2f}" for key, _ in BUCKETS), f"{row['total']:.2f}")
 
 
 def _own_card(item: Any) -> bool:
@@ -275,7 +366,7 @@ def _reason_label(system: str | None, code: str) -> str:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return f"{value:.2f}"  # dollars
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(type(value).__name__)

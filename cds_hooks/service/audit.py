@@ -56,7 +56,8 @@ def call_record(*, service: str, hook: str, hook_instance: str, issuer: str | No
 
 
 def order_facts(decision: Decision, rules: frozenset[str] | None) -> list[dict[str, Any]]:
-    """Each order as the service saw it: its own test and price, its CPT (the order's, else
+    """Each order as the service saw it: its own test, its name, list price and expected
+    payment, its CPT (the order's, else
     the catalog's), date of service, payer, ordering clinician and the rules evaluated."""
     found = []
     for facts in decision.facts:
@@ -67,6 +68,9 @@ def order_facts(decision: Decision, rules: frozenset[str] | None) -> list[dict[s
         found.append({
             "order": facts.order, "test": row.test_code if row else None,
             "list_price": str(row.list_price_usd) if row and row.list_price_usd else None,
+            "expected_payment": str(row.expected_payment_usd)
+            if row and row.expected_payment_usd is not None else None,
+            "test_name": row.test_name if row else None,
             "cpt": (facts.cpts[0] if facts.cpts else row.cpt if row else None),
             "date": facts.date_of_service.isoformat(),
             "payer": facts.payer.name if facts.payer else None,

@@ -111,6 +111,8 @@ class CallOrderRow(Base):
     order_ref: Mapped[str] = mapped_column(Text, index=True)
     test_code: Mapped[str | None] = mapped_column(Text)
     list_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    expected_payment: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    test_name: Mapped[str | None] = mapped_column(Text)  # the catalog's, at the call
     cpt: Mapped[str | None] = mapped_column(Text)
     date_of_service: Mapped[date | None] = mapped_column(Date)
     payer: Mapped[str | None] = mapped_column(Text)  # the payer's name in the knowledge
@@ -124,16 +126,24 @@ class RemittanceRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file: imported once
-    payer: Mapped[str | None] = mapped_column(Text)
+    payer: Mapped[str | None] = mapped_column(Text)  # N1*PR N1-04: the payer's id
+    payer_name: Mapped[str | None] = mapped_column(Text)  # N1*PR N1-02
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class RemittanceLineRow(Base):
+    """One line (or, line_no 0, a claim's own adjustments) of an adjudicated claim, once:
+    `line_key` is the same for the same line re-delivered in another file."""
+
     __tablename__ = "remittance_lines"
+    __table_args__ = (UniqueConstraint("line_key", name="uq_remittance_lines_line_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    line_key: Mapped[str] = mapped_column(Text)  # payer, CLP01, CLP02, CLP07, line
     claim: Mapped[str] = mapped_column(Text)  # CLP01
+    status: Mapped[str | None] = mapped_column(String(4))  # CLP02
+    payer_claim: Mapped[str | None] = mapped_column(Text)  # CLP07
     line_no: Mapped[int] = mapped_column(Integer)
     control_number: Mapped[str | None] = mapped_column(Text)  # REF*6R
     patient: Mapped[str | None] = mapped_column(Text)
@@ -142,6 +152,7 @@ class RemittanceLineRow(Base):
     charge: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     carcs: Mapped[str] = mapped_column(Text)  # JSON list of GROUP-CARC
+    adjustments: Mapped[str] = mapped_column(Text)  # JSON [[group, CARC, amount], ...]
     rarcs: Mapped[str] = mapped_column(Text)  # JSON list
     category: Mapped[str] = mapped_column(String(30))
     paid_on: Mapped[date | None] = mapped_column(Date)
@@ -346,6 +357,7 @@ class Store:
         inserts[CallOrderRow].run(connection, [{
             "call_id": ids[r.id], "order_ref": o.order, "test_code": o.test,
             "list_price": o.list_price or None,
+            "expected_payment": o.expected_payment or None, "test_name": o.test_name,
             "cpt": o.cpt, "payer": o.payer, "requester": o.requester,
             "date_of_service": o.date or None,
             "evaluated": column_text(o.evaluated),
@@ -389,23 +401,32 @@ class Store:
                 received_at=datetime.fromisoformat(record.at), issuer=record.issuer))
         return unknown
 
-    def add_remittance(self, digest: str, payer: str | None,
-                       lines: Sequence[dict[str, Any]]) -> bool:
-        """Keep an imported 835's lines (RemittanceLineRow's columns); False, keeping
-        nothing, when a file of the same digest was imported before."""
+    def add_remittance(self, digest: str, payer: str | None, payer_name: str | None,
+                       lines: Sequence[dict[str, Any]]) -> int:
+        """Keep an imported 835's lines (RemittanceLineRow's columns) that the store does not
+        hold yet, by `line_key`; returns how many were new (0 for a file imported before,
+        whatever its bytes)."""
+        fresh = list({line["line_key"]: line for line in reversed(lines)}.values())[::-1]
         try:
             with self.session() as session:
-                remittance = RemittanceRow(digest=digest, payer=payer,
+                known = {key for chunk in _chunks([line["line_key"] for line in fresh])
+                         for key in session.scalars(select(RemittanceLineRow.line_key).where(
+                             RemittanceLineRow.line_key.in_(chunk)))}
+                fresh = [line for line in fresh if line["line_key"] not in known]
+                if not fresh or session.scalar(select(RemittanceRow.id).where(
+                        RemittanceRow.digest == digest)) is not None:
+                    return 0
+                remittance = RemittanceRow(digest=digest, payer=payer, payer_name=payer_name,
                                            imported_at=datetime.now(UTC))
                 session.add(remittance)
                 session.flush()
                 session.add_all(RemittanceLineRow(remittance_id=remittance.id, **line)
-                                for line in lines)
+                                for line in fresh)
         except StoreError as error:
             if isinstance(error.__cause__, IntegrityError):
-                return False
+                return 0  # another import of the same lines committed first
             raise
-        return True
+        return len(fresh)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -486,6 +507,12 @@ class Store:
 
 
 _INSERT_TOKEN = insert(TokenUse.__table__)
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    """`items` in lists short enough for an IN (...) on every database."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 @contextmanager

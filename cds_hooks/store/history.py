@@ -38,6 +38,8 @@ class OrderHistory:
     accepted: set[str] = field(default_factory=set)
     test_code: str | None = None
     price: Decimal | None = None  # the list price of the order's own test
+    expected_payment: Decimal | None = None  # the catalog's expected payment for that test
+    test_name: str | None = None
     cpt: str | None = None
     date_of_service: date | None = None
     payer: str | None = None
@@ -140,6 +142,8 @@ def _describe(history: OrderHistory, facts: CallOrderRow | None, findings: list)
     if facts is not None:
         if facts.test_code:
             history.test_code, history.price = facts.test_code, facts.list_price
+            history.expected_payment = facts.expected_payment
+            history.test_name = facts.test_name
         history.cpt = facts.cpt or history.cpt
         history.date_of_service = facts.date_of_service or history.date_of_service
         history.payer = facts.payer or history.payer

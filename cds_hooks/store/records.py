@@ -36,6 +36,8 @@ class OrderFacts(Struct, gc=False):
     order: str
     test: str | None = None
     list_price: str | None = None
+    expected_payment: str | None = None
+    test_name: str | None = None
     cpt: str | None = None
     date: str | None = None
     payer: str | None = None

@@ -95,6 +95,9 @@ class CatalogRow:
     # empty when the lab states that the panel reports nothing beyond gene variants.
     components: frozenset[Component] | None = None
     neoplasm: Neoplasm | None = None  # optional column; None: from the CPT and the article
+    # Optional column: what the lab expects to be paid (the CMS Clinical Laboratory Fee
+    # Schedule rate, a contract rate); the report counts it rather than the list price.
+    expected_payment_usd: Decimal | None = None
 
     def code_of(self, kind: CodeKind) -> str | None:
         return getattr(self, _CODE_OF[kind])
@@ -188,6 +191,8 @@ def _parse(row: Row) -> CatalogRow:
             specimen_type=_optional_choice(c, "specimen_type", SpecimenType),
             components=_components(c),
             neoplasm=_optional_choice(c, "neoplasm", Neoplasm),
+            expected_payment_usd=c.money("expected_payment_usd")
+            if "expected_payment_usd" in row.cells else None,
         )
     return parsed
 

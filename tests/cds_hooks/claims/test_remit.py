@@ -27,13 +27,12 @@ def test_each_denial_category_from_a_crafted_835():
     by_claim = {line.claim: line for line in read_remittance(x12_text("denials.835")).lines}
     assert {claim: line.category.value for claim, line in by_claim.items()} == {
         "ZCODE": "zcode", "ZCODE-N704": "zcode", "MEDICAL-NECESSITY": "medical-necessity",
-        "NON-COVERED": "non-covered", "ATTACHMENT": "other", "DUPLICATE": "other",
+        "NON-COVERED": "non-covered", "ATTACHMENT": "other", "DUPLICATE": "duplicate",
         "PAID": "paid"}
     zcode = by_claim["ZCODE"]
-    assert (zcode.codes, zcode.remarks, zcode.charge, zcode.paid, zcode.denied) == \
-        (("CO-252",), ("N706", "N704"), 1200, 0, 1200)
+    assert (zcode.codes, zcode.remarks, zcode.charge, zcode.paid) == \
+        (("CO-252",), ("N706", "N704"), 1200, 0)
     assert (zcode.cpt, zcode.control_number, zcode.patient) == ("81445", "sr-1", "pat-1")
-    assert by_claim["PAID"].denied == 0
 
 
 def test_a_claim_file_is_not_a_remittance():
@@ -73,9 +72,9 @@ def test_denials_link_to_an_overridden_warning_a_miss_and_no_order(app, client):
         PaidClaim("C4", [Paid("81445", adjustments=(("CO", "96", "1200"),),
                               remarks=("N431",), control="sr-404")], patient="pat-9"),
     ]).encode()
-    _, digest, new = import_remittance(store, data)
-    assert new
-    linked = {line.claim: line for line in lines(store, histories(store), digest)}
+    _, keys, new = import_remittance(store, data)
+    assert new == 4
+    linked = {line.claim: line for line in lines(store, histories(store), keys)}
     assert {c: line.outcome.value for c, line in linked.items()} == {
         "C1": "warned-overridden", "C2": "not-warned", "C3": "warned-not-fixed",
         "C4": "no-order-found"}
@@ -96,8 +95,8 @@ def test_a_warning_fixed_and_denied_all_the_same(app, client):
 def test_importing_the_same_835_twice_keeps_it_once(app):
     store = stored(app)
     data = x12_text("denials.835").encode()
-    assert import_remittance(store, data)[2] is True
-    assert import_remittance(store, data)[2] is False
+    assert import_remittance(store, data)[2] == 7
+    assert import_remittance(store, data)[2] == 0
     assert len(lines(store, histories(store))) == len(read_remittance(data.decode()).lines)
 
 
@@ -106,12 +105,35 @@ def test_a_denial_for_another_reason_than_the_warning_is_a_miss(app, client):
     [card] = _signed(client, "missing-zcode", "pat-1")["cards"]
     _override(client, card)
     store = stored(app)
-    denied = {"NEC": (("CO", "50", "1200"),), "ATT": (("CO", "16", "1200"),)}
-    _, digest, _ = import_remittance(store, remittance([
-        PaidClaim(claim, [Paid("81445", adjustments=adjustments, control="sr-1")],
+    denied = {"NEC": (("CO", "50", "1200"),), "INFO": (("CO", "16", "1200"),),
+              "ATT": (("CO", "252", "1200"),)}
+    _, keys, _ = import_remittance(store, remittance([
+        PaidClaim(claim, [Paid("81445", adjustments=adjustments, control="sr-1",
+                               remarks=("M127",) if claim == "ATT" else ())],
                   patient="pat-1") for claim, adjustments in denied.items()]).encode())
-    linked = {line.claim: line for line in lines(store, histories(store), digest)}
+    linked = {line.claim: line for line in lines(store, histories(store), keys)}
     assert linked["NEC"].category.value == "medical-necessity"
     assert linked["NEC"].outcome.value == "not-warned"
-    # A denial whose codes say no reason the rules know may be the one warned of.
-    assert linked["ATT"].outcome.value == "warned-overridden"
+    # Missing information (CO-16) is what a missing Z-code makes.
+    assert (linked["INFO"].category.value, linked["INFO"].outcome.value) == \
+        ("missing-info", "warned-overridden")
+    # A reason no category names is no warning's: never "any warning may explain it".
+    assert (linked["ATT"].category.value, linked["ATT"].outcome.value) == \
+        ("other", "not-warned")
+
+
+def test_a_duplicate_or_bundling_denial_is_not_blamed_on_an_overridden_zcode_warning(
+        app, client):
+    [card] = _signed(client, "missing-zcode", "pat-1")["cards"]
+    _override(client, card)
+    store = stored(app)
+    _, keys, _ = import_remittance(store, remittance([
+        PaidClaim(claim, [Paid("81445", adjustments=adjustments, control="sr-1")],
+                  patient="pat-1", payer_claim=f"PCN-{claim}")
+        for claim, adjustments in {"DUP": (("OA", "18", "1200"),),
+                                   "NCCI": (("CO", "97", "1200"),),
+                                   "PTP": (("CO", "236", "1200"),)}.items()]).encode())
+    linked = {line.claim: line for line in lines(store, histories(store), keys)}
+    assert {c: (line.category.value, line.outcome.value) for c, line in linked.items()} == {
+        "DUP": ("duplicate", "not-warned"), "NCCI": ("bundling", "not-warned"),
+        "PTP": ("bundling", "not-warned")}

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cds_hooks.cli.main import main
+from cds_hooks.report.names import rule_name
 from cds_hooks.service.app import create_app
 from cds_hooks.store import migrate
 from tests.conftest import TODAY, SignedClient, hook_fixture
@@ -144,18 +145,26 @@ def test_the_terminal_table_and_the_csv_say_the_same(scenario, capsys):
     table = capsys.readouterr().out
     assert "Hook calls: 8 (moldx-order-sign 7, moldx-order-select 1)" in table
     avoided = sum((scenario.prices[p] for p in "AF"), Decimal(0))
-    assert (f"fixed (a later call found the warning gone): 2; amount at risk avoided: "
-            f"${avoided:,.2f}") in table
-    [row] = [line for line in table.splitlines() if line.startswith("not-payable ")]
-    assert row.split()[1:6] == ["1", "1", "0", "1", "0"] and "ABN signed (1)" in row
+    assert (f"fixed (a later call found the warning gone): 2 (fixed, list price "
+            f"${avoided:,.2f})") in table
+    name = rule_name("not-payable")  # rules in plain words
+    [row] = [line for line in table.splitlines() if line.startswith(name + " ")]
+    assert row[len(name):].split()[:5] == ["1", "1", "0", "1", "0"] and "ABN signed (1)" in row
+    assert "not-payable" not in table
 
+    report = report_json(scenario, capsys)
     assert main(["report", "--store-url", scenario.store_url, "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     by_rule = {row["rule"]: row for row in rows}
     assert by_rule["stale-code"]["override_reasons"] == \
         "The performing lab will correct the codes (1)"
     assert by_rule["(all rules)"]["orders_fixed"] == "2"
-    assert Decimal(by_rule["(all rules)"]["amount_avoided_usd"]) == avoided
+    assert Decimal(by_rule["(all rules)"]["fixed_list_price_usd"]) == avoided
+    # The money columns partition the orders: each rule's rows add up to the headline.
+    assert by_rule["(all rules)"]["money_total_usd"] == report["money"]["total"]
+    assert sum(Decimal(row["money_total_usd"]) for rule, row in by_rule.items()
+               if rule != "(all rules)") == Decimal(report["money"]["total"])
+    assert by_rule["not-payable"]["rule_name"] == rule_name("not-payable")
     assert by_rule["missing-zcode"]["findings"] == "2"
 
 

@@ -5,6 +5,7 @@ checks, never an override; the order's own test's price."""
 from __future__ import annotations
 
 import copy
+import shutil
 import uuid
 
 from cds_hooks.report.summary import build
@@ -60,4 +61,41 @@ def test_money_is_the_orders_own_test_not_the_test_its_wrong_code_belongs_to(
     report = build(stored(app))
     assert report.at_risk == _price(knowledge, "CMD-LUNG50")
     assert report.at_risk != _price(knowledge, "CMD-KNB3")
-    assert report.money["test"]["CMD-LUNG50"]["at_risk"] == report.at_risk
+    assert report.money["by_test"]["CMD-LUNG50"]["open"] == report.at_risk
+
+
+def test_open_and_denied_money_is_the_expected_payment_where_the_catalog_gives_one(
+        client_for, knowledge, tmp_path):
+    """A catalog with the optional `expected_payment_usd` column (a fee schedule or contract
+    rate): an open order counts it, not the list price; a denial counts it less what was
+    paid; the billed charge stays beside."""
+    from bench.x12_835 import Paid, PaidClaim, remittance
+    from cds_hooks.claims.remit import import_remittance
+    from plugin.knowledge import DEMO_DIR, load_knowledge
+
+    folder = tmp_path / "lab"
+    shutil.copytree(DEMO_DIR, folder)
+    catalog = folder / "catalog.csv"
+    rows = catalog.read_text().splitlines()
+    catalog.write_text("\n".join([rows[0] + ",expected_payment_usd"] + [
+        row + (",950.00" if row.startswith("CMD-LUNG50,") else ",") for row in rows[1:]])
+        + "\n")
+    lab = load_knowledge(folder)
+    assert lab.catalog.row_on("CMD-LUNG50", TODAY).expected_payment_usd == 950
+    client = client_for(lab)
+    _sign(client, "missing-zcode", "pat-1")
+    _sign(client, "missing-zcode", "pat-2")
+    store = stored(client.application)
+    report = build(store)
+    assert report.money["buckets"]["open"]["amount"] == 2 * 950
+    assert report.at_risk == 2 * _price(knowledge, "CMD-LUNG50")  # the list price, as named
+    assert report.money["by_test"]["CMD-LUNG50"]["name"] == \
+        lab.catalog.row_on("CMD-LUNG50", TODAY).test_name
+    import_remittance(store, remittance([PaidClaim("C2", [Paid(
+        "81445", charge="1200", paid="100", adjustments=(("CO", "252", "1100"),),
+        remarks=("N706",), control="sr-1")], patient="pat-2", status="1")]).encode())
+    report = build(store)
+    assert report.money["buckets"]["denied_not_acted_on"]["amount"] == 950 - 100
+    assert report.money["buckets"]["open"]["amount"] == 950
+    [item] = report.worklist
+    assert (item["billed_charge"], item["amount"]) == ("1200.00", "1100.00")

@@ -10,10 +10,12 @@ import shutil
 import struct
 import zlib
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
 from cds_hooks.cli.main import main
+from cds_hooks.report.names import rule_name
 from cds_hooks.service.app import create_app
 from tests.cds_hooks.report.test_report import run_scenario
 from tests.conftest import SignedClient
@@ -106,7 +108,7 @@ def test_the_html_report_of_the_demo_fixtures_renders_with_its_charts(
     assert page.title() == "MolDX order coding: findings and feedback"
     headings = page.locator("h2").all_inner_texts()
     assert headings[:4] == ["Findings per rule", "Accepted and overridden, per rule",
-                            "Amount at risk avoided, per rule", "Hook calls per day"]
+                            "Fixed (list price), per rule", "Hook calls per day"]
     rules = report["rules"]
     expected = {
         "findings": len([r for r in rules if r["findings"]]),
@@ -126,7 +128,7 @@ def test_the_html_report_of_the_demo_fixtures_renders_with_its_charts(
             assert drawn and drawn["width"] > 1 and drawn["height"] > 1, chart
         assert colored_pixels(svg.screenshot()) > 200 * bars, chart
     findings = page.locator('svg[data-chart="findings"] rect.bar')
-    assert findings.first.get_attribute("data-label") == rules[0]["rule"]
+    assert findings.first.get_attribute("data-label") == rule_name(rules[0]["rule"])
     assert int(findings.first.get_attribute("data-value")) == rules[0]["findings"]
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert colored_pixels((tmp_path / "report.png").read_bytes()) > 5000
@@ -135,8 +137,9 @@ def test_the_html_report_of_the_demo_fixtures_renders_with_its_charts(
 
 def test_the_money_a_billing_manager_opens_on_monday(settings, knowledge, keys, chromium,
                                                      tmp_path, capsys):
-    """Still at risk, fixed, overridden then denied and missed: in tiles, by week and by test,
-    payer and clinician, the same figures as `report --json`."""
+    """The partition in tiles, by week and by rule, test, payer and clinician, each table's
+    total row the headline; denials by category, CARC and payer; the worklist by deadline:
+    the same figures as `report --json`."""
     from bench.x12_835 import Paid, PaidClaim, remittance
 
     url = f"sqlite:///{tmp_path / 'money.sqlite'}"
@@ -150,33 +153,59 @@ def test_the_money_a_billing_manager_opens_on_monday(settings, knowledge, keys, 
         PaidClaim("C", [Paid("81456", charge="1400", adjustments=(("CO", "96", "1400"),),
                              remarks=("N431",), control="sr-1")], patient="pat-C"),
         PaidClaim("E", [Paid("81445", adjustments=(("CO", "252", "1200"),),
-                             remarks=("N706",), control="sr-1")], patient="pat-A")]))
+                             remarks=("N706",), control="sr-1")], patient="pat-A"),
+        PaidClaim("D", [Paid("81445", adjustments=(("PR", "1", "1200"),), control="sr-1")],
+                  patient="pat-D"),
+        PaidClaim("X", [Paid("81445", adjustments=(("OA", "18", "1200"),))],
+                  patient="pat-Z")]))
     assert main(["remit", str(denials), "--store-url", url]) == 0
-    assert main(["report", "--store-url", url, "--json"]) == 0
     capsys.readouterr()
+    assert main(["report", "--store-url", url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
     page_file = tmp_path / "money.html"
     assert main(["report", "--store-url", url, "--html", str(page_file)]) == 0
-    from cds_hooks.report.summary import build
-    from cds_hooks.store.db import Store
-
-    report = build(Store(url))
-    outcomes = report.remittances["outcomes"]
+    outcomes = report["remittances"]["outcomes"]
     assert outcomes["warned-overridden"]["lines"] == 1  # C: not payable, overridden
     assert outcomes["fixed-still-denied"]["lines"] == 1  # A: Z-code fixed, denied all the same
+    assert outcomes["no-order-found"]["lines"] == 1  # X: a duplicate of nothing we know
+    buckets = report["money"]["buckets"]
+    assert buckets["billed_to_patient"] == {"orders": 1, "amount": "1200.00"}  # D
+    assert buckets["denied_after_override"] == {"orders": 1, "amount": "1400.00"}
 
     page = chromium.new_page(viewport={"width": 1100, "height": 900})
     page.goto(page_file.as_uri())
     headings = page.locator("h2").all_inner_texts()
-    for heading in ("Money by week", "Money by test", "Money by payer",
-                    "Money by ordering clinician"):
+    for heading in ("Money by week", "Money by rule", "Money by test", "Money by payer",
+                    "Money by ordering clinician", "Denials by category",
+                    "Denials by adjustment code", "Denials by payer",
+                    "Denials that matched no order", "This week against last",
+                    "Worklist: what to do, by deadline"):
         assert heading in headings
     tiles = page.locator(".tiles").nth(1).inner_text()
-    assert "$1,400.00" in tiles and "overridden, then denied" in tiles
+    assert f"${Decimal(report['money']['total']):,.2f}" in tiles
+    assert "denied after an override (1)" in tiles and "$1,400.00" in tiles
+    for table in ("rule", "test", "payer", "clinician"):
+        total = page.locator(f'table[data-table="{table}"] tfoot th').last.inner_text()
+        assert total == f"${Decimal(report['money']['total']):,.2f}", table
     by_test = page.locator('table[data-table="test"]').inner_text()
-    for test, row in report.money["test"].items():
-        assert test in by_test
-        assert f"${row['at_risk']:,.2f}" in by_test
-    weeks = page.locator('svg[data-chart="weeks"] rect.bar')
-    assert weeks.count() >= 2  # at risk and fixed, at least
+    for test, row in report["money"]["by_test"].items():
+        assert test in by_test and f"${Decimal(row['total']):,.2f}" in by_test
+    assert "sqlite:" not in page.locator(".meta").inner_text()  # the store in words
+    payers = page.locator('table[data-table="payers"]').inner_text()
+    assert "PAYER 02302 (02302)" in payers and "75%" in payers  # 3 of 4 lines denied
+    bars = page.locator('svg[data-chart="categories"] rect.bar')
+    amounts = [Decimal(bar.get_attribute("data-value")) for bar in bars.all()]
+    assert len(amounts) == 3 and amounts == sorted(amounts, reverse=True)
+    worklist = page.locator('table[data-table="worklist"] tbody tr')
+    assert worklist.count() == len(report["worklist"]) == 4
+    deadlines = [item["deadline"] for item in report["worklist"] if item["deadline"]]
+    assert deadlines == sorted(deadlines)
     assert colored_pixels(page.locator('svg[data-chart="weeks"]').screenshot()) > 200
+    page.screenshot(path=str(tmp_path / "money.png"), full_page=True)
+    if shot := os.environ.get("MOLDX_CDS_REPORT_SCREENSHOT"):
+        shutil.copy(tmp_path / "money.png", shot)  # to look at it as a billing manager
+        shutil.copy(page_file, shot + ".html")
+        for suffix in ("", "-wal"):
+            if (tmp_path / f"money.sqlite{suffix}").exists():
+                shutil.copy(tmp_path / f"money.sqlite{suffix}", f"{shot}.sqlite{suffix}")
     page.close()

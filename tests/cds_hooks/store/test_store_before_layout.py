@@ -8,17 +8,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
+from cds_hooks.store import migrate
 from tests.processes import CLI, command_env
 
 DATA = Path(__file__).parent / "data"
 
 
-def restored(folder: Path) -> str:
+def restored(folder: Path, dump: str = "store-before-layout.sql") -> str:
     path = folder / "before.sqlite"
     with sqlite3.connect(path) as db:
-        db.executescript((DATA / "store-before-layout.sql").read_text())
+        db.executescript((DATA / dump).read_text())
     return f"sqlite:///{path}"
 
 
@@ -35,7 +37,7 @@ def test_db_upgrade_on_a_store_made_before_the_move(tmp_path):
     upgrade = run("db", "upgrade", url=url, folder=tmp_path)
     assert upgrade.returncode == 0, upgrade.stderr
     after = run("db", "current", url=url, folder=tmp_path)
-    assert after.returncode == 0 and "0003" in after.stdout
+    assert after.returncode == 0 and f"revision {migrate.head()};" in after.stdout
 
 
 def test_the_report_of_that_store_counts_what_it_did_before(tmp_path):
@@ -49,3 +51,20 @@ def test_the_report_of_that_store_counts_what_it_did_before(tmp_path):
     assert sum(now["calls"].values()) == 20  # one call per fixture of that day
     assert {r["rule"]: (r["findings"], r["orders"]) for r in now["rules"]} == \
         {r["rule"]: (r["findings"], r["orders"]) for r in before["rules"]}
+
+
+def test_a_store_with_remittances_from_revision_0003_upgrades_and_keeps_them(tmp_path):
+    """`data/store-0003-remittance.sql`: a store at revision 0003 into which that code
+    imported fixtures/x12/denials.835 (seven lines; its `remit` said six denied)."""
+    url = restored(tmp_path, "store-0003-remittance.sql")
+    assert "revision 0003;" in run("db", "current", url=url, folder=tmp_path).stdout
+    assert run("db", "upgrade", url=url, folder=tmp_path).returncode == 0
+    report = run("report", "--json", url=url, folder=tmp_path)
+    assert report.returncode == 0, report.stderr
+    money = json.loads(report.stdout)["remittances"]
+    assert money["lines"] == 7
+    assert Decimal(money["denied"]) == 5 * 1200 + 1400
+    assert money["categories"]["duplicate"]["lines"] == 1  # CO-18, "other" before
+    again = run("remit", str(Path(__file__).parents[3] / "fixtures/x12/denials.835"),
+                url=url, folder=tmp_path)
+    assert again.returncode == 0 and "0 line(s) imported" in again.stderr
