@@ -14,7 +14,7 @@ from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
 from plugin.knowledge import Knowledge
 
-from .operations_commands import store_behind, store_missing, store_of, store_url_option
+from .operations_commands import make_if_new, store_behind, store_of, store_url_option
 
 KnowledgeOf = Callable[[argparse.Namespace], Knowledge | None]
 
@@ -49,8 +49,8 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "(a miss) or no-order-found, counting only a warning that could explain the "
         "denial (a Z-code warning does not explain a medical-necessity denial). Lines link "
         "to orders by REF*6R (the ServiceRequest id), else by patient, CPT and date of "
-        "service. Exit status 0; 2 when the file is not "
-        "valid 5010 or the store cannot be used.")
+        "service. A store that does not exist yet is made, as the service makes it. Exit status "
+        "0; 2 when the file is not valid 5010 or the store cannot be used.")
     remit.add_argument("file", type=Path, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
     store_url_option(remit)
@@ -68,10 +68,9 @@ def _remit(args: argparse.Namespace) -> int:
     from cds_hooks.store.remittances import lines
 
     store = store_of(args)  # the orders the remittance answers are looked for there
-    if store_missing(store):
-        return 2
     try:
         data = args.file.read_bytes()
+        make_if_new(store)  # a biller may import before the service has ever run
         if store_behind(store):
             return 2
         _, digest, new = import_remittance(store, data)

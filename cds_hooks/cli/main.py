@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cds_hooks.common.settings import Settings, SettingsError, data_dir
+from cds_hooks.common.settings import Settings, SettingsError, data_dir, unknown_variables
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
 from plugin import fhir
@@ -34,6 +34,8 @@ from .policy_commands import add_policy_commands
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    for line in unknown_variables():
+        print(f"moldx-cds: {line}", file=sys.stderr)
     if not args.command:
         parser.print_help()
         return 2
