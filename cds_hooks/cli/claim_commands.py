@@ -12,6 +12,7 @@ from pathlib import Path
 from cds_hooks.claims.fix import fixed_text
 from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
+from cds_hooks.common import text_table
 from plugin.knowledge import Knowledge
 
 from .operations_commands import make_if_new, store_behind, store_of, store_url_option
@@ -96,9 +97,7 @@ def _remit(args: argparse.Namespace) -> int:
             " ".join(line.codes + line.remarks) or "-", line.category.value,
             line.outcome.value if line.outcome else "-",
             line.order.key[2] if line.order else "-") for line in linked]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(REMIT_HEADER))]
-        print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                        for r in rows))
+        print(text_table.render(rows))
     return 0
 
 

@@ -3,6 +3,7 @@ a misspelt setting, a remittance imported before the service has ever run."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -90,3 +91,31 @@ def test_remit_into_a_new_store_makes_it_and_says_where(tmp_path, env):
                       cwd=tmp_path, env=env)
     assert again.returncode == 0 and "new store" not in again.stderr
     assert "already imported" in again.stderr
+
+
+@pytest.mark.parametrize("command", [["scrub", str(FIXTURES / "x12/rules.837")],
+                                     ["check", str(FIXTURES / "hooks/stale-code.json")],
+                                     ["check", str(FIXTURES / "hooks/second-cgp.json")]])
+@pytest.mark.parametrize("columns", [100, 160])
+def test_the_tables_fit_the_terminal_and_json_keeps_every_word(command, columns, capsys,
+                                                               monkeypatch):
+    from cds_hooks.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", str(columns))  # what shutil.get_terminal_size reads first
+    main(command)
+    table = capsys.readouterr().out
+    assert max(len(line) for line in table.splitlines()) <= columns
+    main([*command, "--json"])
+    whole = json.loads(capsys.readouterr().out)
+    texts = _texts(whole, {"fix", "message", "summary", "description"})
+    # the wrapped table still holds every word of every text
+    assert texts and all(set(text.split()) <= set(table.split()) for text in texts)
+
+
+def _texts(value, keys: set[str]) -> list[str]:
+    if isinstance(value, dict):
+        return [t for k, v in value.items()
+                for t in ([v] if k in keys and isinstance(v, str) else _texts(v, keys))]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v, keys)]
+    return []
