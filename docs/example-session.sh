@@ -47,7 +47,7 @@ export MOLDX_CDS_FHIR_TOKEN=secret-fhir-token  # the FHIR server's bearer token
 
 show() { printf '$ %s\n' "$1"; eval "$1"; echo; }
 wait_for() {  # URL: until something answers there (any status)
-  for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 300); do curl -s -m 2 -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "nothing answers at $1" >&2; return 1
 }
 
