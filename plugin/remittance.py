@@ -1,5 +1,5 @@
 """What a remittance says of a service line, in the terms of the order rules: a denial
-category from its adjustment (CARC) and remark (RARC) codes (../shared/docs/claims.md). No
+category from its adjustment (CARC) and remark (RARC) codes (the X12 CARC and RARC lists). No
 X12 here: cds_hooks/claims reads the 835."""
 
 from __future__ import annotations
