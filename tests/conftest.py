@@ -308,6 +308,7 @@ SLOW_MODULES = frozenset({
     "tests/test_closed_loop.py",
     "tests/test_markers.py",
     "tests/test_round_trip.py",
+    "tests/test_walkthrough.py",
 })
 ROOT = FIXTURES.parent
 
