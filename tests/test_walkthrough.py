@@ -10,6 +10,7 @@ import subprocess
 
 from .processes import CONSOLE_SCRIPT, ROOT, command_env, running_service
 
+
 def _walkthrough() -> str:
     readme = (ROOT / "README.md").read_text()
     start = readme.index("\n## Two-minute walkthrough\n")
