@@ -180,6 +180,11 @@ def _serve(args: argparse.Namespace) -> int:
         for refusal in refusals:
             print(f"moldx-cds: not starting: {refusal}", file=sys.stderr)
         return 2
+    from .busy import busy
+
+    if why := busy(args.host, args.port, settings.pid_file):
+        print(f"moldx-cds: not starting: {why}", file=sys.stderr)
+        return 2
     if not args.debug:
         # Sets up multiprocess metrics, which must come before the app's modules are imported.
         from cds_hooks import gunicorn_conf  # noqa: F401

@@ -119,3 +119,53 @@ def _texts(value, keys: set[str]) -> list[str]:
     if isinstance(value, list):
         return [t for v in value for t in _texts(v, keys)]
     return []
+
+
+def test_making_the_store_is_one_line_not_the_migration_librarys_info_lines(tmp_path, env):
+    """serve logs at INFO: alembic's own INFO lines (plugins set up as it is imported, the
+    context, each revision run) came with every start; the store's one line says what
+    changed. In a process of its own, as serve is, so that alembic is imported afresh."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    program = ("from cds_hooks.common import logs\n"
+               "logs.configure('text')\n"
+               "from cds_hooks.store import migrate\n"
+               "from cds_hooks.store.db import Store\n"
+               f"store = Store({url!r})\n"
+               "migrate.upgrade(store)\n"
+               "migrate.upgrade(store)  # a second start: nothing to say\n"
+               "print(migrate.head())\n")
+    run = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
+                         text=True, timeout=60, check=True)
+    [line] = run.stderr.splitlines()
+    assert line.endswith(f"moldx_cds.migrate: store schema upgraded from nothing to "
+                         f"{run.stdout.strip()} at {url}")
+
+
+def test_a_second_serve_on_a_busy_port_says_so_in_one_line_first(tmp_path, env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = moldx_cds("serve", "--port", port, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"moldx-cds: not starting: 127.0.0.1:{port} is in use by another program: stop it, "
+        "or choose another --port"]
+
+
+def test_serve_while_its_pid_file_names_a_live_process_says_so_in_one_line(tmp_path, env):
+    import os
+
+    pid_file = tmp_path / "serve.pid"
+    pid_file.write_text(f"{os.getpid()}\n")  # this test's process: alive
+    result = moldx_cds("serve", "--port", "1", "--pid-file", str(pid_file), cwd=tmp_path,
+                       env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"moldx-cds: not starting: already running (process {os.getpid()}, pid file "
+        f"{pid_file}): stop it first, or `moldx-cds reload` to load new knowledge"]
