@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="moldx-cds",
         description="CDS Hooks service that puts the right CPT and DEX Z-code on molecular lab "
         "orders and flags the ones that will not be paid.",
-        epilog="Settings come from MOLDX_CDS_* environment variables (see README.md).")
+        epilog="Settings come from MOLDX_CDS_* environment variables (see docs/settings.md).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser(

@@ -1,4 +1,4 @@
-"""Settings, read from environment variables prefixed MOLDX_CDS_ (documented in README.md)."""
+"""Settings, read from environment variables prefixed MOLDX_CDS_ (docs/settings.md lists them)."""
 
 from __future__ import annotations
 
