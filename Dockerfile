@@ -3,7 +3,9 @@
 #   docker run -p 8080:8080 -e MOLDX_CDS_STORE_URL=postgresql+psycopg://... \
 #              -e MOLDX_CDS_TRUSTED_ISSUERS=/etc/moldx-cds/issuers.json \
 #              -e MOLDX_CDS_PUBLIC_BASE_URL=https://cds.example.org \
+#              -v /srv/moldx-cds/issuers.json:/etc/moldx-cds/issuers.json:ro \
 #              -v /srv/moldx-cds/knowledge:/etc/moldx-cds/knowledge:ro moldx-cds
+# (the issuers file's jwks_file paths are paths in the container: mount those files too)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,7 +25,10 @@ RUN pip install '.[postgres]' \
 # The spool must outlive the container (records accepted while the database was down);
 # one volume per replica, never shared between replicas.
 VOLUME ["/var/lib/moldx-cds"]
-ENV MOLDX_CDS_SPOOL_DIR=/var/lib/moldx-cds/spool \
+# The lab's own knowledge, mounted: without it the service does not start (rather than serve
+# the embedded demo lab, a fictional one).
+ENV MOLDX_CDS_KNOWLEDGE_DIR=/etc/moldx-cds/knowledge \
+    MOLDX_CDS_SPOOL_DIR=/var/lib/moldx-cds/spool \
     MOLDX_CDS_STORE_URL=sqlite:////var/lib/moldx-cds/moldx-cds.sqlite \
     MOLDX_CDS_PID_FILE=/run/moldx-cds/gunicorn.pid \
     PROMETHEUS_MULTIPROC_DIR=/run/moldx-cds/metrics \

@@ -1,6 +1,7 @@
-"""A generated CMS MCD article export with the real file names and headers
-(docs/domain-data.md 1.2) and about the size of the real one: 2,002 article versions, 431,120
-covered ICD-10 rows, 45,352 non-covered, 18,158 CPT/HCPCS, 27,064 contractor rows.
+"""A generated CMS MCD article export with the real file names and headers (the CMS Medicare
+Coverage Database download, current_article) and about the size of the real one: 2,002 article
+versions, 431,120 covered ICD-10 rows, 45,352 non-covered, 18,158 CPT/HCPCS, 27,064 contractor
+rows.
 
 The demo catalog's articles (A57901, A57891) are in it with two versions each and thousands of
 codes, so that loading the catalog's articles from it is as heavy as from the real export.

@@ -1,6 +1,5 @@
-"""The CMS Coverage API (https://api.coverage.cms.gov, OpenAPI spec v1.5 in
-shared/data/mcd/coverage_api_openapi_v1.5.json): one article's tables, fetched into the policy
-store, for when the weekly MCD export is not at hand.
+"""The CMS Coverage API (https://api.coverage.cms.gov, its OpenAPI document v1.5): one
+article's tables, fetched into the policy store, for when the weekly MCD export is not at hand.
 
 The endpoints under /v1/data/article/ mirror the export's tables and take `articleid` (the
 number without the A) and `ver` (latest when omitted). Those that carry AMA/ADA/AHA content

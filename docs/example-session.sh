@@ -8,11 +8,28 @@
 #                                           # `npm ci --prefix tests/fhir_server`
 #
 # FHIR_PORT and CDS_PORT (default 8103 and 8080) choose the ports. Everything it starts is
-# stopped at the end; the keys and the service's store live in a temporary folder.
+# stopped at the end; the keys and the service's store live in a temporary folder. What it
+# needs (moldx-cds, curl, Node and the FHIR server's npm packages, both ports free) is checked
+# first: exit status 2 and one line saying what to do when something is missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
+
+FHIR_PORT=${FHIR_PORT:-8103}
+CDS_PORT=${CDS_PORT:-8080}
+missing() { echo "example-session.sh: $1" >&2; exit 2; }
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+command -v moldx-cds >/dev/null ||
+  missing "moldx-cds is not installed: python3 -m venv .venv && .venv/bin/pip install . (README.md, Set up)"
+command -v curl >/dev/null || missing "curl is not installed: install it (apt-get install curl)"
+command -v node >/dev/null || missing "Node.js is not installed: install Node.js 20 or later, then npm ci --prefix tests/fhir_server"
+[ -d tests/fhir_server/node_modules/@medplum/fhir-router ] ||
+  missing "the FHIR server's npm packages are not installed: npm ci --prefix tests/fhir_server"
+for name in FHIR_PORT CDS_PORT; do
+  ! in_use "${!name}" ||
+    missing "port ${!name} is in use (a moldx-cds serve still running?): stop it, or run with $name=<a free port>"
+done
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -22,8 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FHIR_PORT=${FHIR_PORT:-8103}
-CDS_PORT=${CDS_PORT:-8080}
 FHIR=http://127.0.0.1:$FHIR_PORT/fhir/R4
 SERVICE=http://127.0.0.1:$CDS_PORT/cds-services/moldx-order-sign
 ISSUER=https://lis.example.org/cds-client
@@ -32,7 +47,7 @@ export MOLDX_CDS_FHIR_TOKEN=secret-fhir-token  # the FHIR server's bearer token
 
 show() { printf '$ %s\n' "$1"; eval "$1"; echo; }
 wait_for() {  # URL: until something answers there (any status)
-  for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 300); do curl -s -m 2 -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "nothing answers at $1" >&2; return 1
 }
 

@@ -70,7 +70,7 @@ class CodeSystems:
                 CodeKind.ZCODE: self.zcode}[kind]
 
 
-# CPT codes for which DEX issues Z-codes ("Test Group Options", see docs/domain-data.md 2.4).
+# CPT codes for which DEX issues Z-codes (DEX "Test Group Options", on dexzcodes.com).
 # Used to tell a molecular order that is not in the lab's catalog from an unrelated order.
 _DEX_CPT_RANGES = (
     (81105, 81112), (81120, 81121), (81161, 81364), (81374, 81374), (81377, 81377),

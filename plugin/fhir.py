@@ -1,8 +1,9 @@
 """Slim pydantic models of the FHIR R4 elements this service reads.
 
-fhir.resources builds full models at about 0.4 ms per ServiceRequest (docs/tooling.md); these
-read only the fields the rules use, ignore the rest, and keep each resource's JSON as received
-so that an update action can return the whole resource with only our codes changed.
+fhir.resources builds full models at about 0.4 ms per ServiceRequest (measured when this module
+was written); these read only the fields the rules use, ignore the rest, and keep each
+resource's JSON as received so that an update action can return the whole resource with only our
+codes changed.
 Validation is structural and lenient where real clients are sloppy (the CDS Hooks sandbox sends
 `code.coding: [{}]` on its first call), strict where a wrong type would break a rule.
 """

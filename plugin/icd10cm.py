@@ -1,11 +1,11 @@
 """ICD-10-CM: which codes exist and which are billable, from the code list simple-icd-10-cm ships.
 
-Importing simple_icd_10_cm costs about 2 s and 185 MB (docs/tooling.md section 5), per
-gunicorn worker unless preloaded. The questions the rules ask (does the code exist, is it a
-leaf, which billable codes lie under it) need only its code list, which is in hierarchical
-order: a code is billable exactly when the next line is not one of its children. Reading that
-file into frozensets takes a fraction of the time and memory (bench/icd10_load.py), and
-tests/plugin/test_icd10cm.py checks the answers against the library itself.
+Importing simple_icd_10_cm costs about 2 s and 185 MB, per gunicorn worker unless preloaded.
+The questions the rules ask (does the code exist, is it a leaf, which billable codes lie under
+it) need only its code list, which is in hierarchical order: a code is billable exactly when the
+next line is not one of its children. Reading that file into frozensets takes a fraction of the
+time and memory, and tests/plugin/test_icd10cm.py checks the answers against the library
+itself.
 """
 
 from __future__ import annotations

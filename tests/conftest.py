@@ -279,3 +279,48 @@ def knowledge_with_v25(tmp_path_factory) -> Knowledge:
 def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line(f"conformance: {CHECKED['responses']} hook responses checked "
                                 "against the CDS Hooks/CRD rules and the OpenAPI document")
+
+
+# -- markers: `pytest -m "not slow and not external"` is the edit-test loop (.ci/run runs all) --
+
+# Tests that need a program outside Python: the loopback FHIR server (Node), Chromium.
+EXTERNAL_FIXTURES = frozenset({"live_fhir_server", "open_fhir_server", "chromium"})
+# Modules whose tests start the service (or other programs) as processes and wait for them, or
+# take many seconds (the OpenAPI document's property test: over half the rest's time).
+SLOW_MODULES = frozenset({
+    "tests/cds_hooks/service/test_openapi.py",
+    "tests/cds_hooks/test_gunicorn_worker.py",
+    "tests/security/test_feedback_issuer.py",
+    "tests/cds_hooks/claims/test_scrub_command.py",
+    "tests/cds_hooks/cli/test_data_folder.py",
+    "tests/cds_hooks/cli/test_production.py",
+    "tests/cds_hooks/service/test_billing_fixtures.py",
+    "tests/cds_hooks/service/test_claims_scrub.py",
+    "tests/cds_hooks/service/test_demo.py",
+    "tests/cds_hooks/service/test_sandbox.py",
+    "tests/cds_hooks/store/test_outage.py",
+    "tests/cds_hooks/store/test_store_before_layout.py",
+    "tests/security/test_demo_trust.py",
+    "tests/security/test_report_injection.py",
+    "tests/security/test_store_recovery.py",
+    "tests/security/test_slow_clients.py",
+    "tests/test_bench_help.py",
+    "tests/test_closed_loop.py",
+    "tests/test_markers.py",
+    "tests/test_round_trip.py",
+    "tests/test_walkthrough.py",
+})
+ROOT = FIXTURES.parent
+
+
+def _on_postgres(item: pytest.Item) -> bool:
+    params = getattr(item, "callspec", None)
+    return params is not None and "postgresql" in params.params.values()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if EXTERNAL_FIXTURES & set(item.fixturenames) or _on_postgres(item):
+            item.add_marker(pytest.mark.external)
+        if item.path.relative_to(ROOT).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -104,8 +104,7 @@ def _section(text: str, title: str) -> str:
 
 
 def test_the_command_table_is_one_table_with_a_row_for_every_command():
-    section = _section((ROOT / "README.md").read_text(), "Command line")
-    lines = section.splitlines()
+    lines = (ROOT / "docs" / "commands.md").read_text().splitlines()
     rows = [i for i, line in enumerate(lines) if line.startswith("|")]
     assert rows == list(range(rows[0], rows[-1] + 1)), "a blank line splits the table"
     listed = {name for i in rows for name in re.findall(r"`moldx-cds (\w+)", lines[i])}
@@ -121,3 +120,58 @@ def test_the_walkthrough_keeps_the_demo_out_of_a_real_store():
     [folder] = re.findall(r"^export XDG_DATA_HOME=(/tmp/\S+)", setup, re.M)
     assert setup.index("XDG_DATA_HOME") < setup.index("moldx-cds serve")
     assert f"export XDG_DATA_HOME={folder}" in _section(readme, "Two-minute walkthrough")
+
+
+_LINK = re.compile(r"\[[^\]]+\]\(([^)\s]+)\)")
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings."""
+    return {re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+            for title in re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", text, flags=re.S),
+                                    re.M)}
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_link_leads_to_a_file_and_heading_that_exist(doc):
+    """The reference moved out of the README: every link between the docs still lands."""
+    broken = []
+    for target in _LINK.findall(doc.read_text()):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        file = (doc.parent / path).resolve() if path else doc
+        if not file.exists() or (anchor and file.suffix == ".md"
+                                 and anchor not in _anchors(file.read_text())):
+            broken.append(target)
+    assert broken == []
+
+
+def test_the_readme_keeps_what_a_newcomer_needs_and_points_to_the_rest():
+    readme = (ROOT / "README.md").read_text()
+    titles = re.findall(r"^## (.+)$", readme, re.M)
+    assert titles == ["Set up", "Two-minute walkthrough", "Documentation", "Licensing"]
+    listed = set(re.findall(r"\(docs/([\w-]+\.md)\)", _section(readme, "Documentation")))
+    assert {p.name for p in (ROOT / "docs").glob("*.md")} - listed == set()
+
+
+def _modules() -> list[str]:
+    """Every module of the service, but the rules (docs/rules.md lists them) and the
+    migrations' revisions."""
+    return sorted(str(p.relative_to(ROOT)) for folder in ("plugin", "cds_hooks")
+                  for p in (ROOT / folder).rglob("*.py")
+                  if p.name != "__init__.py" and "rules" not in p.parts
+                  and "versions" not in p.parts and "__pycache__" not in p.parts)
+
+
+def test_how_it_is_built_names_every_module_in_its_folders_paragraph():
+    design = (ROOT / "docs" / "design.md").read_text()
+    paragraphs = {m.group(1): m.group(0) for m in re.finditer(
+        r"^- (?:Directly in )?`([\w/]+/)`.*?(?=^- |^\S|\Z)", design, re.M | re.S)}
+    unnamed = []
+    for module in _modules():
+        folder = max((f for f in paragraphs if module.startswith(f)), key=len, default=None)
+        name = module.rsplit("/", 1)[1]
+        if folder is None or f"`{name}`" not in paragraphs[folder]:
+            unnamed.append(module)
+    assert unnamed == []

@@ -1,5 +1,5 @@
 """An 837P (005010X222A1) as claim lines: where each fact sits on the claim
-(../shared/docs/claims.md) and the SV1 segment a fix rewrites."""
+(the X12 837P 005010X222A1 implementation guide) and the SV1 segment a fix rewrites."""
 
 from __future__ import annotations
 

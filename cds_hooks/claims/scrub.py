@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cds_hooks.common import text_table
 from plugin.decision import ClaimDecision, decide_claims
 from plugin.knowledge import Knowledge
 
@@ -43,11 +44,8 @@ class Scrub:
         return table
 
     def table(self) -> str:
-        rows = self.rows()
-        widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
-        return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths,
-                                                                        strict=False)),
-                                    row[-1]]).rstrip() for row in rows)
+        return text_table.render(self.rows(), wrap=(HEADER.index("FIX"),
+                                                    HEADER.index("MESSAGE")))
 
 
 def scrub(text: str, knowledge: Knowledge) -> Scrub:

@@ -4,6 +4,7 @@ payer or the coverage is not known."""
 
 from __future__ import annotations
 
+from cds_hooks.common import text_table
 from cds_hooks.service.cards.order_edits import describe_fix
 from cds_hooks.service.cards.renderer import Renderer
 from plugin.codes import CodeSystems
@@ -68,10 +69,9 @@ def rows(decision: Decision, knowledge: Knowledge, systems: CodeSystems) -> list
 
 
 def table(decision: Decision, knowledge: Knowledge, systems: CodeSystems) -> str:
-    lines = rows(decision, knowledge, systems)
-    widths = [max(len(row[i]) for row in lines) for i in range(len(HEADER) - 1)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)),
-                                row[-1]]).rstrip() for row in lines)
+    return text_table.render(rows(decision, knowledge, systems),
+                             wrap=(HEADER.index("PAYER"), HEADER.index("FIX"),
+                                   HEADER.index("REASON")))
 
 
 def exit_status(decision: Decision) -> int:

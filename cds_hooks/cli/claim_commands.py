@@ -14,13 +14,14 @@ from pathlib import Path
 from cds_hooks.claims.fix import fixed_text
 from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
+from cds_hooks.common import text_table
 from plugin.knowledge import Knowledge
 
 from .operations_commands import (
+    make_if_new,
     read_store,
     since_option,
     store_behind,
-    store_missing,
     store_of,
     store_url_option,
 )
@@ -62,8 +63,9 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "not-warned (a miss) or no-order-found, counting only a warning that could explain "
         "the denial (a Z-code warning does not explain a medical-necessity, duplicate or "
         "bundling denial). Lines link to orders by REF*6R (the ServiceRequest id), else by "
-        "patient, CPT and date of service. Exit status 0; 2 when the file is not valid 5010 "
-        "or the store cannot be used.")
+        "patient, CPT and date of service. A store that does not exist yet is made, as the "
+        "service makes it. Exit status 0; 2 when the file is not valid 5010 or the store "
+        "cannot be used.")
     remit.add_argument("file", type=Path, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
     store_url_option(remit)
@@ -98,10 +100,9 @@ def _remit(args: argparse.Namespace) -> int:
     from cds_hooks.store.remittances import lines
 
     store = store_of(args)  # the orders the remittance answers are looked for there
-    if store_missing(store):
-        return 2
     try:
         data = args.file.read_bytes()
+        make_if_new(store)  # a biller may import before the service has ever run
         if store_behind(store):
             return 2
         _, keys, new = import_remittance(store, data)
@@ -128,9 +129,7 @@ def _remit(args: argparse.Namespace) -> int:
             " ".join(line.codes + line.remarks) or "-", line.category.value,
             line.outcome.value if line.outcome else "-",
             line.order.key[2] if line.order else "-") for line in linked]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(REMIT_HEADER))]
-        print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                        for r in rows))
+        print(text_table.render(rows))
     return 0
 
 

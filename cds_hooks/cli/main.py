@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cds_hooks.common.settings import Settings, SettingsError, data_dir
+from cds_hooks.common.settings import Settings, SettingsError, data_dir, unknown_variables
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
 from plugin import fhir
@@ -34,6 +34,8 @@ from .policy_commands import add_policy_commands
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    for line in unknown_variables():
+        print(f"moldx-cds: {line}", file=sys.stderr)
     if not args.command:
         parser.print_help()
         return 2
@@ -49,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="moldx-cds",
         description="CDS Hooks service that puts the right CPT and DEX Z-code on molecular lab "
         "orders and flags the ones that will not be paid.",
-        epilog="Settings come from MOLDX_CDS_* environment variables (see README.md).")
+        epilog="Settings come from MOLDX_CDS_* environment variables (see docs/settings.md).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -181,6 +183,11 @@ def _serve(args: argparse.Namespace) -> int:
     if refusals := settings.refusals(args.host):
         for refusal in refusals:
             print(f"moldx-cds: not starting: {refusal}", file=sys.stderr)
+        return 2
+    from .busy import busy
+
+    if why := busy(args.host, args.port, settings.pid_file):
+        print(f"moldx-cds: not starting: {why}", file=sys.stderr)
         return 2
     if not args.debug:
         # Sets up multiprocess metrics, which must come before the app's modules are imported.

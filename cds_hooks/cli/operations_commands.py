@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cds_hooks.common.settings import Settings, data_dir
+from cds_hooks.common.settings import Settings, data_dir, store_url
 
 T = TypeVar("T")
 
@@ -61,8 +61,9 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
 
 def store_url_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--store-url", metavar="URL",
-                         help="SQLAlchemy URL of the store (default: $MOLDX_CDS_STORE_URL, else "
-                         f"store.sqlite in the data folder, {data_dir()})")
+                         help="SQLAlchemy URL of the store, or a SQLite file's path "
+                         "(default: $MOLDX_CDS_STORE_URL, else store.sqlite in the data "
+                         f"folder, {data_dir()})")
 
 
 def since_option(command: argparse.ArgumentParser, what: str) -> None:
@@ -99,7 +100,8 @@ def store_of(args: argparse.Namespace):
     from cds_hooks.store.db import Store
 
     settings = Settings.from_env()
-    return Store(args.store_url or settings.store_url, timeout=settings.store_timeout)
+    url = store_url(args.store_url) if args.store_url else settings.store_url
+    return Store(url, timeout=settings.store_timeout)
 
 
 def store_missing(store) -> bool:
@@ -111,6 +113,20 @@ def store_missing(store) -> bool:
           "It is looked for at --store-url, else $MOLDX_CDS_STORE_URL, else store.sqlite in "
           f"the data folder ({data_dir()}).", file=sys.stderr)
     return True
+
+
+def make_if_new(store) -> None:
+    """Give a new store (a SQLite file not there yet, or an empty database) its schema, as the
+    service does at start, and say where it is. Raises StoreError."""
+    from cds_hooks.store import migrate
+
+    if store.sqlite_file is not None and not store.sqlite_file.exists():
+        store.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    elif migrate.current(store) is not None:
+        return
+    _, after = migrate.upgrade(store)
+    print(f"moldx-cds: made a new store at {store.display_url()} (schema {after})",
+          file=sys.stderr)
 
 
 def store_behind(store) -> bool:

@@ -58,6 +58,10 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler(log_format)]
     root.setLevel(level)
+    # Alembic's INFO lines (plugins set up as it is imported, the context, each revision run:
+    # up to seventeen a start) tell an operator nothing that the store's one line
+    # (cds_hooks/store/migrate.py) does not; its warnings still show.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
 
 
 class GunicornLogger(_GunicornLogger):

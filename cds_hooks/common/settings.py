@@ -1,9 +1,11 @@
-"""Settings, read from environment variables prefixed MOLDX_CDS_ (documented in README.md)."""
+"""Settings, read from environment variables prefixed MOLDX_CDS_ (docs/settings.md lists them)."""
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -19,8 +21,48 @@ _OFF = {"off", "false", "0", "no"}
 _ON = {"on", "true", "1", "yes"}
 
 
+# Every setting Settings.from_env reads, without the prefix.
+SETTINGS = (
+    "KNOWLEDGE_DIR", "POLICY_STORE", "ZCODE_SYSTEM", "ZCODE_SYSTEM_ALIASES", "SOURCE_LABEL",
+    "MAX_BODY_BYTES", "MAX_CLAIM_BYTES", "AUTH", "TRUSTED_ISSUERS", "PUBLIC_BASE_URL",
+    "ALLOW_TEST_ISSUERS", "CORS_ORIGINS", "STORE_URL", "FHIR_CONNECT_TIMEOUT",
+    "FHIR_READ_TIMEOUT", "FHIR_DEADLINE", "FHIR_MAX_PAGES", "STORE_OVERRIDE_COMMENTS",
+    "LEGACY_SYSTEM_ACTIONS", "STORE_TIMEOUT", "STORE_AUTO_UPGRADE", "SPOOL_DIR",
+    "SPOOL_MAX_BYTES", "READY_REQUIRES_STORE", "LOG_FORMAT", "PID_FILE")
+# Read elsewhere: the client's FHIR token (`moldx-cds call`) and the test suite's switches.
+OTHER_VARIABLES = (
+    "FHIR_TOKEN", "TEST_POSTGRES_URL", "REQUIRE_POSTGRES", "REQUIRE_FHIR_SERVER",
+    "REQUIRE_CHROMIUM", "FUZZ_EXAMPLES", "FUZZ_COVERAGE")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 class SettingsError(ValueError):
     """An environment variable has a value the service cannot use."""
+
+
+def unknown_variables(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """A line for each MOLDX_CDS_ variable that nothing reads, naming the setting it is
+    closest to: a misspelt one is otherwise ignored without a word (and, for the knowledge
+    folder, the demo lab serves)."""
+    known = {PREFIX + name for name in SETTINGS + OTHER_VARIABLES}
+    lines = []
+    for name in sorted(n for n in environ if n.startswith(PREFIX) and n not in known):
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), SETTINGS, n=1)
+        lines.append(f"{name} is not a setting" + (f" (did you mean {PREFIX}{close[0]}?)"
+                                                    if close else "") + ": ignored")
+    return lines
+
+
+def store_url(text: str) -> str:
+    """The store URL `text` (MOLDX_CDS_STORE_URL or --store-url) as SQLAlchemy reads it: a
+    plain file path, which has no scheme, is the SQLite file at that path."""
+    if _SCHEME.match(text):
+        return text
+    path = Path(text).expanduser().absolute()
+    if path.is_dir():
+        raise SettingsError(f"the store {text} is a folder; name a file in it, such as "
+                            f"sqlite:///{path / 'store.sqlite'}")
+    return f"sqlite:///{path}"
 
 
 def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -123,7 +165,7 @@ class Settings:
         if origins := get("CORS_ORIGINS"):
             values["cors_origins"] = _names(origins)
         if store := get("STORE_URL"):
-            values["store_url"] = store
+            values["store_url"] = store_url(store)
         for name in ("FHIR_CONNECT_TIMEOUT", "FHIR_READ_TIMEOUT", "FHIR_DEADLINE"):
             if seconds := get(name):
                 values[name.lower()] = _number(seconds, name)

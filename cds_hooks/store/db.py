@@ -42,7 +42,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from cds_hooks.common.settings import SettingsError
@@ -219,12 +225,25 @@ class IssuedCard:
 
 
 def check_driver(url: str) -> None:
-    """Raise MissingDriver, naming the install, when the URL's database driver is missing:
-    before anything else, so that this is the one line an operator sees."""
+    """Raise MissingDriver, naming the install, when the URL's database driver is missing,
+    and SettingsError when SQLAlchemy cannot read the URL: before anything else, so that this
+    is the one line an operator sees."""
     try:
         make_url(url).get_dialect().import_dbapi()
     except ModuleNotFoundError as missing:
         raise MissingDriver(_missing_driver(url, missing.name)) from None
+    except (ArgumentError, NoSuchModuleError):
+        raise SettingsError(_unreadable(url)) from None
+
+
+def _unreadable(url: str) -> str:
+    try:  # a URL that parses may hold a password; one that does not is shown by its scheme
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = url.split(":", 1)[0] + ":..."
+    return (f"the store URL {shown} is not one SQLAlchemy reads: write sqlite:///PATH (or "
+            "just the path) for a SQLite file, postgresql+psycopg://USER:PASSWORD@HOST/DATABASE "
+            "for PostgreSQL")
 
 
 def _missing_driver(url: str, module: str | None) -> str:
@@ -241,8 +260,8 @@ class Store:
     def __init__(self, url: str, *, timeout: float = 5.0):
         """`timeout`: seconds to wait for a connection (PostgreSQL) or a lock (SQLite)."""
         self.url = url
-        self.dialect = make_url(url).get_backend_name()
         check_driver(url)
+        self.dialect = make_url(url).get_backend_name()
         self._engine = self._create_engine(url, timeout)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._fallback = MemoryReplayGuard()

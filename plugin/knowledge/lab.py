@@ -11,8 +11,8 @@ from .csvrows import URI, Cells, KnowledgeError, Row, parse_rows
 COLUMNS = ("name", "state", "clia", "npi", "medicare_part_b_contract", "mac", "jurisdiction",
            "test_code_system")
 
-# The Medicare jurisdictions whose contractors run MolDX (docs/domain-data.md 2.5): Noridian JE
-# and JF, WPS J5 and J8, CGS J15, Palmetto JJ and JM.
+# The Medicare jurisdictions whose contractors run MolDX (Palmetto GBA's MolDX program pages):
+# Noridian JE and JF, WPS J5 and J8, CGS J15, Palmetto JJ and JM.
 MOLDX_JURISDICTIONS = frozenset({"JE", "JF", "J5", "J8", "J15", "JJ", "JM"})
 
 _STATE = re.compile(r"^[A-Z]{2}$")

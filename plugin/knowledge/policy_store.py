@@ -1,9 +1,9 @@
 """The policy store: the MCD article tables in SQLite, and loading articles from it.
 
-The tables keep the CMS column names (docs/domain-data.md 1.2) so that a row of the export, of
-the Coverage API and of the store read alike, minus the CPT descriptor columns, which are AMA
-content and never stored (docs/domain-data.md 5). An import writes a new file and renames it
-over the old one, so a running service never sees a half-written store.
+The tables keep the CMS column names (the Medicare Coverage Database download) so that a row of
+the export, of the Coverage API and of the store read alike, minus the CPT descriptor columns,
+which are AMA content and never stored (the AMA CPT licence). An import writes a new file and
+renames it over the old one, so a running service never sees a half-written store.
 """
 
 from __future__ import annotations

@@ -59,6 +59,9 @@ MOLDX_RULES = frozenset({
     test_indication.RULE_ID})
 DEX_RULES = frozenset({missing_zcode.RULE_ID, mismatched_codes.RULE_ID, stale_code.RULE_ID,
                        malformed_zcode.RULE_ID})
+# The rules that read what only an order carries (the EHR's own order code, Da Vinci CRD
+# billing options): an 837P service line has neither, so they never speak through a claim.
+ORDER_ONLY_RULES = frozenset({generic_code.RULE_ID, billing_option.RULE_ID})
 
 
 def evaluated(order: OrderFacts) -> frozenset[str]:

@@ -1,8 +1,9 @@
 """The CPT the claim will carry is not in the CPT/HCPCS list of the test's billing article, in
-the version in force on the date of service: the article's own list is the truth for which
-codes belong to it, and it changes by version (seed 002's history adds 0244U from 2021-04-01).
-MolDX payers only; an article version that lists no codes says nothing. A warning without a
-fix: the code is the catalog's (else mismatched-code speaks), so only the lab can resolve it.
+the version in force on the date of service: the article's own list is the truth for which codes
+belong to it, and it changes by version (the revision history of the MolDX article "Targeted and
+Comprehensive Genomic Profile Testing in Cancer" adds 0244U from 2021-04-01). MolDX payers only;
+an article version that lists no codes says nothing. A warning without a fix: the code is the
+catalog's (else mismatched-code speaks), so only the lab can resolve it.
 """
 
 from __future__ import annotations

@@ -40,5 +40,6 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
 def _medical_necessity(order: OrderFacts) -> bool:
     """The expected denial is medical necessity: the order has ICD-10-CM diagnoses and they
     are not a coding gap (a reason only in SNOMED CT, a secondary site without its primary),
-    which an ABN would not cure (billing-rules.md section F)."""
+    which an ABN would not cure (an ABN is for an expected medical-necessity denial:
+    Medicare Claims Processing Manual, chapter 30)."""
     return bool(order.diagnoses) and not all(is_secondary_site(c) for c in order.diagnoses)

@@ -1,4 +1,5 @@
-"""A code in the Z-code system that is not a Z-code (Z and four letters or digits; seed 000):
+"""A code in the Z-code system that is not a Z-code (Z and four letters or digits: the DEX Z-code
+format):
 named as malformed, with the catalog's Z-code offered in its place. Certain only when the test
 is known for sure; when only a CPT names it, a person confirms the test.
 """

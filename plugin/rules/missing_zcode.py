@@ -2,7 +2,8 @@
 
 The fix adds the catalog's Z-code, and its CPT when the order has no CPT either. It is certain
 only when the test is known for sure (lab code, Z-code, PLA code): a CPT alone does not tell
-tests apart, so a Z-code inferred from it is a suggestion for a person (seed 000).
+tests apart, so a Z-code inferred from it is a suggestion for a person (DEX assigns a Z-code to
+one lab's test, not to a CPT).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Which CPT codes the MolDX article on targeted and comprehensive genomic profile testing
-(seed 002, "CPT coding instructions") allows for a panel, and whether a panel is a
-solid-tumour or a hematolymphoid test. Knowledge shared by the panel rules; no findings here.
+(A56518 and its copies per MAC, "CPT coding instructions") allows for a panel, and whether a
+panel is a solid-tumour or a hematolymphoid test. Knowledge shared by the panel rules; no
+findings here.
 
 - targeted DNA, 5-50 genes: 81445 solid / 81450 hematolymphoid (T1); with MSI 81457, with MSI
   and CNV 81458 (solid, T2); 51 or more genes 81455 (the CPT code set);

@@ -1,5 +1,5 @@
 """The CPT code does not fit the panel, by the coding instructions of the MolDX article on
-targeted and comprehensive genomic profile testing (seed 002; the codes per panel are in
+targeted and comprehensive genomic profile testing (A56518; the codes per panel are in
 panel_coding). MolDX payers only.
 
 The panel's kind (solid or hematolymphoid) comes from the catalog, never from the order's

@@ -1,5 +1,6 @@
 """Draft orders signed together on one specimen that are one service, not several (MolDX,
-seed 002 and docs/domain-data.md section 6; MolDX payers only):
+the article "Targeted and Comprehensive Genomic Profile Testing in Cancer", A56518; MolDX
+payers only):
 
 - a DNA targeted panel and an MSI test: one panel that also reports MSI, 81457 (81458 when the
   panel reports CNV) (T2);

@@ -1,6 +1,6 @@
 """A comprehensive genomic profile for a patient who already has one for the same cancer
 (an ICD-10-CM category in common) on another specimen: a frequency question of the NGS
-NCD 90.2 and its LCDs, not of the one-per-specimen limit (billing-rules.md section B). A
+NCD 90.2 and its LCDs, not of the one-per-specimen limit of A56518. A
 warning for a person to weigh (tumour evolution, a new primary); nothing is suggested, and
 never "use another specimen". MolDX payers only.
 """

@@ -42,7 +42,8 @@ def governing_article(order: OrderFacts, knowledge: Knowledge) -> ArticleVersion
 
 def uses_dex(order: OrderFacts) -> bool:
     """The payer requires DEX Z-codes on the date of service, so the pair of CPT and Z-code DEX
-    assigned is what its claims are judged on (seeds 000, 001). A payer that follows neither
+    assigned is what its claims are judged on (Palmetto GBA, "DEX Diagnostics Exchange
+    Test Registration"). A payer that follows neither
     Z-codes nor MolDX, or one the knowledge does not know, gets no Z-code check."""
     payer = order.payer
     return payer is not None and payer.requires_zcode_on(order.date_of_service)

@@ -20,7 +20,7 @@ def shared_specimen(order: OrderFacts, patient: PatientFacts
     `order`. Existing orders and drafts not being checked came first; among the checked drafts,
     the request's order decides. A draft that names no specimen shares one (None: assumed)
     with the request's other drafts that name none: they are signed together for one patient
-    (billing-rules.md section B)."""
+    (the one-CGP-per-specimen limit of A56518 reads them so)."""
     mine = order.specimen_keys
     position = patient.positions
     own = position.get(order.order, len(position))

@@ -1,6 +1,6 @@
 """A solid-tumour test ordered with only hematolymphoid diagnoses, or the reverse: the test
 does not fit the indication (the NGS LCDs cover solid tumours and the myeloid ones the
-hematologic side; docs/domain-data.md section 6). A warning about the test and the
+hematologic side: L38121 and the MolDX myeloid NGS LCDs). A warning about the test and the
 diagnosis for a person to resolve; never a CPT change, which would turn a right code wrong.
 MolDX payers only.
 """

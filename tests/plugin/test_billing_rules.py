@@ -1,5 +1,6 @@
 """One test per rule of docs/rules.md (ids T1-T18, Z1-Z6, B-G), each built from the rule's
-source sentence (seed 002 for T*, seeds 000/001 for Z*, docs/domain-data.md section 6 and
+source sentence (docs/rules.md names each: the MolDX article "Targeted and Comprehensive Genomic
+Profile Testing in Cancer" for T*, Palmetto GBA's DEX guidance for Z*, A58120, the NGS LCDs and
 42 CFR 414.510 for the others), on facts from FHIR orders and the demo knowledge."""
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _panel(knowledge, **changes):
     return replace(_row(knowledge, "CMD-LUNG50"), **changes)
 
 
-# -- A. choosing the CPT for a panel (seed 002, "CPT coding instructions") -------------------
+# -- A. choosing the CPT for a panel (A56518, "CPT coding instructions") ----------------------
 
 def test_T1_dna_targeted_5_to_50_genes_81445_solid_81450_hematolymphoid(knowledge):
     panel = _panel(knowledge, components=frozenset())

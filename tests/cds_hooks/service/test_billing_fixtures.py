@@ -125,7 +125,7 @@ def test_a_55_gene_rna_panel_billed_81456_is_not_recoded(call):
 
 
 def test_the_sandbox_snomed_reason_case_of_docs_sandbox_md(call):
-    """What the CDS Hooks sandbox sends on signing (docs/sandbox-client.md): one CPT coding,
+    """What the CDS Hooks sandbox sends on signing (cds-hooks/sandbox): one CPT coding,
     a SNOMED CT reason, no date, no insurance. The reason is named, the Z-code is offered
     but not applied (only a CPT named the test)."""
     body = call("sandbox-snomed-reason")
