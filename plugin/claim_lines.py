@@ -3,17 +3,21 @@ reason with. No X12 here: cds_hooks/claims reads the 837P and hands over these l
 
 A claim line is the lab's own bill for a test it ran, so a CPT that exactly one catalog test
 bills on the date of service names that test for sure (IdentifiedBy.CLAIM_CPT); on an order
-the same CPT is only a suggestion for a person.
+the same CPT is only a suggestion for a person. That holds only on the lab's own line, which
+`doubt` decides: the one place that says when a claim line's test is known for sure.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
-from .codes import CodeKind, is_zcode, normalize_icd10
+from .codes import CodeKind, is_dex_cpt, is_pla, is_zcode, normalize_icd10
 from .knowledge import Knowledge
 from .orders import (
     CoverageFacts,
@@ -47,15 +51,80 @@ class ClaimLine:
         return f"{self.claim}#{self.line}"
 
 
+class Doubt(StrEnum):
+    """Why a claim line's test is not known for sure."""
+
+    # Billed under another NPI than the lab's: "You must submit the correct combination of
+    # Z-Code, CPT code, and NPI" (CGS), so the lab's catalog cannot say which test it is.
+    OTHER_PROVIDER = "other-billing-provider"
+    # Modifier 90: a reference lab performed the test; its Z-code is the performing lab's
+    # (CGS CM00098), not one of this catalog's.
+    REFERRED = "referred"
+    # The CPT and the Z-code name different tests (or the Z-code is not the lab's): which one
+    # was run is not on the line.
+    CODES_DISAGREE = "codes-disagree"
+
+
+# Lines the lab's catalog does not speak for: their codes are not looked up in it at all.
+OUTSIDE_CATALOG = frozenset({Doubt.OTHER_PROVIDER, Doubt.REFERRED})
+
+# SV101-7 is the line's description (X12 005010X222A1): on a drug line it holds words. It is
+# taken for a Z-code, right or wrong, when it looks like one or the line bills a DEX code.
+_LOOKS_LIKE_A_ZCODE = re.compile(r"[Zz][A-Za-z0-9]{2,6}")
+
+
+def doubt(line: ClaimLine, knowledge: Knowledge) -> Doubt | None:
+    """The rule of certainty on a claim: its test is known for sure (and a fix may follow from
+    the catalog unasked) only on a line billed under the lab's NPI (2010AA), without modifier
+    90, with no code on the line naming another test than the one the other names. None when
+    known for sure; else why not."""
+    if line.billing_npi != knowledge.lab.npi:
+        return Doubt.OTHER_PROVIDER
+    if "90" in line.modifiers:
+        return Doubt.REFERRED
+    zcode = written_zcode(line)
+    billed_by = knowledge.catalog.tests_for_cpt(line.cpt) if line.cpt else frozenset()
+    if zcode and billed_by and knowledge.catalog.test_for_zcode(zcode) not in billed_by:
+        return Doubt.CODES_DISAGREE
+    return None
+
+
+def description(line: ClaimLine) -> str | None:
+    """SV101-7 trimmed, None when empty."""
+    return line.zcode.strip() or None if line.zcode else None
+
+
+def written_zcode(line: ClaimLine) -> str | None:
+    """The Z-code SV101-7 holds, upper-cased, when it holds one."""
+    text = description(line)
+    return text.upper() if text and is_zcode(text.upper()) else None
+
+
+def malformed_zcode(line: ClaimLine) -> str | None:
+    """SV101-7 when it is meant as a Z-code but is not one."""
+    text = description(line)
+    if text is None or written_zcode(line):
+        return None
+    dex_line = bool(line.cpt) and (is_dex_cpt(line.cpt) or is_pla(line.cpt))
+    return text if dex_line or _LOOKS_LIKE_A_ZCODE.fullmatch(text) else None
+
+
 def line_facts(line: ClaimLine, knowledge: Knowledge, draft: bool = True) -> OrderFacts:
     """The facts of one claim line. Lines of one claim on one date of service are taken to be
     on one specimen: the claim does not say otherwise, and that is how MolDX judges parallel
     services (docs/rules.md section B)."""
-    written = line.zcode.strip().upper() if line.zcode and line.zcode.strip() else None
+    written, malformed = written_zcode(line), malformed_zcode(line)
+    why = doubt(line, knowledge)
     codes = {CodeKind.TEST: (), CodeKind.CPT: (line.cpt,) if line.cpt else (),
-             CodeKind.ZCODE: (written,) if written and is_zcode(written) else ()}
+             CodeKind.ZCODE: (written,) if written else ()}
     day = line.date_of_service
-    test_code, identified_by, candidates = identify(codes, day, knowledge)
+    if why in OUTSIDE_CATALOG:
+        test_code, identified_by, candidates = None, None, ()
+    else:
+        named = codes
+        if written and not knowledge.catalog.test_for_zcode(written):
+            named = {**codes, CodeKind.ZCODE: ()}  # not the lab's: the CPT may still name it
+        test_code, identified_by, candidates = identify(named, day, knowledge)
     if identified_by is IdentifiedBy.CPT:
         identified_by = IdentifiedBy.CLAIM_CPT
     payer = knowledge.payers.by_payer_id(line.payer_id) if line.payer_id else None
@@ -78,8 +147,17 @@ def line_facts(line: ClaimLine, knowledge: Knowledge, draft: bool = True) -> Ord
         reason_codes=diagnoses,
         quantity=line.units,
         draft=draft,
-        malformed_zcodes=(written,) if written and not is_zcode(written) else (),
+        malformed_zcodes=(malformed,) if malformed else (),
+        doubt=why,
+        charge=_amount(line.charge),
     )
+
+
+def _amount(text: str | None) -> Decimal | None:
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return None
 
 
 def claims_facts(lines: Sequence[ClaimLine], knowledge: Knowledge

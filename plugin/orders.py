@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
@@ -78,13 +79,17 @@ class OrderFacts:
     # Reasons not written in ICD-10-CM (SNOMED CT, text): (what the order calls it, system).
     other_reasons: tuple[tuple[str, str], ...] = ()
     specimen_label: str | None = None  # the dated specimen's type, when it has one
+    # Why a claim line's test is not known for sure though its codes name one
+    # (plugin/claim_lines.py, Doubt); None on orders and on lines whose test is known.
+    doubt: str | None = None
+    charge: Decimal | None = None  # a claim line's charge (SV102)
 
     @property
     def identified_for_sure(self) -> bool:
         """The test is known for sure: by the lab's code, a Z-code or a PLA code. A CPT alone
         names a kind of test that several tests share, so a fix built on it is a suggestion."""
-        return self.identified_by in (IdentifiedBy.TEST_CODE, IdentifiedBy.ZCODE,
-                                      IdentifiedBy.PLA, IdentifiedBy.CLAIM_CPT)
+        return self.doubt is None and self.identified_by in (
+            IdentifiedBy.TEST_CODE, IdentifiedBy.ZCODE, IdentifiedBy.PLA, IdentifiedBy.CLAIM_CPT)
 
     def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
         return getattr(self, _CODES_OF[kind])

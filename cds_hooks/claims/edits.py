@@ -81,8 +81,42 @@ def _mismatched(e: Evidence, f: OrderFacts) -> str:
     owners = "; ".join(f"{code} belongs to {test}" for code, test in e.owners)
     row = e.row or f.row
     codes = f"CPT {row.cpt} with Z-code {row.zcode}" if row else "its own codes"
-    return (f"The line's codes do not match the test ({owners or 'another test'}): DEX "
-            f"registered {_test(e, f)} as {codes}; CO-252 (N706) otherwise.")
+    if f.identified_for_sure:
+        return (f"The line's codes do not match the test ({owners or 'another test'}): DEX "
+                f"registered {_test(e, f)} as {codes}; CO-252 (N706) otherwise.")
+    tests = [f"{t.test_name} is CPT {t.cpt} with Z-code {t.zcode}" for t in e.candidates]
+    foreign = [f"{z} is not a Z-code of the lab's catalog" for z in f.zcodes
+               if row and z != row.zcode]
+    shared = [f"CPT {c} is billed by several tests" for c in f.cpts
+              if row and c != row.cpt and len(e.candidates) == 1]
+    named = "; ".join(foreign + shared + tests)
+    text = (f"The line's codes name different tests ({named}). Which test was run is not on "
+            "the line, so neither code is changed unasked: correct the code of the test that "
+            "was not run; CO-252 (N706) otherwise.")
+    if e.priced:
+        text += (f" The line's charge ({f.charge}) is the list price of "
+                 f"{e.priced.test_name}.")
+    return text
+
+
+def _other_billing_provider(e: Evidence, f: OrderFacts) -> str:
+    billed, lab = e.npis
+    return (f"Billed under NPI {billed} (2010AA NM1-09), not the lab's NPI {lab}: a Z-code "
+            "belongs to one test of one lab, and the payer checks the combination of Z-code, "
+            "CPT and NPI, so the lab's catalog cannot say which test this line is. Its codes "
+            "were not checked or fixed.")
+
+
+def _referred_test(e: Evidence, f: OrderFacts) -> str:
+    start = ("Modifier 90 (referred to a reference lab): the Z-code in SV101-7 must be the "
+             "performing lab's, obtained from that lab (CGS CM00098)")
+    if not e.codes:
+        return f"{start}; the line has none: CO-252 (N706) otherwise."
+    if e.row:
+        return (f"{start}; {e.codes[0]} is this lab's own Z-code for {e.row.test_name}: if "
+                "this lab ran the test, remove modifier 90; if not, put the performing lab's "
+                "Z-code.")
+    return f"{start}; {e.codes[0]} is taken to be the performing lab's (not checked)."
 
 
 def _stale(e: Evidence, f: OrderFacts) -> str:
@@ -191,4 +225,5 @@ _MESSAGES: dict[str, Callable[[Evidence, OrderFacts], str]] = {
     "cgp-specimen": _cgp_specimen, "repeat-cgp": _repeat_cgp,
     "single-gene-in-panel": _single_gene, "panel-cpt": _panel_cpt,
     "one-service": _one_service,
+    "other-billing-provider": _other_billing_provider, "referred-test": _referred_test,
 }
