@@ -44,6 +44,7 @@ class ClaimLine:
     diagnoses: tuple[str, ...]  # ICD-10-CM, as the HI codes that SV107 points to
     control_number: str | None = None  # REF*6R, the line item control number
     charge: str | None = None  # SV102, as written
+    claim_diagnoses: tuple[str, ...] = ()  # every HI code of the claim, as written
 
     @property
     def key(self) -> str:
@@ -150,6 +151,7 @@ def line_facts(line: ClaimLine, knowledge: Knowledge, draft: bool = True) -> Ord
         malformed_zcodes=(malformed,) if malformed else (),
         doubt=why,
         charge=_amount(line.charge),
+        modifiers=line.modifiers,
     )
 
 

@@ -83,6 +83,7 @@ class OrderFacts:
     # (plugin/claim_lines.py, Doubt); None on orders and on lines whose test is known.
     doubt: str | None = None
     charge: Decimal | None = None  # a claim line's charge (SV102)
+    modifiers: tuple[str, ...] = ()  # a claim line's modifiers (SV101-3..6)
 
     @property
     def identified_for_sure(self) -> bool:

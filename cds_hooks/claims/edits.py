@@ -175,8 +175,12 @@ def _policy_unavailable(e: Evidence, f: OrderFacts) -> str:
 def _not_covered(e: Evidence, f: OrderFacts) -> str:
     article = e.article.article if e.article else "the MolDX article"
     text = (f"No diagnosis that SV107 points to ({', '.join(e.codes) or 'none'}) is in a covered "
-            f"group of {article}: expect CO-50 (N115).")
-    return text + (" Modifier GA only with a signed ABN on file." if e.abn else "")
+            f"group of {article}")
+    if "GA" in f.modifiers:
+        return (f"{text}. With modifier GA (a signed ABN on file) the denial will be patient "
+                "liability, PR-50: billable to the patient, not a CO-50 write-off.")
+    return text + ": expect CO-50 (N115)." + (
+        " Modifier GA only with a signed ABN on file." if e.abn else "")
 
 
 def _article_cpt(e: Evidence, f: OrderFacts) -> str:
@@ -201,8 +205,55 @@ def _repeat_cgp(e: Evidence, f: OrderFacts) -> str:
 
 
 def _single_gene(e: Evidence, f: OrderFacts) -> str:
-    return (f"CPT {', '.join(e.codes)} bills a gene the panel on {_lines(e)} tests: no "
+    text = (f"CPT {', '.join(e.codes)} bills a gene the panel on {_lines(e)} tests: no "
             "single-gene code for a gene of a panel on the same specimen.")
+    for modifier in (m for m in f.modifiers if m in _DISTINCT):
+        text += (f" The line's modifier {modifier} claims {_DISTINCT[modifier]}: keep it only "
+                 "if the gene was tested on another specimen than the panel's.")
+    return text
+
+
+# Modifiers that claim a line is a distinct service (CMS NCCI policy manual, chapter 1).
+_DISTINCT = {"XS": "a separate specimen (separate structure)",
+             "59": "a distinct procedural service, such as a separate specimen"}
+
+
+def _units_across_lines(e: Evidence, f: OrderFacts) -> str:
+    units = f"{e.quantity:g}" if e.quantity is not None else "more than one"
+    text = (f"CPT {', '.join(e.codes)} is also billed on {_lines(e)} for {f.date_of_service}: "
+            f"{units} units in all, and an NGS panel is one unit of service per date (MolDX).")
+    if "91" in f.modifiers:
+        text += " Modifier 91 (repeat test) does not make a second panel billable."
+    return text
+
+
+def _diagnosis_format(e: Evidence, f: OrderFacts) -> str:
+    return (f"HI holds {', '.join(e.codes)} with the decimal point: the 837P carries ICD-10-CM "
+            "without it, and the front end rejects the claim.")
+
+
+def _component_modifier(e: Evidence, f: OrderFacts) -> str:
+    cpt, *modifiers = e.codes
+    return (f"Modifier {' and '.join(modifiers)} on CPT {cpt}: clinical laboratory fee "
+            "schedule codes have no professional or technical component; remove it, else "
+            "CO-4 (modifier inconsistent with the procedure).")
+
+
+def _zcode_case(e: Evidence, f: OrderFacts) -> str:
+    return (f"SV101-7 {', '.join(e.codes)}: only the Z-code, written as DEX assigned it "
+            f"({(e.row or f.row).zcode}).")
+
+
+def _modifier_gy(e: Evidence, f: OrderFacts) -> str:
+    return (f"Modifier GY says the service is statutorily excluded, which forces a denial; "
+            f"{_test(e, f)} is a MolDX test DEX covers: remove GY.")
+
+
+def _diagnosis_pointer(e: Evidence, f: OrderFacts) -> str:
+    article = e.article.article if e.article else "the MolDX article"
+    return (f"SV107 points the line only to {', '.join(e.codes) or 'no diagnosis'}; the "
+            f"claim's HI also holds {', '.join(e.choices)}, which {article} covers: point "
+            "SV107 at it if it is the reason for the test (the coder decides).")
 
 
 def _panel_cpt(e: Evidence, f: OrderFacts) -> str:
@@ -226,4 +277,7 @@ _MESSAGES: dict[str, Callable[[Evidence, OrderFacts], str]] = {
     "single-gene-in-panel": _single_gene, "panel-cpt": _panel_cpt,
     "one-service": _one_service,
     "other-billing-provider": _other_billing_provider, "referred-test": _referred_test,
+    "units-across-lines": _units_across_lines, "diagnosis-format": _diagnosis_format,
+    "component-modifier": _component_modifier, "zcode-case": _zcode_case,
+    "modifier-gy": _modifier_gy, "diagnosis-pointer": _diagnosis_pointer,
 }

@@ -126,5 +126,5 @@ def _scrub(args: argparse.Namespace) -> int:
     if args.fix:
         fixed, count = fixed_text(text, result)
         args.fix.write_bytes(fixed.encode("latin-1"))
-        print(f"moldx-cds: {count} line(s) fixed in {args.fix}", file=sys.stderr)
+        print(f"moldx-cds: {count} segment(s) fixed in {args.fix}", file=sys.stderr)
     return 0 if result.decision.clear else 1

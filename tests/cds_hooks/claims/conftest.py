@@ -50,7 +50,7 @@ class Doors:
     source: str
     lines: dict[tuple[str, str], dict]  # (CLM01, LX01) -> the line of `scrub --json`
     fixed: str  # the file --fix wrote
-    fixed_count: int  # "N line(s) fixed"
+    fixed_count: int  # "N segment(s) fixed"
     posted: dict  # the JSON of POST /claims/scrub
 
 
@@ -64,7 +64,7 @@ def doors(client, tmp_path):
         answer = json.loads(command.stdout)
         lines = {(c["claim"], line["line"]): line for c in answer["claims"]
                  for line in c["lines"]}
-        count = re.search(r"(\d+) line\(s\) fixed", command.stderr)
+        count = re.search(r"(\d+) segment\(s\) fixed", command.stderr)
         assert count, command.stderr
         response = client.post("/claims/scrub", data=text.encode("latin-1"),
                                content_type="application/edi-x12")
