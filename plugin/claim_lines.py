@@ -162,11 +162,12 @@ def _amount(text: str | None) -> Decimal | None:
         return None
 
 
-def claims_facts(lines: Sequence[ClaimLine], knowledge: Knowledge
+def claims_facts(lines: Sequence[ClaimLine], knowledge: Knowledge,
+                 earlier: Sequence[ClaimLine] = ()
                  ) -> list[tuple[tuple[OrderFacts, ...], PatientFacts]]:
     """Per claim, in file order: its lines' facts, and the patient's facts in which the lines
-    of the patient's other claims of the file with an earlier date of service are the earlier
-    orders (a repeat CGP)."""
+    of the patient's other claims with an earlier date of service are the earlier orders (a
+    repeat CGP): those of the file, and `earlier`, lines of other claims seen before."""
     by_claim: dict[str, list[OrderFacts]] = defaultdict(list)
     patient_of: dict[str, str] = {}
     for line in lines:
@@ -175,11 +176,16 @@ def claims_facts(lines: Sequence[ClaimLine], knowledge: Knowledge
     claims_of: dict[str, list[str]] = defaultdict(list)
     for claim, patient in patient_of.items():
         claims_of[patient].append(claim)
+    seen: dict[str, list[OrderFacts]] = defaultdict(list)
+    for line in earlier:
+        seen[line.patient].append(line_facts(line, knowledge, draft=False))
     found = []
     for claim, facts in by_claim.items():
         first = min(f.date_of_service for f in facts)
-        others = tuple(replace(f, draft=False) for other in claims_of[patient_of[claim]]
+        patient = patient_of[claim]
+        others = tuple(replace(f, draft=False) for other in claims_of[patient]
                        if other != claim for f in by_claim[other] if f.date_of_service < first)
+        others += tuple(f for f in seen[patient] if f.date_of_service < first)
         found.append((tuple(facts), PatientFacts(conditions=(), orders=tuple(facts),
                                                  others=others)))
     return found

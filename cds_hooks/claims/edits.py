@@ -200,8 +200,10 @@ def _cgp_specimen(e: Evidence, f: OrderFacts) -> str:
 
 
 def _repeat_cgp(e: Evidence, f: OrderFacts) -> str:
-    return ("The patient had a comprehensive genomic profile for the same cancer on another "
-            "claim: a frequency question the payer may deny.")
+    claims = ", ".join(dict.fromkeys(o.order.rpartition("#")[0] for o in e.others))
+    return ("The patient had a comprehensive genomic profile for the same cancer on "
+            f"{'claim ' + claims if claims else 'another claim'}: a frequency question the "
+            "payer may deny.")
 
 
 def _single_gene(e: Evidence, f: OrderFacts) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from cds_hooks.claims.fix import fixed_text
 from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
+from cds_hooks.store.claim_history import LOOK_BACK_DAYS
 from plugin.knowledge import Knowledge
 
 from .operations_commands import store_behind, store_missing, store_of, store_url_option
@@ -29,7 +30,12 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "CPT, Z-code and claim edits (rule, severity, message, fix). Exit status: 0 no "
         "warning and every check ran; 1 at least one warning, or checks skipped because a "
         "line's payer is not in the lab's payer list; 2 the file is not valid 5010 (the "
-        "segment and element are named) or the knowledge could not be read.")
+        "segment and element are named) or the knowledge could not be read. The lines are "
+        "kept in the store, and each claim is checked with the same patient's claims of "
+        f"earlier files whose date of service is up to {LOOK_BACK_DAYS} days before its own "
+        "(a repeat comprehensive genomic profile); a claim scrubbed again replaces its lines. "
+        "Without a store at the latest schema (`moldx-cds db upgrade`) that look back is "
+        "skipped, and said.")
     command.add_argument("file", type=Path, help="the 837P file")
     command.add_argument("--json", action="store_true", help="print the edits as JSON")
     command.add_argument("--fix", type=Path, metavar="OUT",
@@ -37,6 +43,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
                          "SV101-7, CPT in SV101-2, units in SV104) to OUT; every other byte "
                          "as it was")
     knowledge_option(command)
+    store_url_option(command)
     command.set_defaults(run=_scrub, knowledge_of=knowledge_of)
 
     remit = commands.add_parser(
@@ -109,13 +116,32 @@ def read_text(file: Path) -> str:
     return file.read_bytes().decode("latin-1")
 
 
+def _history_store(args: argparse.Namespace):
+    """The store whose earlier claims a scrub reads and adds to; None, said once, when there
+    is none at the latest schema (a scrub never creates or upgrades one)."""
+    from cds_hooks.store import migrate
+    from cds_hooks.store.db import StoreError
+
+    store = store_of(args)
+    try:
+        if (store.sqlite_file is None or store.sqlite_file.exists()) \
+                and migrate.current(store) == migrate.head():
+            return store
+    except StoreError:
+        pass
+    print(f"moldx-cds: no store at the latest schema at {store.display_url()}: claims of "
+          "earlier files not looked for, and these lines not kept (`moldx-cds db upgrade`)",
+          file=sys.stderr)
+    return None
+
+
 def _scrub(args: argparse.Namespace) -> int:
     knowledge = args.knowledge_of(args)
     if knowledge is None:
         return 2
     try:
         text = read_text(args.file)
-        result = scrub(text, knowledge)
+        result = scrub(text, knowledge, _history_store(args))
     except OSError as bad:
         print(f"moldx-cds: cannot read {args.file}: {bad.strerror or bad}", file=sys.stderr)
         return 2

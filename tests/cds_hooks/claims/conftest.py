@@ -55,11 +55,13 @@ class Doors:
 
 
 @pytest.fixture
-def doors(client, tmp_path):
+def doors(client, settings, tmp_path):
+    """The command and the service share the service's store (its schema made by the app)."""
     def run(text: str) -> Doors:
         source, out = tmp_path / "in.837", tmp_path / "fixed.837"
         source.write_bytes(text.encode("latin-1"))
-        command = moldx_cds("scrub", str(source), "--json", "--fix", str(out), cwd=tmp_path)
+        command = moldx_cds("scrub", str(source), "--json", "--fix", str(out),
+                            "--store-url", settings.store_url, cwd=tmp_path)
         assert command.returncode in (0, 1), command.stderr
         answer = json.loads(command.stdout)
         lines = {(c["claim"], line["line"]): line for c in answer["claims"]
