@@ -67,3 +67,22 @@ def test_without_a_store_the_command_says_the_look_back_was_skipped(tmp_path):
     assert "earlier files not looked for" in run.stderr
     assert not json.loads(run.stdout)["earlier_claims_checked"]
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_the_store_keeps_a_claims_lines_once_on_each_backend(store_url, knowledge):
+    """A claim kept again replaces its lines; another patient's lines are not looked at."""
+    from cds_hooks.claims.scrub import scrub
+    from cds_hooks.store import migrate
+    from cds_hooks.store.db import Store
+
+    store = Store(store_url)
+    migrate.upgrade(store)
+    try:
+        scrub(FIRST, knowledge, store)
+        scrub(FIRST, knowledge, store)
+        scrub(FIRST.replace("*MI*M77", "*MI*M78"), knowledge, store)
+        result = scrub(SECOND, knowledge, store)
+        (repeat,) = [f for f in result.decision.findings if f.rule == "repeat-cgp"]
+        assert [o.order for o in repeat.evidence.others] == ["CGP-NOV#1"]
+    finally:
+        store.dispose()
