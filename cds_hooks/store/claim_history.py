@@ -3,6 +3,7 @@ patient's earlier ones (a repeat comprehensive genomic profile billed in another
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -24,13 +25,14 @@ def remember(store: Store, lines: Sequence[ClaimLine]) -> None:
     """Keep `lines`; a claim seen before (its CLM01, for that patient) has its earlier lines
     replaced: a corrected claim is the same service, not a second one."""
     now = datetime.now(UTC)
-    claims = sorted({(line.claim, line.patient) for line in lines})
+    claims = sorted({(line.claim, _digest(line.patient)) for line in lines})
     with store.session() as session:
         for chunk in _chunks(claims):
             session.execute(delete(ClaimLineRow).where(
                 tuple_(ClaimLineRow.claim, ClaimLineRow.patient).in_(chunk)))
         session.add_all(ClaimLineRow(
-            claim=line.claim, line_no=line.line, patient=line.patient, payer=line.payer_id,
+            claim=line.claim, line_no=line.line, patient=_digest(line.patient),
+            payer=line.payer_id,
             billing_npi=line.billing_npi, cpt=line.cpt, modifiers=json.dumps(line.modifiers),
             zcode=line.zcode, units=line.units, date_of_service=line.date_of_service,
             diagnoses=json.dumps(line.diagnoses), charge=line.charge, scrubbed_at=now)
@@ -43,20 +45,28 @@ def earlier(store: Store, lines: Sequence[ClaimLine]) -> list[ClaimLine]:
     if not lines:
         return []
     since = min(line.date_of_service for line in lines) - timedelta(days=LOOK_BACK_DAYS)
+    patient_of = {_digest(line.patient): line.patient for line in lines}
     mine = {(line.claim, line.patient) for line in lines}
     found: list[ClaimLine] = []
     with store.session() as session:
-        for chunk in _chunks(sorted({line.patient for line in lines})):
+        for chunk in _chunks(sorted(patient_of)):
             rows = session.scalars(select(ClaimLineRow).where(
                 ClaimLineRow.patient.in_(chunk), ClaimLineRow.date_of_service >= since)
                 .order_by(ClaimLineRow.id)).all()
-            found += [_line(row) for row in rows if (row.claim, row.patient) not in mine]
+            found += [_line(row, patient_of[row.patient]) for row in rows
+                      if (row.claim, patient_of[row.patient]) not in mine]
     return found
 
 
-def _line(row: ClaimLineRow) -> ClaimLine:
+def _digest(patient: str) -> str:
+    """The member id as kept: its SHA-256, enough to find the same patient again without
+    keeping an identifier in clear (the store keeps only resource ids otherwise)."""
+    return hashlib.sha256(patient.encode()).hexdigest()
+
+
+def _line(row: ClaimLineRow, patient: str) -> ClaimLine:
     return ClaimLine(
-        claim=row.claim, line=row.line_no, patient=row.patient, payer_id=row.payer,
+        claim=row.claim, line=row.line_no, patient=patient, payer_id=row.payer,
         billing_npi=row.billing_npi, cpt=row.cpt, modifiers=tuple(json.loads(row.modifiers)),
         zcode=row.zcode, units=row.units, date_of_service=_day(row.date_of_service),
         diagnoses=tuple(json.loads(row.diagnoses)), charge=row.charge)

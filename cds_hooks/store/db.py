@@ -155,7 +155,7 @@ class ClaimLineRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     claim: Mapped[str] = mapped_column(Text)  # CLM01
     line_no: Mapped[str] = mapped_column(Text)  # LX01
-    patient: Mapped[str] = mapped_column(Text, index=True)
+    patient: Mapped[str] = mapped_column(Text, index=True)  # SHA-256 of the member id
     payer: Mapped[str | None] = mapped_column(Text)
     billing_npi: Mapped[str | None] = mapped_column(Text)
     cpt: Mapped[str | None] = mapped_column(Text)

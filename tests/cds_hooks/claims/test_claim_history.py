@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from bench.x12_837p import Claim, Line, interchange
 from cds_hooks.store.claim_history import LOOK_BACK_DAYS
 from tests.processes import moldx_cds
@@ -73,7 +75,7 @@ def test_the_store_keeps_a_claims_lines_once_on_each_backend(store_url, knowledg
     """A claim kept again replaces its lines; another patient's lines are not looked at."""
     from cds_hooks.claims.scrub import scrub
     from cds_hooks.store import migrate
-    from cds_hooks.store.db import Store
+    from cds_hooks.store.db import ClaimLineRow, Store
 
     store = Store(store_url)
     migrate.upgrade(store)
@@ -84,5 +86,8 @@ def test_the_store_keeps_a_claims_lines_once_on_each_backend(store_url, knowledg
         result = scrub(SECOND, knowledge, store)
         (repeat,) = [f for f in result.decision.findings if f.rule == "repeat-cgp"]
         assert [o.order for o in repeat.evidence.others] == ["CGP-NOV#1"]
+        with store.session() as session:  # the member id is not kept in clear
+            kept = session.scalars(select(ClaimLineRow.patient)).all()
+        assert len(kept) == 3 and not {"M77", "M78"} & set(kept)
     finally:
         store.dispose()
