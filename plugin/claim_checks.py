@@ -141,9 +141,8 @@ def _codes(line: ClaimLine) -> tuple[str, ...]:
 CHECKS: tuple[Callable[[Line, Knowledge], list[Finding]], ...] = (
     other_billing_provider, referred_test, units_across_lines, diagnosis_format,
     component_modifier, zcode_case, modifier_gy, diagnosis_pointer)
-CLAIM_RULE_IDS = ("other-billing-provider", "referred-test", "units-across-lines",
-                  "diagnosis-format", "component-modifier", "zcode-case", "modifier-gy",
-                  "diagnosis-pointer")
+# Each check is named for the rule id of its findings.
+CLAIM_RULE_IDS = tuple(check.__name__.replace("_", "-") for check in CHECKS)
 
 
 def check_claims(lines: Sequence[ClaimLine], facts: Sequence[OrderFacts],
