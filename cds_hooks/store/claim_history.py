@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 
 from plugin.claim_lines import ClaimLine
 
@@ -30,13 +30,13 @@ def remember(store: Store, lines: Sequence[ClaimLine]) -> None:
         for chunk in _chunks(claims):
             session.execute(delete(ClaimLineRow).where(
                 tuple_(ClaimLineRow.claim, ClaimLineRow.patient).in_(chunk)))
-        session.add_all(ClaimLineRow(
-            claim=line.claim, line_no=line.line, patient=_digest(line.patient),
-            payer=line.payer_id,
-            billing_npi=line.billing_npi, cpt=line.cpt, modifiers=json.dumps(line.modifiers),
-            zcode=line.zcode, units=line.units, date_of_service=line.date_of_service,
-            diagnoses=json.dumps(line.diagnoses), charge=line.charge, scrubbed_at=now)
-            for line in lines)
+        if lines:  # one executemany: ORM objects cost twice as much per line
+            session.execute(insert(ClaimLineRow), [dict(
+                claim=line.claim, line_no=line.line, patient=_digest(line.patient),
+                payer=line.payer_id, billing_npi=line.billing_npi, cpt=line.cpt,
+                modifiers=json.dumps(line.modifiers), zcode=line.zcode, units=line.units,
+                date_of_service=line.date_of_service, diagnoses=json.dumps(line.diagnoses),
+                charge=line.charge, scrubbed_at=now) for line in lines])
 
 
 def earlier(store: Store, lines: Sequence[ClaimLine]) -> list[ClaimLine]:
