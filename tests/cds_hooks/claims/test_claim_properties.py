@@ -48,8 +48,9 @@ def claim_lines(draw) -> list[ClaimLine]:
                 zcode=draw(st.sampled_from(DESCRIPTIONS)) or None,
                 units=draw(st.sampled_from([1.0, 1.0, 2.0])),
                 date_of_service=draw(st.sampled_from(DAYS)),
-                diagnoses=diagnoses,
-                charge=draw(st.sampled_from(["350", "1200", "3500", "999"]))))
+                diagnoses=diagnoses[:draw(st.integers(1, len(diagnoses)))],
+                charge=draw(st.sampled_from(["350", "1200", "3500", "999"])),
+                claim_diagnoses=diagnoses))
     return lines
 
 
@@ -90,7 +91,7 @@ def _follows(finding: Finding, line: ClaimLine) -> str | None:
         return "units changed on a line whose test is not known for sure"
     for reason in fix.reasons:
         undotted = (reason.replaces or "").replace(".", "")
-        if reason.replaces not in line.diagnoses or reason.code != undotted:
+        if reason.replaces not in line.claim_diagnoses or reason.code != undotted:
             return f"{reason} is not the line's own diagnosis without its dot"
     if fix.cancel:
         return "a line dropped"
