@@ -30,7 +30,8 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "CPT, Z-code and claim edits (rule, severity, message, fix). Exit status: 0 no "
         "warning and every check ran; 1 at least one warning, or checks skipped because a "
         "line's payer is not in the lab's payer list; 2 the file is not valid 5010 (the "
-        "segment and element are named) or the knowledge could not be read. The lines are "
+        "segment, element and line of the first error are named) or the knowledge could "
+        "not be read. The lines are "
         "kept in the store, and each claim is checked with the same patient's claims of "
         f"earlier files whose date of service is up to {LOOK_BACK_DAYS} days before its own "
         "(a repeat comprehensive genomic profile); a claim scrubbed again replaces its lines. "
@@ -39,9 +40,11 @@ def add_claim_commands(commands: argparse._SubParsersAction,
     command.add_argument("file", type=Path, help="the 837P file")
     command.add_argument("--json", action="store_true", help="print the edits as JSON")
     command.add_argument("--fix", type=Path, metavar="OUT",
-                         help="write the 837P with every certain fix applied (Z-code into "
-                         "SV101-7, CPT in SV101-2, units in SV104) to OUT; every other byte "
-                         "as it was")
+                         help="write the 837P with every certain fix applied to OUT (the "
+                         "catalog's Z-code into SV101-7, CPT in SV101-2, one unit in SV104, "
+                         "only on a line under the lab's NPI, without modifier 90, with no code "
+                         "naming another test; an HI diagnosis without its dot); every other "
+                         "byte as it was")
     knowledge_option(command)
     store_url_option(command)
     command.set_defaults(run=_scrub, knowledge_of=knowledge_of)
