@@ -85,7 +85,9 @@ def doubt(line: ClaimLine, knowledge: Knowledge) -> Doubt | None:
         return Doubt.REFERRED
     zcode = written_zcode(line)
     billed_by = knowledge.catalog.tests_for_cpt(line.cpt) if line.cpt else frozenset()
-    if zcode and billed_by and knowledge.catalog.test_for_zcode(zcode) not in billed_by:
+    # A PLA code names one lab's test: one the catalog does not bill names another lab's.
+    names_a_test = bool(billed_by) or is_pla(line.cpt or "")
+    if zcode and names_a_test and knowledge.catalog.test_for_zcode(zcode) not in billed_by:
         return Doubt.CODES_DISAGREE
     return None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from plugin.codes import CodeKind
+from plugin.codes import CodeKind, is_pla
 from plugin.findings import Evidence, Finding, Fix
 from plugin.orders import OrderFacts
 
@@ -87,8 +87,9 @@ def _mismatched(e: Evidence, f: OrderFacts) -> str:
     tests = [f"{t.test_name} is CPT {t.cpt} with Z-code {t.zcode}" for t in e.candidates]
     foreign = [f"{z} is not a Z-code of the lab's catalog" for z in f.zcodes
                if row and z != row.zcode]
-    shared = [f"CPT {c} is billed by several tests" for c in f.cpts
-              if row and c != row.cpt and len(e.candidates) == 1]
+    shared = [f"CPT {c} is " + ("a PLA code of another lab's test" if is_pla(c) else
+                                "billed by several tests")
+              for c in f.cpts if row and c != row.cpt and len(e.candidates) == 1]
     named = "; ".join(foreign + shared + tests)
     text = (f"The line's codes name different tests ({named}). Which test was run is not on "
             "the line, so neither code is changed unasked: correct the code of the test that "

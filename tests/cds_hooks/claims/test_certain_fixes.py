@@ -71,3 +71,11 @@ def test_cpt_and_zcode_of_different_tests_with_a_charge_of_neither_price(doors):
         "C1", [Line("81445", "ZC6D4", charge="1999")])]))
     (edit,) = [f for f in findings if f["rule"] == "mismatched-code"]
     assert "charge" not in edit["message"]
+
+
+def test_another_labs_pla_code_with_the_labs_zcode_is_not_rewritten(doors):
+    """A PLA code names one lab's test: beside this lab's Z-code the two name different
+    tests, and neither is rewritten."""
+    findings = _no_certain_fix(doors, interchange([Claim("C1", [Line("0037U", "ZL5H2")])]))
+    (edit,) = [f for f in findings if f["rule"] == "mismatched-code"]
+    assert "0037U is a PLA code of another lab's test" in edit["message"]

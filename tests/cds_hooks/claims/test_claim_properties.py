@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bench.x12_837p import LAB_NPI
 from plugin.claim_lines import ClaimLine
-from plugin.codes import CodeKind, is_zcode
+from plugin.codes import CodeKind, is_pla, is_zcode
 from plugin.decision import decide_claims
 from plugin.findings import Finding
 from plugin.knowledge import load_knowledge
@@ -19,7 +19,8 @@ from plugin.knowledge import load_knowledge
 KNOWLEDGE = load_knowledge()
 CATALOG = KNOWLEDGE.catalog
 ROWS = list(CATALOG)
-CPTS = sorted({r.cpt for r in ROWS if r.cpt} | {"81999", "J3490", "88305"})
+# 0037U: another lab's PLA code, which names that lab's test.
+CPTS = sorted({r.cpt for r in ROWS if r.cpt} | {"81999", "J3490", "88305", "0037U"})
 ZCODES = sorted({r.zcode for r in ROWS} | {"ZX9Q9"})
 DESCRIPTIONS = ["", *ZCODES, *(z.lower() for z in ZCODES[:4]), "ZL5H", "SOD CHL 0.9%"]
 MODIFIERS = ["90", "91", "GA", "GY", "GZ", "26", "TC", "XS", "59"]
@@ -62,7 +63,7 @@ def _known_test(line: ClaimLine) -> str | None:
     zcode = written if is_zcode(written) else None
     by_zcode = CATALOG.test_for_zcode(zcode) if zcode else None
     by_cpt = CATALOG.tests_for_cpt(line.cpt) if line.cpt else frozenset()
-    if zcode and by_cpt and by_zcode not in by_cpt:
+    if zcode and (by_cpt or is_pla(line.cpt or "")) and by_zcode not in by_cpt:
         return None  # the CPT names another test (or the Z-code is none of the lab's)
     if by_zcode:
         return by_zcode
