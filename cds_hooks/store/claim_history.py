@@ -18,15 +18,21 @@ from .db import ClaimLineRow, Store
 # whether the patient was tested for the same cancer before, and a year of claims holds the
 # repeat profiles a payer's frequency edit most often finds.
 LOOK_BACK_DAYS = 365
+# A claim is filed within 12 months of its date of service (timely filing, 42 CFR 424.44), so
+# no file still to come looks back further than this from today: older lines are dropped.
+KEEP_DAYS = LOOK_BACK_DAYS + 366
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
 
 
 def remember(store: Store, lines: Sequence[ClaimLine]) -> None:
     """Keep `lines`; a claim seen before (its CLM01, for that patient) has its earlier lines
-    replaced: a corrected claim is the same service, not a second one."""
+    replaced: a corrected claim is the same service, not a second one. Lines older than
+    KEEP_DAYS are dropped, so the table stays bounded whatever is sent."""
     now = datetime.now(UTC)
     claims = sorted({(line.claim, _digest(line.patient)) for line in lines})
     with store.session() as session:
+        session.execute(delete(ClaimLineRow).where(
+            ClaimLineRow.date_of_service < now.date() - timedelta(days=KEEP_DAYS)))
         for chunk in _chunks(claims):
             session.execute(delete(ClaimLineRow).where(
                 tuple_(ClaimLineRow.claim, ClaimLineRow.patient).in_(chunk)))

@@ -91,3 +91,24 @@ def test_the_store_keeps_a_claims_lines_once_on_each_backend(store_url, knowledg
         assert len(kept) == 3 and not {"M77", "M78"} & set(kept)
     finally:
         store.dispose()
+
+
+def test_lines_no_file_can_look_back_to_are_dropped(tmp_path, knowledge):
+    """A claim is filed within a year of its date of service and looks back LOOK_BACK_DAYS:
+    lines older than both are not kept, whatever a caller sends."""
+    from datetime import date, timedelta
+
+    from cds_hooks.claims.scrub import scrub
+    from cds_hooks.store import migrate
+    from cds_hooks.store.claim_history import KEEP_DAYS
+    from cds_hooks.store.db import ClaimLineRow, Store
+
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    migrate.upgrade(store)
+    old = (date.today() - timedelta(days=KEEP_DAYS + 1)).strftime("%Y%m%d")
+    scrub(FIRST.replace("D8*20251103", f"D8*{old}"), knowledge, store)
+    scrub(SECOND, knowledge, store)
+    with store.session() as session:
+        kept = session.scalars(select(ClaimLineRow.claim)).all()
+    store.dispose()
+    assert kept == ["CGP-DEC"]
