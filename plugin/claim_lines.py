@@ -146,7 +146,7 @@ def line_facts(line: ClaimLine, knowledge: Knowledge, draft: bool = True) -> Ord
         date_source=DateSource.SPECIMEN,
         diagnoses=diagnoses,
         coverage=CoverageFacts(None, ("", line.payer_id), payer) if line.payer_id else None,
-        specimens=(f"Specimen/{line.claim}-{day.isoformat()}",),
+        specimens=(_specimen(line.claim, day),),
         reason_codes=diagnoses,
         quantity=line.units,
         draft=draft,
@@ -155,6 +155,11 @@ def line_facts(line: ClaimLine, knowledge: Knowledge, draft: bool = True) -> Ord
         charge=_amount(line.charge),
         modifiers=line.modifiers,
     )
+
+
+def _specimen(claim: str, day: date) -> str:
+    """The specimen a claim's lines of one date of service are taken to share."""
+    return f"Specimen/{claim}-{day.isoformat()}"
 
 
 def _amount(text: str | None) -> Decimal | None:
@@ -169,7 +174,9 @@ def claims_facts(lines: Sequence[ClaimLine], knowledge: Knowledge,
                  ) -> list[tuple[tuple[OrderFacts, ...], PatientFacts]]:
     """Per claim, in file order: its lines' facts, and the patient's facts in which the lines
     of the patient's other claims with an earlier date of service are the earlier orders (a
-    repeat CGP): those of the file, and `earlier`, lines of other claims seen before."""
+    repeat CGP): those of the file, and `earlier`, lines of other claims seen before. Those
+    on a date of service of the claim are taken to be on its specimen: the same specimen
+    billed again under another claim id (one CGP per specimen)."""
     by_claim: dict[str, list[OrderFacts]] = defaultdict(list)
     patient_of: dict[str, str] = {}
     for line in lines:
@@ -187,7 +194,11 @@ def claims_facts(lines: Sequence[ClaimLine], knowledge: Knowledge,
         patient = patient_of[claim]
         others = tuple(replace(f, draft=False) for other in claims_of[patient]
                        if other != claim for f in by_claim[other] if f.date_of_service < first)
-        others += tuple(f for f in seen[patient] if f.date_of_service < first)
+        days = {f.date_of_service for f in facts}
+        others += tuple(replace(f, specimens=(_specimen(claim, f.date_of_service),))
+                        if f.date_of_service in days else f
+                        for f in seen[patient] if f.date_of_service < first
+                        or f.date_of_service in days)
         found.append((tuple(facts), PatientFacts(conditions=(), orders=tuple(facts),
                                                  others=others)))
     return found

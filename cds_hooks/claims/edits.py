@@ -68,8 +68,14 @@ def _payer(e: Evidence, f: OrderFacts) -> str:
     return payer.name if payer else "the payer"
 
 
-def _lines(e: Evidence) -> str:
-    return ", ".join(f"line {o.order.rpartition('#')[2]}" for o in e.others) or "another line"
+def _lines(e: Evidence, f: OrderFacts) -> str:
+    """The other lines, by LX01, with their claim when it is another (an earlier file's)."""
+    claim = f.order.rpartition("#")[0]
+    named = []
+    for other in e.others:
+        its_claim, _, line = other.order.rpartition("#")
+        named.append(f"line {line}" if its_claim == claim else f"claim {its_claim} line {line}")
+    return ", ".join(named) or "another line"
 
 
 def _missing_zcode(e: Evidence, f: OrderFacts) -> str:
@@ -197,7 +203,7 @@ def _indication(e: Evidence, f: OrderFacts) -> str:
 
 def _cgp_specimen(e: Evidence, f: OrderFacts) -> str:
     return (f"A comprehensive genomic profile on this specimen precludes further molecular tests "
-            f"on it ({_lines(e)}): one CGP per specimen.")
+            f"on it ({_lines(e, f)}): one CGP per specimen.")
 
 
 def _repeat_cgp(e: Evidence, f: OrderFacts) -> str:
@@ -208,7 +214,7 @@ def _repeat_cgp(e: Evidence, f: OrderFacts) -> str:
 
 
 def _single_gene(e: Evidence, f: OrderFacts) -> str:
-    text = (f"CPT {', '.join(e.codes)} bills a gene the panel on {_lines(e)} tests: no "
+    text = (f"CPT {', '.join(e.codes)} bills a gene the panel on {_lines(e, f)} tests: no "
             "single-gene code for a gene of a panel on the same specimen.")
     for modifier in (m for m in f.modifiers if m in _DISTINCT):
         text += (f" The line's modifier {modifier} claims {_DISTINCT[modifier]}: keep it only "
@@ -223,8 +229,9 @@ _DISTINCT = {"XS": "a separate specimen (separate structure)",
 
 def _units_across_lines(e: Evidence, f: OrderFacts) -> str:
     units = f"{e.quantity:g}" if e.quantity is not None else "more than one"
-    text = (f"CPT {', '.join(e.codes)} is also billed on {_lines(e)} for {f.date_of_service}: "
-            f"{units} units in all, and an NGS panel is one unit of service per date (MolDX).")
+    text = (f"CPT {', '.join(e.codes)} is also billed on {_lines(e, f)} for "
+            f"{f.date_of_service}: {units} units in all, and an NGS panel is one unit of "
+            "service per date (MolDX).")
     if "91" in f.modifiers:
         text += " Modifier 91 (repeat test) does not make a second panel billable."
     return text
@@ -265,7 +272,7 @@ def _panel_cpt(e: Evidence, f: OrderFacts) -> str:
 
 
 def _one_service(e: Evidence, f: OrderFacts) -> str:
-    return (f"This line and {_lines(e)} are one service on one specimen: bill "
+    return (f"This line and {_lines(e, f)} are one service on one specimen: bill "
             f"{' '.join(e.expected)} once, with one Z-code.")
 
 

@@ -56,6 +56,15 @@ def test_a_profile_billed_in_an_earlier_file_is_found_by_the_service(client):
     assert "repeat-cgp" not in _rules(_post(client, FIRST))
 
 
+def test_a_profile_billed_again_for_the_same_day_under_another_claim_id_is_found(client):
+    """The same patient and date of service: taken to be the same specimen, one CGP on it."""
+    _post(client, FIRST)
+    again = FIRST.replace("CLM*CGP-NOV*", "CLM*CGP-NOV-2*")
+    (line,) = _post(client, again)["claims"][0]["lines"]
+    (edit,) = [f for f in line["findings"] if f["rule"] == "cgp-specimen"]
+    assert "claim CGP-NOV line 1" in edit["message"]
+
+
 def test_a_profile_older_than_the_look_back_is_not_looked_for(client):
     old = FIRST.replace("D8*20251103", "D8*20241103")
     _post(client, old)
