@@ -1,5 +1,5 @@
-"""An 837P (005010X222A1) as claim lines: where each fact sits on the claim
-(../shared/docs/claims.md) and the SV1 segment a fix rewrites."""
+"""An 837P (005010X222A1) as claim lines: where each fact sits on the claim (X12 005010X222A1;
+docs/claims.md) and the segments a fix rewrites (SV1, HI)."""
 
 from __future__ import annotations
 
