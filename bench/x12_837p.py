@@ -37,15 +37,16 @@ class Claim:
     extra: list[str] = field(default_factory=list)
 
 
-def interchange(claims: list[Claim], sep: str = "~\n") -> str:
-    """One interchange, one transaction, one billing provider; a subscriber loop a claim."""
+def interchange(claims: list[Claim], sep: str = "~\n", npi: str = LAB_NPI) -> str:
+    """One interchange, one transaction, one billing provider (NPI `npi`); a subscriber loop a
+    claim."""
     body = [
         "BHT*0019*00*BATCH1*20251215*1200*CH",
         "NM1*41*2*CASCADE MOLECULAR DIAGNOSTICS*****46*CMD001",
         "PER*IC*BILLING*TE*5035550100",
         "NM1*40*2*CLEARINGHOUSE*****46*CH001",
         "HL*1**20*1",
-        f"NM1*85*2*CASCADE MOLECULAR DIAGNOSTICS*****XX*{LAB_NPI}",
+        f"NM1*85*2*CASCADE MOLECULAR DIAGNOSTICS*****XX*{npi}",
         "N3*100 MAIN ST", "N4*PORTLAND*OR*972010000", "REF*EI*930000000",
     ]
     for n, claim in enumerate(claims, start=2):

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from plugin import fhir
-from plugin.claim_lines import ClaimLine, claims_facts
+from plugin.claim_checks import check_claims
+from plugin.claim_lines import OUTSIDE_CATALOG, ClaimLine, claims_facts
 from plugin.codes import CodeSystems
 from plugin.findings import Finding, Severity
 from plugin.knowledge import Knowledge
@@ -64,12 +65,17 @@ class ClaimDecision(_Findings):
     knowledge_version: str
 
 
-def decide_claims(lines: Sequence[ClaimLine], knowledge: Knowledge) -> ClaimDecision:
+def decide_claims(lines: Sequence[ClaimLine], knowledge: Knowledge,
+                  earlier: Sequence[ClaimLine] = ()) -> ClaimDecision:
     """Evaluate the lines of one or more claims with the rules the orders get, one claim at a
-    time (its lines are the drafts, the patient's other claims the earlier orders)."""
+    time (its lines are the drafts, the patient's other claims the earlier orders, with
+    `earlier`: lines of claims seen before)."""
     facts: list[OrderFacts] = []
     findings: list[Finding] = []
-    for claim_facts, patient in claims_facts(lines, knowledge):
+    for claim_facts, patient in claims_facts(lines, knowledge, earlier):
         facts += claim_facts
-        findings += evaluate(claim_facts, patient, knowledge)
+        # A line the lab's catalog does not speak for gets only the claim edit saying why.
+        findings += evaluate([f for f in claim_facts if f.doubt not in OUTSIDE_CATALOG],
+                             patient, knowledge)
+    findings += check_claims(lines, facts, knowledge)
     return ClaimDecision(tuple(facts), tuple(findings), knowledge.version)

@@ -80,6 +80,8 @@ class Evidence:
     neoplasm: str | None = None  # solid or hematolymphoid: what the test is for
     assumed_specimen: bool = False  # drafts naming no specimen, taken to share one
     combination: str | None = None  # which orders make one service (parallel_orders)
+    priced: CatalogRow | None = None  # the test whose list price is a claim line's charge
+    npis: tuple[str, ...] = ()  # a claim line's billing NPI, then the lab's
 
 
 @dataclass(frozen=True)

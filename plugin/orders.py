@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 
@@ -95,14 +96,20 @@ class OrderFacts:
     billing_cpts: tuple[str, ...] = ()
     # (system, code) of the EHR's own codes on the order that the lab's aliases map to a test.
     aliases: tuple[tuple[str, str], ...] = ()
+    # Why a claim line's test is not known for sure though its codes name one
+    # (plugin/claim_lines.py, Doubt); None on orders and on lines whose test is known.
+    doubt: str | None = None
+    charge: Decimal | None = None  # a claim line's charge (SV102)
+    modifiers: tuple[str, ...] = ()  # a claim line's modifiers (SV101-3..6)
 
     @property
     def identified_for_sure(self) -> bool:
         """The test is known for sure: by the lab's code, an EHR code the lab's aliases map to
-        it alone, a Z-code or a PLA code. A CPT alone (on the order or among its billing
-        options) names a kind of test that several tests share, and a generic code names
-        several, so a fix built on them is a suggestion."""
-        return self.identified_by in _FOR_SURE
+        it alone, a Z-code or a PLA code, and on a claim line only where `doubt` is None. A CPT
+        alone (on the order or among its billing options) names a kind of test that several
+        tests share, and a generic code names several, so a fix built on them is a
+        suggestion."""
+        return self.doubt is None and self.identified_by in _FOR_SURE
 
     def codes_of(self, kind: CodeKind) -> tuple[str, ...]:
         return getattr(self, _CODES_OF[kind])

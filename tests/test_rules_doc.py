@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from plugin.claim_checks import CLAIM_RULE_IDS
 from plugin.rules import RULE_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,3 +27,9 @@ def test_every_test_the_rules_doc_cites_exists():
 
 def test_every_rule_id_is_in_the_rules_doc():
     assert [rule for rule in RULE_IDS if f"`{rule}`" not in DOC] == []
+
+
+def test_every_claim_edit_is_in_the_rules_doc_and_the_claims_doc():
+    claims = (ROOT / "docs" / "claims.md").read_text()
+    assert [rule for rule in CLAIM_RULE_IDS if f"`{rule}`" not in DOC] == []
+    assert [rule for rule in CLAIM_RULE_IDS if f"`{rule}`" not in claims] == []

@@ -1,5 +1,5 @@
-"""An 837P (005010X222A1) as claim lines: where each fact sits on the claim
-(the X12 837P 005010X222A1 implementation guide) and the SV1 segment a fix rewrites."""
+"""An 837P (005010X222A1) as claim lines: where each fact sits on the claim (the X12 837P
+005010X222A1 implementation guide; docs/claims.md) and the segments a fix rewrites (SV1, HI)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF"})  # ICD-10-CM principal, other
 @dataclass(frozen=True)
 class BilledLine:
     line: ClaimLine
-    sv1: X12Segment  # the segment a certain fix rewrites
+    sv1: X12Segment  # the segment a certain fix of the line's codes rewrites
+    hi: tuple[X12Segment, ...] = ()  # the claim's HI segments, where a diagnosis fix goes
 
 
 @dataclass
@@ -30,6 +31,7 @@ class _Context:
     payer: str | None = None
     claim: str = ""
     diagnoses: tuple[str, ...] = ()
+    hi: tuple[X12Segment, ...] = ()
 
 
 def read_claims(text: str) -> tuple[X12File, list[BilledLine]]:
@@ -49,11 +51,12 @@ def service_lines(x12: X12File):
         elif sid == "HL" and segment.value("HL03") == "22":
             here.subscriber, here.patient, here.payer = "", None, None
         elif sid == "CLM":
-            here.claim, here.diagnoses = segment.value("CLM01") or "", ()
+            here.claim, here.diagnoses, here.hi = segment.value("CLM01") or "", (), ()
         elif sid == "HI" and segment.in_loop("2300"):
             here.diagnoses += _diagnoses(segment)
+            here.hi += (segment,)
         elif sid == "SV1":
-            yield BilledLine(_line(segment, segments, i, here), segment)
+            yield BilledLine(_line(segment, segments, i, here), segment, here.hi)
 
 
 def _name(segment: X12Segment, here: _Context) -> None:
@@ -100,6 +103,7 @@ def _line(sv1: X12Segment, segments: tuple[X12Segment, ...], i: int,
                         if p and p.isdigit() and 0 < int(p) <= len(here.diagnoses)),
         control_number=ref.value("REF02") if ref else None,
         charge=sv1.value("SV102"),
+        claim_diagnoses=here.diagnoses,
     )
 
 

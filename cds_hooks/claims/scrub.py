@@ -3,15 +3,21 @@ find, as a table for a biller or the JSON a clearinghouse reads."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from cds_hooks.common import text_table
+from cds_hooks.store import claim_history
+from cds_hooks.store.db import Store, StoreError
+from plugin.claim_lines import ClaimLine
 from plugin.decision import ClaimDecision, decide_claims
 from plugin.knowledge import Knowledge
 
 from .claim837 import BilledLine, read_claims
 from .edits import ClaimEdit, edit
 from .x12 import X12File
+
+log = logging.getLogger("moldx_cds.scrub")
 
 HEADER = ("CLAIM", "LINE", "CPT", "Z-CODE", "RULE", "SEVERITY", "FIX", "MESSAGE")
 
@@ -22,6 +28,7 @@ class Scrub:
     lines: tuple[BilledLine, ...]
     decision: ClaimDecision
     edits: dict[str, tuple[ClaimEdit, ...]]  # by ClaimLine.key
+    earlier_checked: bool = False  # the claims of earlier files were looked at (the store)
 
     def as_json(self) -> dict:
         claims: dict[str, list[dict]] = {}
@@ -30,7 +37,9 @@ class Scrub:
             claims.setdefault(line.claim, []).append({
                 "line": line.line, "cpt": line.cpt, "zcode": line.zcode,
                 "findings": [e.as_json() for e in self.edits[line.key]]})
-        return {"claims": [{"claim": claim, "lines": lines} for claim, lines in claims.items()]}
+        return {"claims": [{"claim": claim, "lines": lines} for claim, lines in claims.items()],
+                "earlier_claims_checked": self.earlier_checked,
+                "look_back_days": claim_history.LOOK_BACK_DAYS}
 
     def rows(self) -> list[tuple[str, ...]]:
         table = [HEADER]
@@ -48,12 +57,37 @@ class Scrub:
                                                     HEADER.index("MESSAGE")))
 
 
-def scrub(text: str, knowledge: Knowledge) -> Scrub:
-    """Read, validate and check `text`, an 837P. Raises X12Invalid."""
+def _earlier(store: Store | None, lines: list[ClaimLine]) -> list[ClaimLine] | None:
+    """The patients' claim lines seen before; None when there is no store to ask or it
+    cannot be read (the file is still checked, and the answer says what was not)."""
+    if store is None:
+        return None
+    try:
+        return claim_history.earlier(store, lines)
+    except StoreError as bad:
+        log.warning("earlier claims not looked for: the store cannot be used (%s)", bad)
+        return None
+
+
+def _remember(store: Store, lines: list[ClaimLine]) -> None:
+    try:
+        claim_history.remember(store, lines)
+    except StoreError as bad:  # the answer stands; only a later file's look back is poorer
+        log.warning("claim lines not kept: the store cannot be used (%s)", bad)
+
+
+def scrub(text: str, knowledge: Knowledge, store: Store | None = None) -> Scrub:
+    """Read, validate and check `text`, an 837P, with the patients' claims `store` has seen
+    before, and keep this file's lines there. Raises X12Invalid."""
     x12, lines = read_claims(text)
-    decision = decide_claims([b.line for b in lines], knowledge)
+    claim_lines = [b.line for b in lines]
+    seen = _earlier(store, claim_lines)
+    decision = decide_claims(claim_lines, knowledge, seen or ())
+    if store and seen is not None:
+        _remember(store, claim_lines)
     by_key = {f.order: f for f in decision.facts}
     edits: dict[str, list[ClaimEdit]] = {b.line.key: [] for b in lines}
     for finding in decision.findings:
         edits[finding.order].append(edit(finding, by_key[finding.order]))
-    return Scrub(x12, tuple(lines), decision, {k: tuple(v) for k, v in edits.items()})
+    return Scrub(x12, tuple(lines), decision, {k: tuple(v) for k, v in edits.items()},
+                 earlier_checked=seen is not None)

@@ -26,16 +26,27 @@ pyx12_speedups.install()
 
 
 class X12Invalid(ValueError):
-    """Not valid 5010: names the segment (its id and position in the file) and element."""
+    """Not valid 5010: names the segment (its id, its position in the file and the line of
+    the text it is on) and element."""
 
     def __init__(self, message: str, segment: str | None = None, position: int | None = None,
-                 element: str | None = None):
+                 element: str | None = None, line: int | None = None):
         self.segment, self.position, self.element = segment, position, element
+        self.message, self.line = message, line
+        place = ", ".join(p for p in (f"segment {position} of the file" if position else "",
+                                      f"line {line}" if line else "") if p)
         where = " ".join(p for p in (
-            f"segment {segment}" if segment else "",
-            f"(segment {position} of the file)" if position else "",
+            f"segment {segment}" if segment else "", f"({place})" if place else "",
             f"element {element}" if element else "") if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+    def on_line(self, line: int | None) -> X12Invalid:
+        return X12Invalid(self.message, self.segment, self.position, self.element, line)
+
+
+# A UTF-8 byte-order mark, as text read as UTF-8 or byte for byte (latin-1): some Windows
+# tools write one before the ISA; it is not part of the interchange.
+_BYTE_ORDER_MARKS = ("\ufeff", "\xef\xbb\xbf")
 
 
 Elements = tuple[tuple[str, ...], ...]  # element 01 first, each as its components
@@ -98,7 +109,9 @@ def _reference(id_length: int, ref: str) -> tuple[int, int]:
 
 def read(text: str, transaction: str, guide: str) -> X12File:
     """Every segment of `text`, validated against pyx12's map of `guide` (005010X222A1 ...).
-    Raises X12Invalid naming the first problem."""
+    A leading UTF-8 byte-order mark is passed over. Raises X12Invalid naming the first
+    problem."""
+    text = _without_byte_order_mark(text)
     errors = pyx12.error_handler.err_handler()
     try:
         reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), errors,
@@ -123,8 +136,28 @@ def read(text: str, transaction: str, guide: str) -> X12File:
                          f"{transaction} {guide} this command reads".replace("  ", " "),
                          "GS", element="GS08")
     if problem := first_error(errors):
-        raise problem
+        raise problem.on_line(_text_line(text, delimiters[0], problem.position))
     return found
+
+
+def _without_byte_order_mark(text: str) -> str:
+    for mark in _BYTE_ORDER_MARKS:
+        if text.startswith(mark):
+            return text[len(mark):]
+    return text
+
+
+def _text_line(text: str, seg_term: str, position: int | None) -> int | None:
+    """The line of `text` (1-based) on which its `position`-th segment begins."""
+    if not position:
+        return None
+    start = 0
+    for _ in range(position - 1):
+        start = text.find(seg_term, start) + 1
+        if start == 0:
+            return None
+    start += len(text[start:]) - len(text[start:].lstrip())
+    return text.count("\n", 0, start) + 1
 
 
 def _segments(reader: pyx12.x12context.X12ContextReader) -> Iterator[X12Segment]:
@@ -144,26 +177,27 @@ def first_error(errors: pyx12.error_handler.err_handler) -> X12Invalid | None:
 
 
 def _first(doc: dict[str, Any]) -> X12Invalid | None:
+    """The error on the earliest segment. An envelope's error (a control count) is reported on
+    its closing segment, after the segment error that caused it, so it comes later."""
+    found = [problem for problem in _all(doc) if problem is not None]
+    return min(found, key=lambda p: p.position or 0) if found else None
+
+
+def _all(doc: dict[str, Any]) -> Iterator[X12Invalid | None]:
     for interchange in doc.get("interchanges", []):
-        if problem := _of(interchange, "ISA"):
-            return problem
+        yield _of(interchange, "ISA")
         for group in interchange.get("groups", []):
-            if problem := _of(group, "GS"):
-                return problem
+            yield _of(group, "GS")
             for transaction in group.get("transactions", []):
-                if problem := _of(transaction, "ST"):
-                    return problem
-                for segment in transaction.get("segments", []):
-                    if problem := _segment_error(segment):
-                        return problem
-    return None
+                yield _of(transaction, "ST")
+                yield from map(_segment_error, transaction.get("segments", []))
 
 
 def _of(level: dict[str, Any], segment: str) -> X12Invalid | None:
     errors = level.get("errors") or []
     if not errors:
         return None
-    return X12Invalid(_text(errors[0]), segment)
+    return X12Invalid(_text(errors[0]), segment, level.get("cur_line"))
 
 
 def _segment_error(segment: dict[str, Any]) -> X12Invalid | None:

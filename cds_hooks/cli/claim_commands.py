@@ -15,6 +15,7 @@ from cds_hooks.claims.fix import fixed_text
 from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
 from cds_hooks.common import text_table
+from cds_hooks.store.claim_history import LOOK_BACK_DAYS
 from plugin.knowledge import Knowledge
 
 from .operations_commands import (
@@ -39,14 +40,23 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "CPT, Z-code and claim edits (rule, severity, message, fix). Exit status: 0 no "
         "warning and every check ran; 1 at least one warning, or checks skipped because a "
         "line's payer is not in the lab's payer list; 2 the file is not valid 5010 (the "
-        "segment and element are named) or the knowledge could not be read.")
+        "segment, element and line of the first error are named) or the knowledge could "
+        "not be read. The lines are "
+        "kept in the store, and each claim is checked with the same patient's claims of "
+        f"earlier files whose date of service is up to {LOOK_BACK_DAYS} days before its own "
+        "(a repeat comprehensive genomic profile); a claim scrubbed again replaces its lines. "
+        "Without a store at the latest schema (`moldx-cds db upgrade`) that look back is "
+        "skipped, and said.")
     command.add_argument("file", type=Path, help="the 837P file")
     command.add_argument("--json", action="store_true", help="print the edits as JSON")
     command.add_argument("--fix", type=Path, metavar="OUT",
-                         help="write the 837P with every certain fix applied (Z-code into "
-                         "SV101-7, CPT in SV101-2, units in SV104) to OUT; every other byte "
-                         "as it was")
+                         help="write the 837P with every certain fix applied to OUT (the "
+                         "catalog's Z-code into SV101-7, CPT in SV101-2, one unit in SV104, "
+                         "only on a line under the lab's NPI, without modifier 90, with no code "
+                         "naming another test; an HI diagnosis without its dot); every other "
+                         "byte as it was")
     knowledge_option(command)
+    store_url_option(command)
     command.set_defaults(run=_scrub, knowledge_of=knowledge_of)
 
     remit = commands.add_parser(
@@ -183,13 +193,32 @@ def read_text(file: Path) -> str:
     return file.read_bytes().decode("latin-1")
 
 
+def _history_store(args: argparse.Namespace):
+    """The store whose earlier claims a scrub reads and adds to; None, said once, when there
+    is none at the latest schema (a scrub never creates or upgrades one)."""
+    from cds_hooks.store import migrate
+    from cds_hooks.store.db import StoreError
+
+    store = store_of(args)
+    try:
+        if (store.sqlite_file is None or store.sqlite_file.exists()) \
+                and migrate.current(store) == migrate.head():
+            return store
+    except StoreError:
+        pass
+    print(f"moldx-cds: no store at the latest schema at {store.display_url()}: claims of "
+          "earlier files not looked for, and these lines not kept (`moldx-cds db upgrade`)",
+          file=sys.stderr)
+    return None
+
+
 def _scrub(args: argparse.Namespace) -> int:
     knowledge = args.knowledge_of(args)
     if knowledge is None:
         return 2
     try:
         text = read_text(args.file)
-        result = scrub(text, knowledge)
+        result = scrub(text, knowledge, _history_store(args))
     except OSError as bad:
         print(f"moldx-cds: cannot read {args.file}: {bad.strerror or bad}", file=sys.stderr)
         return 2
@@ -200,5 +229,5 @@ def _scrub(args: argparse.Namespace) -> int:
     if args.fix:
         fixed, count = fixed_text(text, result)
         args.fix.write_bytes(fixed.encode("latin-1"))
-        print(f"moldx-cds: {count} line(s) fixed in {args.fix}", file=sys.stderr)
+        print(f"moldx-cds: {count} segment(s) fixed in {args.fix}", file=sys.stderr)
     return 0 if result.decision.clear else 1

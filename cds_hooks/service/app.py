@@ -269,7 +269,7 @@ def scrub_claims():
             f"({runtime.settings.max_claim_bytes:,}); send the claims in smaller files, or "
             "scrub this one with `moldx-cds scrub FILE --json`"))])
     try:
-        result = scrub(body.decode("latin-1"), runtime.knowledge)
+        result = scrub(body.decode("latin-1"), runtime.knowledge, runtime.store)
     except X12Invalid as bad:
         expression = bad.element or bad.segment
         raise RequestError.invalid(expression, f"not valid 5010: {bad}") from None

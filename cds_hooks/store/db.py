@@ -164,6 +164,27 @@ class RemittanceLineRow(Base):
     paid_on: Mapped[date | None] = mapped_column(Date)
 
 
+class ClaimLineRow(Base):
+    """A claim line `scrub` has seen (plugin/claim_lines.py ClaimLine)."""
+
+    __tablename__ = "claim_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim: Mapped[str] = mapped_column(Text)  # CLM01
+    line_no: Mapped[str] = mapped_column(Text)  # LX01
+    patient: Mapped[str] = mapped_column(Text, index=True)  # SHA-256 of the member id
+    payer: Mapped[str | None] = mapped_column(Text)
+    billing_npi: Mapped[str | None] = mapped_column(Text)
+    cpt: Mapped[str | None] = mapped_column(Text)
+    modifiers: Mapped[str] = mapped_column(Text)  # JSON list
+    zcode: Mapped[str | None] = mapped_column(Text)  # SV101-7 as written
+    units: Mapped[float | None] = mapped_column(Float)
+    date_of_service: Mapped[date] = mapped_column(Date)
+    diagnoses: Mapped[str] = mapped_column(Text)  # JSON list: the codes SV107 points to
+    charge: Mapped[str | None] = mapped_column(Text)
+    scrubbed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class IssuedCardRow(Base):
     __tablename__ = "cards"
 

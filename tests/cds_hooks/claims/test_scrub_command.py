@@ -84,7 +84,7 @@ def test_the_fixed_file_differs_only_in_the_fixed_elements_and_is_valid(tmp_path
     new_lines = out.read_text().splitlines()
     different = [o for o, n in zip(old_lines, new_lines, strict=True) if o != n]
     assert different and all(o.startswith("SV1*") for o in different)
-    assert f"{len(different)} line(s) fixed" in run.stderr
+    assert f"{len(different)} segment(s) fixed" in run.stderr
     # No certain fix is left to apply, and pyx12's own validator accepts the file.
     left = scrub(out.read_text(), knowledge)
     assert not [f for f in left.decision.findings if f.certain_fix and not f.certain_fix.reasons

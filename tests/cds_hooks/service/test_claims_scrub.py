@@ -11,11 +11,12 @@ from tests.cds_hooks.claims.conftest import X12, x12_text
 from tests.processes import moldx_cds
 
 
-def test_the_answer_is_the_json_of_the_scrub_command(client, tmp_path):
+def test_the_answer_is_the_json_of_the_scrub_command(client, settings, tmp_path):
     response = client.post("/claims/scrub", data=x12_text("rules.837"),
                            content_type="application/edi-x12")
     assert response.status_code == 200
-    command = moldx_cds("scrub", str(X12 / "rules.837"), "--json", cwd=tmp_path)
+    command = moldx_cds("scrub", str(X12 / "rules.837"), "--json", "--store-url",
+                        settings.store_url, cwd=tmp_path)
     assert response.get_json() == json.loads(command.stdout)
 
 
