@@ -54,12 +54,15 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="run the CDS Hooks service",
-        description="Run the CDS Hooks service with gunicorn (or Flask's development server "
-        "with --debug). Discovery is at http://HOST:PORT/cds-services.")
+        description="Run the CDS Hooks service: nginx on HOST:PORT, which reads each request "
+        "whole, in front of gunicorn workers (or Flask's development server with --debug). "
+        "Needs nginx (apt-get install nginx-light). Discovery is at "
+        "http://HOST:PORT/cds-services.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     serve.add_argument("--port", type=int, default=8080, help="port (default %(default)s)")
-    serve.add_argument("--workers", type=int, default=2,
-                       help="gunicorn worker processes (default %(default)s)")
+    serve.add_argument("--workers", type=int, default=4,
+                       help="gunicorn worker processes, one request at a time each "
+                       "(default %(default)s)")
     _knowledge_option(serve)
     serve.add_argument("--debug", action="store_true",
                        help="use Flask's development server, with reloading and tracebacks")
@@ -210,9 +213,15 @@ def _serve(args: argparse.Namespace) -> int:
             settings.pid_file.write_text(f"{os.getpid()}\n")
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
         return 0
+    from .front import FrontError
     from .server import run
 
-    run(app, host=args.host, port=args.port, workers=args.workers, pid_file=settings.pid_file)
+    try:
+        run(app, host=args.host, port=args.port, workers=args.workers,
+            pid_file=settings.pid_file)
+    except FrontError as bad:
+        print(f"moldx-cds: not starting: {bad}", file=sys.stderr)
+        return 2
     return 0
 
 
