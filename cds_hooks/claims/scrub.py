@@ -50,9 +50,10 @@ class Scrub:
                                     row[-1]]).rstrip() for row in rows)
 
 
-def scrub(text: str, knowledge: Knowledge) -> Scrub:
-    """Read, validate and check `text`, an 837P. Raises X12Invalid."""
-    x12, lines = read_claims(text)
+def scrub(text: str, knowledge: Knowledge, max_loops: int | None = None) -> Scrub:
+    """Read, validate and check `text`, an 837P. Raises X12Invalid, or X12TooCostly past
+    `max_loops` HL and LX loops."""
+    x12, lines = read_claims(text, max_loops)
     decision = decide_claims([b.line for b in lines], knowledge)
     by_key = {f.order: f for f in decision.facts}
     edits: dict[str, list[ClaimEdit]] = {b.line.key: [] for b in lines}
