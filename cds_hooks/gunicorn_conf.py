@@ -48,6 +48,9 @@ graceful_timeout = 20
 max_requests = 20000  # recycle workers now and then (a fork of the master: cheap)
 max_requests_jitter = 2000
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeats off disk
+# gunicorn's control socket (version 24 on) is one path in the user's home for every service
+# of that user: two services would take each other's. Nothing here uses it.
+control_socket_disable = True
 accesslog = None  # the app logs each request itself, with its request id and hookInstance
 errorlog = "-"
 logger_class = "cds_hooks.common.logs.GunicornLogger" if _settings.log_format == "json" \

@@ -18,7 +18,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -114,7 +113,6 @@ class Front:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-        shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def start(nginx: str, *, host: str, port: int, run_dir: Path, upstream: Path,
@@ -136,7 +134,9 @@ def start(nginx: str, *, host: str, port: int, run_dir: Path, upstream: Path,
     threading.Thread(target=_relay, args=(front, lines), daemon=True,
                      name="nginx-log").start()
     deadline = time.monotonic() + START_SECONDS
-    while not _listening(host, port):
+    # nginx writes its pid file once it has bound its address (a port some other process
+    # listens on would answer a connection, and prove nothing).
+    while not (run_dir / "nginx.pid").exists():
         if process.poll() is not None or time.monotonic() > deadline:
             front.quit(1)
             raise FrontError("nginx did not start: " + (" ".join(lines[-3:]) or "no output"))
@@ -157,13 +157,6 @@ def _relay(front: Front, lines: list[str]) -> None:
         log.error("nginx exited (status %s); stopping", front.process.returncode,
                   extra={"event": "nginx-exited"})
         os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _listening(host: str, port: int) -> bool:
-    target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
-    with contextlib.suppress(OSError), socket.create_connection((target, port), timeout=0.5):
-        return True
-    return False
 
 
 def _die_with_parent() -> None:

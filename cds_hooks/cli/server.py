@@ -4,7 +4,11 @@ cds_hooks/gunicorn_conf.py. One command starts both and stops both."""
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -15,7 +19,23 @@ from . import front
 
 
 class _Arbiter(Arbiter):
-    front: front.Front | None = None
+    """gunicorn's master, which also starts nginx once the workers' socket is bound, and
+    stops it first."""
+
+    def __init__(self, app: BaseApplication, start_front: Callable[[], front.Front]):
+        self._start_front = start_front
+        self.front: front.Front | None = None
+        super().__init__(app)
+
+    def start(self) -> None:
+        super().start()
+        try:
+            self.front = self._start_front()
+        except front.FrontError:
+            self.stop(graceful=False)
+            if self.pidfile is not None:
+                self.pidfile.unlink()
+            raise
 
     def stop(self, graceful: bool = True) -> None:
         # nginx first: it stops listening and finishes the requests under way, which still
@@ -53,9 +73,12 @@ def run(app: Flask, *, host: str, port: int, workers: int, pid_file: Path | None
                if not name.startswith("_")}
     options |= {"bind": f"unix:{upstream}", "workers": workers,
                 "pidfile": str(pid_file) if pid_file else None}
-    server = _Gunicorn(app, options)
-    arbiter = _Arbiter(server)
-    arbiter.front = front.start(nginx, host=host, port=port, run_dir=run_dir,
-                                upstream=upstream,
-                                max_body=app.config["MAX_CONTENT_LENGTH"])
-    arbiter.run()
+    arbiter = _Arbiter(_Gunicorn(app, options), functools.partial(
+        front.start, nginx, host=host, port=port, run_dir=run_dir, upstream=upstream,
+        max_body=app.config["MAX_CONTENT_LENGTH"]))
+    master = os.getpid()
+    try:
+        arbiter.run()  # exits (SystemExit) once stopped
+    finally:
+        if os.getpid() == master:  # workers leave through here too, being forks of it
+            shutil.rmtree(run_dir, ignore_errors=True)
