@@ -12,6 +12,7 @@ from pathlib import Path
 from cds_hooks.claims.fix import fixed_text
 from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
+from cds_hooks.cli.files import input_file
 from plugin.knowledge import Knowledge
 
 from .operations_commands import store_behind, store_missing, store_of, store_url_option
@@ -30,7 +31,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "warning and every check ran; 1 at least one warning, or checks skipped because a "
         "line's payer is not in the lab's payer list; 2 the file is not valid 5010 (the "
         "segment and element are named) or the knowledge could not be read.")
-    command.add_argument("file", type=Path, help="the 837P file")
+    command.add_argument("file", type=input_file, help="the 837P file")
     command.add_argument("--json", action="store_true", help="print the edits as JSON")
     command.add_argument("--fix", type=Path, metavar="OUT",
                          help="write the 837P with every certain fix applied (Z-code into "
@@ -51,7 +52,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "to orders by REF*6R (the ServiceRequest id), else by patient, CPT and date of "
         "service. Exit status 0; 2 when the file is not "
         "valid 5010 or the store cannot be used.")
-    remit.add_argument("file", type=Path, help="the 835 file")
+    remit.add_argument("file", type=input_file, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
     store_url_option(remit)
     remit.set_defaults(run=_remit)

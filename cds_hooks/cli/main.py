@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cds_hooks.cli.files import input_file
 from cds_hooks.common.settings import Settings, SettingsError, data_dir
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "its fix and the reason in words. Exit status: 0 no warning and every check ran; 1 "
         "at least one warning, or checks skipped because an order's payer or coverage is "
         "not known; 2 the input or the knowledge could not be read.")
-    check.add_argument("file", type=Path, help="the JSON file ('-' for standard input)")
+    check.add_argument("file", type=input_file, help="the JSON file ('-' for standard input)")
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
                        help="date of service for orders that carry none (default: today)")
@@ -109,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--aud", required=True, metavar="URL",
                        help="the exact URL to be called, e.g. "
                        "http://127.0.0.1:8080/cds-services/moldx-order-sign")
-    token.add_argument("--key", type=Path, metavar="FILE",
+    token.add_argument("--key", type=input_file, metavar="FILE",
                        help="a PEM private key from `moldx-cds keys new` "
                        "(private-key-es384.pem or private-key-rs384.pem)")
     token.add_argument("--issuer", metavar="ISS",
@@ -133,7 +134,7 @@ def _knowledge_option(command: argparse.ArgumentParser) -> None:
         help="folder with lab.csv, catalog.csv and payers.csv (default: "
         "$MOLDX_CDS_KNOWLEDGE_DIR, else the embedded demo lab)")
     command.add_argument(
-        "--policy-store", type=Path, metavar="FILE",
+        "--policy-store", type=input_file, metavar="FILE",
         help="policy store written by `moldx-cds policy import` (default: "
         "$MOLDX_CDS_POLICY_STORE, else the default store if it exists, else the knowledge "
         "folder's mcd/ excerpt)")
