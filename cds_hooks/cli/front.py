@@ -125,7 +125,8 @@ def start(nginx: str, *, host: str, port: int, run_dir: Path, upstream: Path,
     conf = run_dir / "nginx.conf"
     conf.write_text(config(host=host, port=port, upstream=upstream, run_dir=run_dir,
                            max_body=max_body))
-    process = subprocess.Popen([nginx, "-p", str(run_dir), "-c", str(conf)],
+    # -e: its own log to stderr from the start (the packaged path is not writable by a user).
+    process = subprocess.Popen([nginx, "-e", "stderr", "-p", str(run_dir), "-c", str(conf)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, errors="replace",
                                preexec_fn=_die_with_parent)
