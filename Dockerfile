@@ -1,4 +1,5 @@
-# moldx-cds in production: gunicorn (cds_hooks/gunicorn_conf.py) behind a load balancer.
+# moldx-cds in production: `moldx-cds serve` (nginx in front of gunicorn's workers) behind a
+# load balancer.
 #   docker build -t moldx-cds .
 #   docker run -p 8080:8080 -e MOLDX_CDS_STORE_URL=postgresql+psycopg://... \
 #              -e MOLDX_CDS_TRUSTED_ISSUERS=/etc/moldx-cds/issuers.json \
@@ -17,7 +18,11 @@ WORKDIR /opt/moldx-cds
 COPY pyproject.toml README.md ./
 COPY cds_hooks ./cds_hooks
 COPY plugin ./plugin
-RUN pip install '.[postgres]' \
+# nginx: `serve` runs it in front of its workers (it reads each request whole).
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light \
+ && rm -rf /var/lib/apt/lists/* \
+ && pip install '.[postgres]' \
  && useradd --system --uid 10001 --home-dir /var/lib/moldx-cds --create-home moldx \
  && mkdir -p /var/lib/moldx-cds/spool /run/moldx-cds \
  && chown -R moldx /var/lib/moldx-cds /run/moldx-cds

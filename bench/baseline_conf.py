@@ -15,10 +15,8 @@ from cds_hooks import gunicorn_conf as _serve  # noqa: E402
 
 workers = _serve.workers
 worker_class = _serve.worker_class
-threads = _serve.threads
 preload_app = _serve.preload_app
 timeout = _serve.timeout
-keepalive = _serve.keepalive
 worker_tmp_dir = _serve.worker_tmp_dir
 accesslog = None
 errorlog = "-"

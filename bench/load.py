@@ -1,6 +1,7 @@
-"""Load benchmark: the service and a baseline app under the same gunicorn settings (those of
-`moldx-cds serve`: 2 buffering threaded workers, preload), driven by the same wrk client with
-the same 3-order order-sign request.
+"""Load benchmark: the service (`moldx-cds serve`: nginx in front of 2 gunicorn sync workers,
+preload), a baseline app under the same gunicorn settings, and, given its checkout, the
+community's example CDS service (bench/peer.py), driven by the same wrk client; ours with the
+same 3-order order-sign request, the peer with its own one-lookup order-select.
 
 Three servers, measured in turns: baseline, service with authentication off, baseline,
 service as deployed (a client JWT verified on every call, each request with a token of its
@@ -9,9 +10,11 @@ with the baseline run just before it, so that a machine busy for a while weighs 
 of a ratio. The baseline parses the same JSON and answers a fixed response of the same size.
 Every request has a hookInstance of its own. Prints requests per second, p50 / p99 latency,
 the workers' CPU per request, start-up time and worker memory, the ratios per round and their
-median. Needs wrk (Debian package `wrk`).
+median; with --peer, the peer's run follows in each round and ours are given as a share of
+its req/s. All of it with 8 and then 64 connections (--connections). Needs wrk (Debian
+package `wrk`).
 
-    python -m bench.load [--duration S] [--rounds N] [--policy-store FILE]
+    python -m bench.load [--duration S] [--rounds N] [--policy-store FILE] [--peer DIR]
 """
 
 from __future__ import annotations
@@ -43,11 +46,14 @@ from cds_hooks.client.keys import (
     demo_token,
 )
 
+from . import peer as peer_service
 from .request import build
 
 SERVICE_PATH = "/cds-services/moldx-order-sign"
-# The gain wanted in req/s over the baseline's, measured in the same round.
+# req/s against the baseline's in the same round.
 TARGETS = {"auth off": 0.40, "JWT on": 0.20}
+# req/s against the peer's in the same round.
+PEER_TARGETS = {"auth off": 1.0, "JWT on": 0.6}
 
 # Every request is a hook call of its own, as an EHR's are: its own hookInstance (the service
 # derives card ids from it, so a repeated one would spare the audit trail its card rows) and,
@@ -86,6 +92,7 @@ class Server:
     process: subprocess.Popen
     base: str
     startup_s: float
+    alone: bool = False  # one process serving (the peer), not a master and its children
 
     def worker_memory_mb(self) -> tuple[float, float]:
         """(largest RSS, largest PSS) of the gunicorn workers: RSS counts the pages a worker
@@ -96,8 +103,18 @@ class Server:
                 / 1024)
 
     def _worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
+        """Every process below the one started (serve's nginx and its worker too), or that
+        one alone."""
+        if self.alone:
+            return [self.process.pid]
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            children = Path(f"/proc/{pid}/task/{pid}/children")
+            below = [int(p) for p in children.read_text().split()] if children.exists() else []
+            found += below
+            todo += below
+        return found
 
     def worker_cpu_s(self) -> float:
         """CPU seconds the workers have used (every thread: the audit writer's too)."""
@@ -142,7 +159,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(command: list[str], port: int, env: dict[str, str], cwd: Path) -> Server:
+def start(command: list[str], port: int, env: dict[str, str], cwd: Path,
+          alone: bool = False) -> Server:
     started = time.monotonic()
     log = cwd / f"server-{port}.log"  # a file: an unread pipe would fill and stall the server
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd,
@@ -152,7 +170,7 @@ def start(command: list[str], port: int, env: dict[str, str], cwd: Path) -> Serv
     while True:
         try:
             requests.get(f"{base}/cds-services", timeout=1)
-            return Server(process, base, time.monotonic() - started)
+            return Server(process, base, time.monotonic() - started, alone)
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() - started > 60:
                 process.kill()
@@ -190,6 +208,12 @@ def start_baseline(workdir: Path, response_bytes: int) -> Server:
     return start(command, port, env, workdir)
 
 
+def start_peer(workdir: Path, checkout: Path) -> Server:
+    port = _free_port()
+    return start(peer_service.command(checkout), port, {"PORT": str(port)}, workdir,
+                 alone=True)
+
+
 def drive(url: str, body: Path, seconds: int, args: argparse.Namespace,
           tokens: Path | None = None) -> Result:
     script = body.with_name(f"wrk-{time.monotonic_ns()}.lua")
@@ -212,10 +236,10 @@ def drive(url: str, body: Path, seconds: int, args: argparse.Namespace,
 
 
 def measure(server: Server, body: Path, args: argparse.Namespace,
-            tokens: Path | None = None) -> Result:
+            tokens: Path | None = None, path: str = SERVICE_PATH) -> Result:
     """The measured run against `server`, with the workers' CPU per request."""
     before = server.worker_cpu_s()
-    result = drive(server.base + SERVICE_PATH, body, args.duration, args, tokens)
+    result = drive(server.base + path, body, args.duration, args, tokens)
     used = server.worker_cpu_s() - before
     return dataclasses.replace(result, cpu_ms=used * 1000 / max(1, result.requests))
 
@@ -241,10 +265,11 @@ class Target:
     server: Server
     auth: bool = False
     results: list[Result] = dataclasses.field(default_factory=list)
+    path: str = SERVICE_PATH
 
     @property
     def url(self) -> str:
-        return self.server.base + SERVICE_PATH
+        return self.server.base + self.path
 
     def tokens(self, path: Path, seconds: int) -> Path | None:
         # Well above the expected rate: a token used twice is a replay, refused with 401.
@@ -264,12 +289,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=8, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=2,
-                        help="rounds of baseline, auth off, baseline, JWT on")
-    parser.add_argument("--connections", type=int, default=8)
+                        help="rounds of baseline, auth off, baseline, JWT on (, peer)")
+    parser.add_argument("--connections", type=int, nargs="+", default=[8, 64],
+                        help="wrk connections, one set of rounds each (default 8 64)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--policy-store", type=Path, metavar="FILE",
                         help="a policy store to load (e.g. a full-size import) instead of the "
                         "embedded demo pack")
+    parser.add_argument("--peer", type=Path, metavar="DIR",
+                        help="a prepared checkout of cds-hooks/sandbox-cds-services (see "
+                        "bench/peer.py), run in each round beside ours")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
@@ -277,8 +306,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="moldx-bench-"))
     body = workdir / "order-sign.json"
     body.write_bytes(json.dumps(build()).encode())
+    peer_body = workdir / "peer-order-select.json"
+    peer_body.write_bytes(json.dumps(peer_service.body()).encode())
     request_size = body.stat().st_size
     targets: list[Target] = []
+    tables = {}
     try:
         secured = Target("service, JWT on", start_service(workdir, args.policy_store), True)
         targets.append(secured)
@@ -289,48 +321,81 @@ def main() -> None:
         open_.check(body)
         baseline = Target("baseline", start_baseline(workdir, size))
         targets.append(baseline)
-        for target in targets:  # warm up
-            drive(target.url, body, 2, args, target.tokens(workdir / "warm.txt", 2))
-        for _ in range(args.rounds):
-            for target in (baseline, open_, baseline, secured):
-                tokens = target.tokens(workdir / "tokens.txt", args.duration)
-                target.results.append(measure(target.server, body, args, tokens))
+        peer = None
+        if args.peer:
+            peer = Target("peer", start_peer(workdir, args.peer), path=peer_service.PATH)
+            targets.append(peer)
+            peer.check(peer_body)
+        for connections in args.connections:
+            run = argparse.Namespace(**{**vars(args), "connections": connections})
+            for target in targets:  # warm up, and a clean slate of results
+                target.results = []
+                drive(target.url, peer_body if target is peer else body, 2, run,
+                      target.tokens(workdir / "warm.txt", 2))
+            for _ in range(args.rounds):
+                for target in (baseline, open_, baseline, secured, *([peer] if peer else [])):
+                    tokens = target.tokens(workdir / "tokens.txt", args.duration)
+                    target.results.append(measure(
+                        target.server, peer_body if target is peer else body, run, tokens,
+                        target.path))
+            tables[connections] = {t.name: list(t.results) for t in targets}
         memory = {t.name: t.server.worker_memory_mb() for t in targets}
     finally:
         for target in targets:
             target.server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"request {request_size} bytes; response {size} bytes; both under the gunicorn "
-          f"settings of moldx-cds serve (2 buffering threaded workers, preload); "
-          f"wrk -t{args.threads} "
-          f"-c{args.connections} -d{args.duration}s, {args.rounds} rounds of baseline, auth "
-          f"off, baseline, JWT on; policy: {args.policy_store or 'embedded demo pack'}\n")
-    print("| run | round | req/s | p50 ms | p99 ms | errors | worker CPU ms/req | "
-          "req/s vs baseline | CPU vs baseline |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    ratios: dict[str, list[float]] = {"auth off": [], "JWT on": []}
-    for round_ in range(args.rounds):
-        pairs = ((baseline.results[2 * round_], open_.results[round_], "auth off"),
-                 (baseline.results[2 * round_ + 1], secured.results[round_], "JWT on"))
-        for base, result, kind in pairs:
-            ratio = result.requests_per_s / base.requests_per_s
-            ratios[kind].append(ratio)
-            for name, r, shown in (("baseline", base, "1.00"), (f"service, {kind}", result,
-                                                               f"{ratio:.2f}")):
-                cpu = r.cpu_ms / base.cpu_ms
-                print(f"| {name} | {round_ + 1} | {r.requests_per_s:.0f} | {r.p50_ms:.2f} | "
-                      f"{r.p99_ms:.2f} | {r.errors} | {r.cpu_ms:.2f} | {shown} | {cpu:.1f}x |")
+    print(f"request {request_size} bytes; response {size} bytes; the baseline under the "
+          f"gunicorn settings of moldx-cds serve (sync workers, preload; without nginx); "
+          f"wrk -t{args.threads} -d{args.duration}s, {args.rounds} rounds of baseline, auth "
+          f"off, baseline, JWT on{', peer' if args.peer else ''}; policy: "
+          f"{args.policy_store or 'embedded demo pack'}")
+    for connections, results in tables.items():
+        _print_table(connections, results, args.rounds)
     print("\n| server | start-up s | worker RSS MB | worker PSS MB |\n| --- | --- | --- | --- |")
     for target in targets:
         rss, pss = memory[target.name]
         print(f"| {target.name} | {target.server.startup_s:.2f} | {rss:.0f} | {pss:.0f} |")
+
+
+def _print_table(connections: int, results: dict[str, list[Result]], rounds: int) -> None:
+    print(f"\n{connections} connections\n")
+    print("| run | round | req/s | p50 ms | p99 ms | errors | CPU ms/req | "
+          "req/s vs baseline | req/s vs peer |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    ratios: dict[str, list[float]] = {"auth off": [], "JWT on": []}
+    of_peer: dict[str, list[float]] = {"auth off": [], "JWT on": []}
+    peers = results.get("peer")
+    for round_ in range(rounds):
+        peer = peers[round_] if peers else None
+        base_rows = (results["baseline"][2 * round_], results["baseline"][2 * round_ + 1])
+        for base, name, kind in ((base_rows[0], "service, auth off", "auth off"),
+                                 (base_rows[1], "service, JWT on", "JWT on")):
+            result = results[name][round_]
+            ratio = result.requests_per_s / base.requests_per_s
+            ratios[kind].append(ratio)
+            vs_peer = ""
+            if peer:
+                of_peer[kind].append(result.requests_per_s / peer.requests_per_s)
+                vs_peer = f"{of_peer[kind][-1]:.2f}"
+            for label, r, shown, shown_peer in (("baseline", base, "1.00", ""),
+                                                (name, result, f"{ratio:.2f}", vs_peer)):
+                print(f"| {label} | {round_ + 1} | {r.requests_per_s:.0f} | {r.p50_ms:.2f} | "
+                      f"{r.p99_ms:.2f} | {r.errors} | {r.cpu_ms:.2f} | {shown} | {shown_peer} |")
+        if peer:
+            print(f"| peer | {round_ + 1} | {peer.requests_per_s:.0f} | {peer.p50_ms:.2f} | "
+                  f"{peer.p99_ms:.2f} | {peer.errors} | {peer.cpu_ms:.2f} | | 1.00 |")
     print()
     for kind, found in ratios.items():
         ratio = statistics.median(found)
         verdict = "meets" if ratio >= TARGETS[kind] else "MISSES"
         print(f"{kind}: {ratio:.2f} of the baseline's req/s (median of {len(found)} rounds) "
               f"{verdict} the {TARGETS[kind]:.2f} target.")
+        if of_peer[kind]:
+            share = statistics.median(of_peer[kind])
+            verdict = "meets" if share >= PEER_TARGETS[kind] else "MISSES"
+            print(f"{kind}: {share:.2f} of the peer's req/s (median of {len(of_peer[kind])} "
+                  f"rounds) {verdict} the {PEER_TARGETS[kind]:.2f} target.")
 
 
 if __name__ == "__main__":

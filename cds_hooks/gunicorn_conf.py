@@ -1,19 +1,23 @@
-"""Production gunicorn settings of moldx-cds. `moldx-cds serve` runs with them, and so can
-gunicorn itself:
+"""Production gunicorn settings of moldx-cds. `moldx-cds serve` runs with them behind its own
+nginx (cds_hooks/cli/front.py), and so can gunicorn itself:
 
     MOLDX_CDS_PUBLIC_BASE_URL=https://cds.example.org \
-        gunicorn -c python:cds_hooks.gunicorn_conf -b 0.0.0.0:8080 -w 4 cds_hooks.wsgi:app
+        gunicorn -c python:cds_hooks.gunicorn_conf -b unix:/run/moldx-cds/gunicorn.sock \
+        -w 4 cds_hooks.wsgi:app
 
-(a bare gunicorn does not check its address as `serve` does: set your issuers and the public
-base URL, which the tokens' audience is, yourself).
+behind a proxy that buffers whole requests (nginx with `proxy_request_buffering on`, as
+docs/security.md shows): a gunicorn worker reads its request itself, so a client that trickles
+one holds that worker. A bare gunicorn does not check its address as `serve` does: set your
+issuers and the public base URL, which the tokens' audience is, yourself.
 
-Threaded workers that read each request whole before a thread takes it
-(cds_hooks/gunicorn_worker.py: slow clients cost a buffer, not a worker), forked from a master
-that loaded the knowledge once (preload: copy-on-write sharing, ~2 s of start-up paid once).
-Each worker starts its audit writer after the fork; the master never has one. SIGHUP to the
-master reloads the knowledge in the master (on_reload) and then replaces the workers with
-forks that have it; a folder that does not load keeps the old knowledge. Metrics:
-prometheus_client's multiprocess mode, summing all workers.
+Sync workers, one request at a time each: the proxy in front hands them only whole requests,
+so a worker is never waiting on a client, and a free worker is the one that accepts (no
+balancing of our own). Forked from a master that loaded the knowledge once (preload:
+copy-on-write sharing, ~2 s of start-up paid once). Each worker starts its audit writer after
+the fork; the master never has one. SIGHUP to the master reloads the knowledge in the master
+(on_reload) and then replaces the workers with forks that have it; a folder that does not
+load keeps the old knowledge. Metrics: prometheus_client's multiprocess mode, summing all
+workers.
 """
 
 import os
@@ -37,15 +41,16 @@ logs.configure(_settings.log_format)
 
 bind = "127.0.0.1:8080"
 workers = 2
-worker_class = "cds_hooks.gunicorn_worker.BufferingWorker"
-threads = 2  # per worker: they only compute and wait on FHIR servers, never on a client
+worker_class = "sync"
 preload_app = True
-timeout = 30  # seconds for a request to arrive whole (else 408); heartbeats never wait on one
+timeout = 30  # seconds a worker may take over one request before it is replaced
 graceful_timeout = 20
-keepalive = 5  # connections kept open by a load balancer
 max_requests = 20000  # recycle workers now and then (a fork of the master: cheap)
 max_requests_jitter = 2000
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeats off disk
+# gunicorn's control socket (version 24 on) is one path in the user's home for every service
+# of that user: two services would take each other's. Nothing here uses it.
+control_socket_disable = True
 accesslog = None  # the app logs each request itself, with its request id and hookInstance
 errorlog = "-"
 logger_class = "cds_hooks.common.logs.GunicornLogger" if _settings.log_format == "json" \

@@ -45,14 +45,13 @@ FHIR_SERVERS = (FhirBase.parse("https://ehr.example.org/fhir"),
                 FhirBase.parse("https://fhir.test/R4"))
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _data_folder_of_this_run(tmp_path_factory):
-    """What the tests start keeps its default store, spool and pid file in a folder of this
-    run (XDG_DATA_HOME), never in the data folder of the user running the tests."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
-    yield
-    patch.undo()
+@pytest.fixture(autouse=True)
+def _data_folder_of_this_test(tmp_path_factory, monkeypatch):
+    """What a test starts keeps its default store, spool and pid file in a folder of that test
+    (XDG_DATA_HOME), never in the data folder of the user running the tests, nor in one another
+    test wrote to: the store remembers claim lines and remittances across commands, so a shared
+    one would make a test's answer depend on the tests that ran before it."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
 
 
 def load_fixture(name: str) -> dict:
@@ -289,7 +288,7 @@ EXTERNAL_FIXTURES = frozenset({"live_fhir_server", "open_fhir_server", "chromium
 # take many seconds (the OpenAPI document's property test: over half the rest's time).
 SLOW_MODULES = frozenset({
     "tests/cds_hooks/service/test_openapi.py",
-    "tests/cds_hooks/test_gunicorn_worker.py",
+    "tests/cds_hooks/test_serving.py",
     "tests/security/test_feedback_issuer.py",
     "tests/cds_hooks/claims/test_scrub_command.py",
     "tests/cds_hooks/cli/test_data_folder.py",
@@ -303,7 +302,8 @@ SLOW_MODULES = frozenset({
     "tests/security/test_demo_trust.py",
     "tests/security/test_report_injection.py",
     "tests/security/test_store_recovery.py",
-    "tests/security/test_slow_clients.py",
+    "tests/security/test_hostile_connections.py",
+    "tests/cds_hooks/service/test_ehr_fixtures.py",
     "tests/test_bench_help.py",
     "tests/test_closed_loop.py",
     "tests/test_markers.py",

@@ -20,7 +20,7 @@ BELOW = {
     "report": {"common", "store"},
     "claims": {"common", "store"},
 }
-TOP = {"cli", "wsgi", "gunicorn_conf", "gunicorn_worker"}
+TOP = {"cli", "wsgi", "gunicorn_conf"}
 NOT_IN_DOMAIN = ("cds_hooks", "flask", "requests", "werkzeug", "gunicorn", "sqlalchemy", "jwt")
 
 

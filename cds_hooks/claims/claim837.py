@@ -34,9 +34,10 @@ class _Context:
     hi: tuple[X12Segment, ...] = ()
 
 
-def read_claims(text: str) -> tuple[X12File, list[BilledLine]]:
-    """Every service line of every claim in `text`. Raises X12Invalid."""
-    x12 = read(text, TRANSACTION, GUIDE)
+def read_claims(text: str, max_loops: int | None = None) -> tuple[X12File, list[BilledLine]]:
+    """Every service line of every claim in `text`. Raises X12Invalid, or X12TooCostly past
+    `max_loops` HL and LX loops."""
+    x12 = read(text, TRANSACTION, GUIDE, max_loops)
     return x12, list(service_lines(x12))
 
 

@@ -76,10 +76,12 @@ def _remember(store: Store, lines: list[ClaimLine]) -> None:
         log.warning("claim lines not kept: the store cannot be used (%s)", bad)
 
 
-def scrub(text: str, knowledge: Knowledge, store: Store | None = None) -> Scrub:
+def scrub(text: str, knowledge: Knowledge, store: Store | None = None,
+          max_loops: int | None = None) -> Scrub:
     """Read, validate and check `text`, an 837P, with the patients' claims `store` has seen
-    before, and keep this file's lines there. Raises X12Invalid."""
-    x12, lines = read_claims(text)
+    before, and keep this file's lines there. Raises X12Invalid, or X12TooCostly past
+    `max_loops` HL and LX loops."""
+    x12, lines = read_claims(text, max_loops)
     claim_lines = [b.line for b in lines]
     seen = _earlier(store, claim_lines)
     decision = decide_claims(claim_lines, knowledge, seen or ())

@@ -49,6 +49,14 @@ class X12Invalid(ValueError):
 _BYTE_ORDER_MARKS = ("\ufeff", "\xef\xbb\xbf")
 
 
+class X12TooCostly(ValueError):
+    """More loops than the caller allows reading: the file was not read to its end."""
+
+    def __init__(self, loops: int):
+        self.loops = loops
+        super().__init__(f"more than {loops:,} HL and LX loops")
+
+
 Elements = tuple[tuple[str, ...], ...]  # element 01 first, each as its components
 
 
@@ -107,10 +115,11 @@ def _reference(id_length: int, ref: str) -> tuple[int, int]:
     return int(element) - 1, int(component or 1) - 1
 
 
-def read(text: str, transaction: str, guide: str) -> X12File:
+def read(text: str, transaction: str, guide: str, max_loops: int | None = None) -> X12File:
     """Every segment of `text`, validated against pyx12's map of `guide` (005010X222A1 ...).
     A leading UTF-8 byte-order mark is passed over. Raises X12Invalid naming the first
-    problem."""
+    problem; X12TooCostly as soon as more than `max_loops` HL and LX segments (hierarchical
+    levels and service lines, what pyx12's walk costs by) have been read."""
     text = _without_byte_order_mark(text)
     errors = pyx12.error_handler.err_handler()
     try:
@@ -120,7 +129,7 @@ def read(text: str, transaction: str, guide: str) -> X12File:
         raise X12Invalid(f"not an X12 interchange ({error})", "ISA") from None
     try:
         with reader:
-            segments = tuple(_segments(reader))
+            segments = tuple(_segments(reader, max_loops))
             delimiters = (reader.src.seg_term, reader.src.ele_term, reader.src.subele_term)
     except pyx12.errors.EngineError as error:
         if "Map not found" in str(error):  # a guide pyx12 has no map for
@@ -160,8 +169,14 @@ def _text_line(text: str, seg_term: str, position: int | None) -> int | None:
     return text.count("\n", 0, start) + 1
 
 
-def _segments(reader: pyx12.x12context.X12ContextReader) -> Iterator[X12Segment]:
+def _segments(reader: pyx12.x12context.X12ContextReader,
+              max_loops: int | None) -> Iterator[X12Segment]:
+    loops = 0
     for node in reader.iter_segments():
+        if node.id in ("HL", "LX") and max_loops is not None:
+            loops += 1
+            if loops > max_loops:
+                raise X12TooCostly(max_loops)
         elements = tuple(tuple(part.get_value() for part in element.elements)
                          for element in node.seg_data.elements)
         yield X12Segment(node.id, node.cur_path, node.cur_line_number, elements)

@@ -14,6 +14,7 @@ from pathlib import Path
 from cds_hooks.claims.fix import fixed_text
 from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid
+from cds_hooks.cli.files import input_file
 from cds_hooks.common import text_table
 from cds_hooks.store.claim_history import LOOK_BACK_DAYS
 from plugin.knowledge import Knowledge
@@ -47,7 +48,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "(a repeat comprehensive genomic profile); a claim scrubbed again replaces its lines. "
         "Without a store at the latest schema (`moldx-cds db upgrade`) that look back is "
         "skipped, and said.")
-    command.add_argument("file", type=Path, help="the 837P file")
+    command.add_argument("file", type=input_file, help="the 837P file")
     command.add_argument("--json", action="store_true", help="print the edits as JSON")
     command.add_argument("--fix", type=Path, metavar="OUT",
                          help="write the 837P with every certain fix applied to OUT (the "
@@ -76,7 +77,7 @@ def add_claim_commands(commands: argparse._SubParsersAction,
         "patient, CPT and date of service. A store that does not exist yet is made, as the "
         "service makes it. Exit status 0; 2 when the file is not valid 5010 or the store "
         "cannot be used.")
-    remit.add_argument("file", type=Path, help="the 835 file")
+    remit.add_argument("file", type=input_file, help="the 835 file")
     remit.add_argument("--json", action="store_true", help="print the lines as JSON")
     store_url_option(remit)
     remit.set_defaults(run=_remit)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cds_hooks.cli.files import input_file
 from cds_hooks.client.actions import ActionError, AppliedAction
 from cds_hooks.client.cds_client import (
     CdsClient,
@@ -84,10 +85,10 @@ def _add_call(commands: argparse._SubParsersAction) -> None:
     call.add_argument("--prefetch", action="store_true",
                       help="read the service's prefetch templates from the FHIR server and send "
                       "them (default: send none; the service reads them itself)")
-    call.add_argument("--fhir-token-file", type=Path, metavar="FILE",
+    call.add_argument("--fhir-token-file", type=input_file, metavar="FILE",
                       help=f"file holding the FHIR server's bearer token (default: "
                       f"${TOKEN_VARIABLE})")
-    call.add_argument("--key", type=Path, metavar="PEM",
+    call.add_argument("--key", type=input_file, metavar="PEM",
                       help="your client's private key (from `moldx-cds keys new`); default: the "
                       "public demo key, which only a demo service trusts")
     call.add_argument("--issuer", metavar="ISS", help="your client's issuer (iss), as the "
@@ -245,7 +246,7 @@ def _add_keys(commands: argparse._SubParsersAction) -> None:
         description="Serve a JWK Set file at http://HOST:PORT/.well-known/jwks.json until "
         "interrupted. For trials: in production, publish it from your own web server over "
         "HTTPS.")
-    serve.add_argument("--jwks", type=Path, default=Path("client-keys/jwks.json"),
+    serve.add_argument("--jwks", type=input_file, default=Path("client-keys/jwks.json"),
                        metavar="FILE", help="the JWK Set file (default %(default)s)")
     serve.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
     serve.add_argument("--port", type=int, default=8090, help="port (default %(default)s)")

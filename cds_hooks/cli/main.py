@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cds_hooks.cli.files import input_file
 from cds_hooks.common.settings import Settings, SettingsError, data_dir, unknown_variables
 from cds_hooks.service.errors import RequestError
 from cds_hooks.service.models import HookRequest
@@ -56,12 +57,15 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="run the CDS Hooks service",
-        description="Run the CDS Hooks service with gunicorn (or Flask's development server "
-        "with --debug). Discovery is at http://HOST:PORT/cds-services.")
+        description="Run the CDS Hooks service: nginx on HOST:PORT, which reads each request "
+        "whole, in front of gunicorn workers (or Flask's development server with --debug). "
+        "Needs nginx (apt-get install nginx-light). Discovery is at "
+        "http://HOST:PORT/cds-services.")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     serve.add_argument("--port", type=int, default=8080, help="port (default %(default)s)")
-    serve.add_argument("--workers", type=int, default=2,
-                       help="gunicorn worker processes (default %(default)s)")
+    serve.add_argument("--workers", type=int, default=4,
+                       help="gunicorn worker processes, one request at a time each "
+                       "(default %(default)s)")
     _knowledge_option(serve)
     serve.add_argument("--debug", action="store_true",
                        help="use Flask's development server, with reloading and tracebacks")
@@ -89,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         "its fix and the reason in words. Exit status: 0 no warning and every check ran; 1 "
         "at least one warning, or checks skipped because an order's payer or coverage is "
         "not known; 2 the input or the knowledge could not be read.")
-    check.add_argument("file", type=Path, help="the JSON file ('-' for standard input)")
+    check.add_argument("file", type=input_file, help="the JSON file ('-' for standard input)")
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     check.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
                        help="date of service for orders that carry none (default: today)")
@@ -112,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--aud", required=True, metavar="URL",
                        help="the exact URL to be called, e.g. "
                        "http://127.0.0.1:8080/cds-services/moldx-order-sign")
-    token.add_argument("--key", type=Path, metavar="FILE",
+    token.add_argument("--key", type=input_file, metavar="FILE",
                        help="a PEM private key from `moldx-cds keys new` "
                        "(private-key-es384.pem or private-key-rs384.pem)")
     token.add_argument("--issuer", metavar="ISS",
@@ -136,7 +140,7 @@ def _knowledge_option(command: argparse.ArgumentParser) -> None:
         help="folder with lab.csv, catalog.csv and payers.csv (default: "
         "$MOLDX_CDS_KNOWLEDGE_DIR, else the embedded demo lab)")
     command.add_argument(
-        "--policy-store", type=Path, metavar="FILE",
+        "--policy-store", type=input_file, metavar="FILE",
         help="policy store written by `moldx-cds policy import` (default: "
         "$MOLDX_CDS_POLICY_STORE, else the default store if it exists, else the knowledge "
         "folder's mcd/ excerpt)")
@@ -221,9 +225,15 @@ def _serve(args: argparse.Namespace) -> int:
             settings.pid_file.write_text(f"{os.getpid()}\n")
         app.run(host=args.host, port=args.port, debug=True, use_reloader=False)
         return 0
+    from .front import FrontError
     from .server import run
 
-    run(app, host=args.host, port=args.port, workers=args.workers, pid_file=settings.pid_file)
+    try:
+        run(app, host=args.host, port=args.port, workers=args.workers,
+            pid_file=settings.pid_file)
+    except FrontError as bad:
+        print(f"moldx-cds: not starting: {bad}", file=sys.stderr)
+        return 2
     return 0
 
 

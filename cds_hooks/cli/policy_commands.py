@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cds_hooks.cli.files import input_file_or_folder
 from cds_hooks.common.settings import Settings, default_policy_store
 from cds_hooks.coverage_api import BASE_URL, CoverageApi, sync_articles
 from plugin.knowledge.mcd_export import Progress, import_export
@@ -32,7 +33,8 @@ def add_policy_commands(commands: argparse._SubParsersAction) -> None:
         "(current_article.zip or all_article.zip, CSVs in a nested zip), a zip of its CSVs, or "
         "a folder of them. Every article version is kept with its effective dates; CPT "
         "descriptor columns are dropped. The store is replaced only when the import succeeds.")
-    imported.add_argument("path", type=Path, help="the export zip or a folder of its CSV files")
+    imported.add_argument("path", type=input_file_or_folder,
+                          help="the export zip or a folder of its CSV files")
     _store_option(imported)
     imported.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                           help="show a progress bar on stderr (default: when it is a terminal)")

@@ -28,7 +28,9 @@ SETTINGS = (
     "ALLOW_TEST_ISSUERS", "CORS_ORIGINS", "STORE_URL", "FHIR_CONNECT_TIMEOUT",
     "FHIR_READ_TIMEOUT", "FHIR_DEADLINE", "FHIR_MAX_PAGES", "STORE_OVERRIDE_COMMENTS",
     "LEGACY_SYSTEM_ACTIONS", "STORE_TIMEOUT", "STORE_AUTO_UPGRADE", "SPOOL_DIR",
-    "SPOOL_MAX_BYTES", "READY_REQUIRES_STORE", "LOG_FORMAT", "PID_FILE")
+    "SPOOL_MAX_BYTES", "READY_REQUIRES_STORE", "LOG_FORMAT", "PID_FILE", "MAX_ORDERS",
+    "MAX_CLAIM_LOOPS", "SCRUB_CONCURRENCY", "MAX_FEEDBACK_BYTES", "MAX_COMMENT_CHARS",
+    "FEEDBACK_PER_MINUTE")
 # Read elsewhere: the client's FHIR token (`moldx-cds call`) and the test suite's switches.
 OTHER_VARIABLES = (
     "FHIR_TOKEN", "TEST_POSTGRES_URL", "REQUIRE_POSTGRES", "REQUIRE_FHIR_SERVER",
@@ -95,6 +97,15 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     # POST /claims/scrub holds a worker about 0.6 s per 1,000 lines: 1 MiB is about 9,000.
     max_claim_bytes: int = 1024 * 1024
+    # What a trusted client may ask one call to do, by what it costs, not only by bytes: a
+    # hook call decides and renders each order (5,000 orders took over two minutes); pyx12
+    # walks an 837P loop by loop (3,000 HL levels in 0.9 MB took 10.7 s).
+    max_orders: int = 50  # orders in one hook call
+    max_claim_loops: int = 1000  # HL and LX loops in one 837P sent to POST /claims/scrub
+    scrub_concurrency: int = 1  # scrubs at once, over all workers; more wait (429)
+    max_feedback_bytes: int = 64 * 1024  # one feedback POST
+    max_comment_chars: int = 1000  # one override's userComment
+    feedback_per_minute: int = 60  # feedback POSTs of one issuer, over all workers
     today: Callable[[], date] = field(default=date.today, compare=False)
     # -- protocol and security --
     auth: bool = True  # False only by MOLDX_CDS_AUTH=off, and then loudly
@@ -154,6 +165,14 @@ class Settings:
             values["max_body_bytes"] = _whole(limit, "MAX_BODY_BYTES", "a number of bytes")
         if limit := get("MAX_CLAIM_BYTES"):
             values["max_claim_bytes"] = _whole(limit, "MAX_CLAIM_BYTES", "a number of bytes")
+        for name, what in (("MAX_ORDERS", "a number of orders"),
+                           ("MAX_CLAIM_LOOPS", "a number of loops"),
+                           ("SCRUB_CONCURRENCY", "a number of scrubs"),
+                           ("MAX_FEEDBACK_BYTES", "a number of bytes"),
+                           ("MAX_COMMENT_CHARS", "a number of characters"),
+                           ("FEEDBACK_PER_MINUTE", "a number of posts")):
+            if limit := get(name):
+                values[name.lower()] = _whole(limit, name, what)
         if (auth := switch("AUTH")) is not None:
             values["auth"] = auth
         if issuers := get("TRUSTED_ISSUERS"):

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from cds_hooks.claims.scrub import scrub
-from cds_hooks.claims.x12 import X12Invalid
+from cds_hooks.claims.x12 import X12Invalid, X12TooCostly
 from cds_hooks.common import metrics
 from cds_hooks.common.settings import Settings
 from cds_hooks.fhir.rest import FhirClient
@@ -33,7 +33,7 @@ from plugin.decision import Decision, decide
 from plugin.knowledge import Knowledge, KnowledgeError, load_knowledge
 from plugin.orders import may_name_a_lab_test
 
-from . import audit, body, feedback, openapi, operations
+from . import audit, body, feedback, limits, openapi, operations
 from .auth import AuthError, Verifier
 from .cors import init_cors
 from .crd import Configuration
@@ -207,6 +207,7 @@ def call_service(service_id: str):
     runtime = _runtime()
     resolved = _resolve(service, hook_request, runtime)
     orders = hook_request.orders(resolved.resources)
+    _bound_orders(len(orders), "context.draftOrders.entry", runtime.settings)
     config = Configuration.from_extension(hook_request.extension)
     try:
         decision = decide(orders, resolved.resources, runtime.knowledge, runtime.systems,
@@ -251,8 +252,17 @@ def receive_feedback(service_id: str):
     service = _service(service_id)
     g.audit = {"service": service.id}
     runtime = _runtime()
-    feedback.receive(service.id, _json_body(), runtime.recorder, g.issuer, runtime.store,
-                     keep_comments=runtime.settings.store_override_comments)
+    settings = runtime.settings
+    data = request.get_data(cache=False)
+    if len(data) > settings.max_feedback_bytes:
+        raise RequestError(413, [Issue("too-costly", (
+            f"body: {len(data):,} bytes of feedback, over MOLDX_CDS_MAX_FEEDBACK_BYTES "
+            f"({settings.max_feedback_bytes:,})"))])
+    limits.within_rate(settings.spool_dir, "feedback", g.issuer or "",
+                       settings.feedback_per_minute, "MOLDX_CDS_FEEDBACK_PER_MINUTE")
+    feedback.receive(service.id, body.decode(data), runtime.recorder, g.issuer, runtime.store,
+                     keep_comments=settings.store_override_comments,
+                     max_comment=settings.max_comment_chars)
     return jsonify({})  # CDS Hooks defines no body; an empty JSON object is one to parse
 
 
@@ -268,11 +278,20 @@ def scrub_claims():
             f"body: {len(body):,} bytes of X12, over MOLDX_CDS_MAX_CLAIM_BYTES "
             f"({runtime.settings.max_claim_bytes:,}); send the claims in smaller files, or "
             "scrub this one with `moldx-cds scrub FILE --json`"))])
+    settings = runtime.settings
     try:
-        result = scrub(body.decode("latin-1"), runtime.knowledge, runtime.store)
+        # Scrubs take few workers however many clients send them: the rest answer hooks.
+        with limits.slot(settings.spool_dir, "scrub", settings.scrub_concurrency,
+                         "MOLDX_CDS_SCRUB_CONCURRENCY"):
+            result = scrub(body.decode("latin-1"), runtime.knowledge, runtime.store,
+                           settings.max_claim_loops)
     except X12Invalid as bad:
         expression = bad.element or bad.segment
         raise RequestError.invalid(expression, f"not valid 5010: {bad}") from None
+    except X12TooCostly as bad:
+        raise RequestError(413, [Issue("too-costly", (
+            f"body: {bad}, over MOLDX_CDS_MAX_CLAIM_LOOPS; send the claims in smaller "
+            "files, or scrub this one with `moldx-cds scrub FILE --json`"))]) from None
     g.audit |= {"rules": [f.rule for f in result.decision.findings]}
     return jsonify(result.as_json())
 
@@ -285,8 +304,11 @@ def _service(service_id: str) -> ServiceDefinition:
     return service
 
 
-def _json_body() -> Any:
-    return body.decode(request.get_data(cache=False))
+def _bound_orders(count: int, expression: str, settings: Settings) -> None:
+    if count > settings.max_orders:
+        raise RequestError(413, [Issue("too-costly", (
+            f"{expression}: {count:,} orders in one call, over MOLDX_CDS_MAX_ORDERS "
+            f"({settings.max_orders}); send them in several calls"), expression)])
 
 
 def _hook_request(service: ServiceDefinition) -> HookRequest:
@@ -295,6 +317,11 @@ def _hook_request(service: ServiceDefinition) -> HookRequest:
     value = body.decode(data)
     if not isinstance(value, dict):
         raise RequestError.invalid(None, "must be a JSON object")
+    context = value.get("context")
+    drafts = context.get("draftOrders") if isinstance(context, dict) else None
+    entries = drafts.get("entry") if isinstance(drafts, dict) else None
+    if isinstance(entries, list):  # before validating every one of them
+        _bound_orders(len(entries), "context.draftOrders.entry", _runtime().settings)
     if (deep := body.too_deep(data, value)) is not None:
         raise RequestError.invalid(deep or None, f"nested deeper than {body.MAX_DEPTH} levels")
     try:

@@ -34,6 +34,9 @@ MAX_LIFETIME = 300  # exp - iat, in seconds (CDS Hooks: "5 minutes or less"), pl
 MAX_JTI = 255  # characters; longer ids are refused before they reach the store
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 JWKS_LIFESPAN = 300  # seconds a JWK Set is reused before it is read again
+# Seconds the keys last read keep serving while the set cannot be read again: past this, a
+# key its client removed (and an attacker holding it) would outlive any bound.
+JWKS_MAX_STALE = 900
 REFETCH_AFTER = 30  # seconds between reads caused by an unknown kid
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*={0,2}")  # base64url, as JWS compact segments are
 
@@ -63,7 +66,7 @@ class _KeySet:
     """A JWK Set by kid, loaded again once it is JWKS_LIFESPAN old, or when a token names a
     kid it lacks (keys rotate), but never more often than every REFETCH_AFTER seconds: tokens
     with made-up kids, or an issuer that is down, must not make us hammer it. While a reload
-    fails, the keys loaded before keep serving."""
+    fails, the keys loaded before keep serving, until they are JWKS_MAX_STALE old."""
 
     def __init__(self, load: Callable[[], Any], clock: Callable[[], float] = time.monotonic):
         self._load = load
@@ -100,6 +103,8 @@ class _KeySet:
                     self._built = {}  # a kid may name another key now
                 except AuthError as bad:
                     self._failure = bad
+            if self._loaded_at is not None and now - self._loaded_at > JWKS_MAX_STALE:
+                self._keys, self._built = {}, {}
             key = self._keys.get(kid)
             failure = self._failure
         if key is None:
@@ -174,6 +179,11 @@ class Verifier:
                             "service") from None
         except jwt.PyJWTError as bad:
             raise AuthError(f"token refused: {shown(str(bad), 200)}") from None
+        if claims["aud"] not in (audience, [audience]):
+            # PyJWT accepts an array that names us among others: a token meant for several
+            # services would be good at each, and each could replay it here.
+            raise AuthError(f"the token's aud must be {audience} alone, the URL of this "
+                            "service")
         if not isinstance(claims["jti"], str) or not claims["jti"]:
             raise AuthError("the token's jti must be a non-empty string")
         if len(claims["jti"]) > MAX_JTI:

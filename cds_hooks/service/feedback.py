@@ -115,13 +115,20 @@ COMMENT_NOT_KEPT = "(a comment, not stored: MOLDX_CDS_STORE_OVERRIDE_COMMENTS=of
 
 
 def receive(service: str, body: Any, recorder: Recorder, issuer: str | None,
-            store: Store, keep_comments: bool = True) -> None:
-    """Validate and accept one feedback POST; RequestError(400) names what is wrong, 404 a
-    card of another client, RequestError(503) says it could not be kept."""
+            store: Store, keep_comments: bool = True, max_comment: int | None = None) -> None:
+    """Validate and accept one feedback POST; RequestError(400) names what is wrong (a
+    userComment longer than `max_comment` characters too), 404 a card of another client,
+    RequestError(503) says it could not be kept."""
     try:
         request = FeedbackRequest.model_validate(body)
     except ValidationError as bad:
         raise RequestError.from_validation(bad) from None
+    for index, item in enumerate(request.feedback):
+        comment = item.overrideReason.userComment if item.overrideReason else None
+        if max_comment is not None and comment and len(comment) > max_comment:
+            raise RequestError.invalid(
+                f"feedback[{index}].overrideReason.userComment",
+                f"{len(comment):,} characters, over MOLDX_CDS_MAX_COMMENT_CHARS ({max_comment})")
     _refuse_others_cards(service, issuer, [item.card for item in request.feedback], store)
     items = [{
         "card": item.card, "outcome": item.outcome,

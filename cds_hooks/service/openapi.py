@@ -82,7 +82,12 @@ def document() -> dict[str, Any]:
                     "400": _error("Not valid 5010; the issue's expression names the segment "
                                   "or element"),
                     "401": _UNAUTHORIZED,
-                    "413": _error("Over MOLDX_CDS_MAX_CLAIM_BYTES: refused before it is read")}}},
+                    "413": _error("Over MOLDX_CDS_MAX_CLAIM_BYTES (1 MiB; refused before it "
+                                  "is read), or more HL and LX loops than "
+                                  "MOLDX_CDS_MAX_CLAIM_LOOPS (1,000; reading stops there)"),
+                    "429": _error("MOLDX_CDS_SCRUB_CONCURRENCY scrubs (1) are under way "
+                                  "already, over all workers; retry after Retry-After "
+                                  "seconds")}}},
             "/healthz": {"get": {
                 "summary": "Liveness: the process answers", "security": [],
                 "responses": {"200": _status("alive")}}},
@@ -120,7 +125,9 @@ def _service_paths(service: ServiceDefinition) -> list[tuple[str, dict[str, Any]
                               "the issue's expression names the field"),
                 "401": _UNAUTHORIZED,
                 "412": _error("Data the call cannot be answered without is neither "
-                              "prefetched nor readable from fhirServer")}}}),
+                              "prefetched nor readable from fhirServer"),
+                "413": _error("More orders than MOLDX_CDS_MAX_ORDERS (50) in one call, or a "
+                              "body over MOLDX_CDS_MAX_BODY_BYTES (10 MiB)")}}}),
         (f"/cds-services/{service.id}/feedback", {"post": {
             "summary": f"Feedback on cards of {service.id}", "security": [{"clientJwt": []}],
             "requestBody": {"required": True, "content": {"application/json": {
@@ -129,8 +136,13 @@ def _service_paths(service: ServiceDefinition) -> list[tuple[str, dict[str, Any]
                 "200": {"description": "Accepted: on disk in the spool or in the store "
                                        "(an unknown card is kept and flagged); the body is `{}`",
                         "content": {"application/json": {"schema": {"type": "object"}}}},
-                "400": _error("The body breaks the CDS Hooks feedback rules"),
+                "400": _error("The body breaks the CDS Hooks feedback rules, or an "
+                              "overrideReason.userComment is longer than "
+                              "MOLDX_CDS_MAX_COMMENT_CHARS (1,000)"),
                 "401": _UNAUTHORIZED,
+                "413": _error("Over MOLDX_CDS_MAX_FEEDBACK_BYTES (64 KiB)"),
+                "429": _error("More than MOLDX_CDS_FEEDBACK_PER_MINUTE posts (60) from this "
+                              "client in this minute; retry after Retry-After seconds"),
                 "503": _error("Neither the spool nor the store can keep it; retry later "
                               "(Retry-After)")}}}),
     ]

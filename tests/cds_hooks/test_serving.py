@@ -1,6 +1,6 @@
-"""The serving workers share a client's kept-alive connections: a worker whose threads are
-all busy leaves new connections to the other. (Before, one worker's event loop took all of
-a client's connections opened at once, and the other stood idle.)"""
+"""The serving workers share a client's kept-alive connections: nginx holds the client's
+connections and hands each request to whichever worker is free. (Once, one worker's event loop
+took all of a client's connections opened at once, and the other stood idle.)"""
 
 from __future__ import annotations
 
