@@ -6,9 +6,13 @@ has the wording of its cards in a module of its own (codes, coverage, panels, ga
 All code findings about one order (missing, mismatched, stale) become one card with one
 suggestion: an update action carries the whole resource, so two cards each updating the same
 order would undo each other. On order-sign and order-dispatch the same update goes out as a
-system action for the LIS when every fix in it is certain. For the same reason the Da Vinci CRD
-coverage-information extension rides in that one update (and in every suggestion's resource,
-so that applying a suggestion after the system action keeps it): one update per order, always.
+system action for the LIS when every fix in it is certain, and then the card is not shown:
+system actions are "not presented to the user" (CDS Hooks 2.0), and a clinician interrupted
+for what the LIS does anyway learns to dismiss the cards that matter. A client whose EHR does
+not apply system actions says so (`actions_applied` false) and gets the card as well. For the
+same reason the Da Vinci CRD coverage-information extension rides in that one update (and in
+every suggestion's resource, so that applying a suggestion after the system action keeps it):
+one update per order, always.
 
 Every card then gets the same envelope: a uuid derived from the hook call (a retried call
 gets the same ones, so the store records each card once), source.topic, the order it is about,
@@ -56,6 +60,7 @@ class Renderer:
     config: Configuration = field(default_factory=lambda: Configuration.from_extension(None))
     today: date | None = None  # the date coverage assertions are made; None: no assertions
     legacy_system_actions: bool = False  # also in extension.systemActions (the sandbox)
+    actions_applied: bool = True  # the client applies system actions: no card for those fixes
 
     def response(self, decision: Decision, gaps: Sequence[Gap] = ()) -> HookResponse:
         cards: list[Card] = []
@@ -70,7 +75,8 @@ class Renderer:
             update = None
             if coding:
                 card, update = coding_card(self, facts, resource, coding)
-                cards.append(self._envelope(card, len(cards), facts.order, coding))
+                if not (update and self.system_actions and self.actions_applied):
+                    cards.append(self._envelope(card, len(cards), facts.order, coding))
             # The other cards' suggestions start from the order with its certain code fix,
             # which the LIS applies from the system action: taking one keeps the codes.
             base = update.resource if update else resource

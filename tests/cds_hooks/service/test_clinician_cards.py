@@ -1,0 +1,90 @@
+"""Cards as the clinician who signs the order sees them, over HTTP: what the LIS applies does
+not interrupt, one problem is one card, every warning offers something to do, no button drops
+a needed test, and the summary is in the clinician's words."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cds_hooks.common.trust import DEMO_ISSUERS_FILE, load_issuers
+from tests.conftest import FHIR_SERVERS, ISSUER, hook_fixture, post_hook
+
+ZCODE = "urn:moldx-cds:dex-z-code"
+
+
+def _codes(resource: dict, system: str) -> list[str]:
+    return [c["code"] for c in resource["code"]["coding"] if c.get("system") == system]
+
+
+def _select(request: dict) -> dict:
+    request["hook"] = "order-select"
+    request["context"]["selections"] = [
+        f"ServiceRequest/{e['resource']['id']}" for e in request["context"]["draftOrders"]["entry"]]
+    return request
+
+
+@pytest.fixture
+def issuer_file(tmp_path, keys):
+    """An issuers file for the test client, with `extra` members in its entry."""
+
+    def write(**extra) -> tuple:
+        path = tmp_path / "issuers.json"
+        path.write_text(json.dumps({"issuers": [{
+            "iss": ISSUER, "jwks_file": str(keys.jwks_file),
+            "fhir_servers": [f"{b.scheme}://{b.host}:{b.port}{b.path}" for b in FHIR_SERVERS],
+            **extra}]}))
+        return load_issuers(path)
+
+    return write
+
+
+# -- What the LIS applies does not interrupt ---------------------------------------------------
+
+def test_a_certain_fix_sent_as_a_system_action_is_not_also_a_warning(lis_client):
+    body = post_hook(lis_client, "missing-zcode")
+    [action] = body["systemActions"]
+    assert _codes(action["resource"], ZCODE) == ["ZL5H2"]  # the LIS adds it
+    assert [c for c in body["cards"] if c["indicator"] == "warning"] == []
+    assert body["cards"] == []
+
+
+def test_a_fix_that_is_only_a_suggestion_still_gets_its_card(lis_client):
+    body = post_hook(lis_client, "zcode-from-cpt")  # only a CPT names the test: a person confirms
+    [card] = body["cards"]
+    assert card["indicator"] == "warning" and card["suggestions"]
+
+
+def test_order_select_sends_no_system_action_so_the_card_stays(lis_client):
+    body = post_hook(lis_client, _select(hook_fixture("missing-zcode")))
+    assert "systemActions" not in body
+    [card] = body["cards"]
+    assert card["indicator"] == "warning"
+    assert _codes(card["suggestions"][0]["actions"][0]["resource"], ZCODE) == ["ZL5H2"]
+
+
+def test_a_client_whose_ehr_does_not_apply_system_actions_gets_the_card(
+        client_for, knowledge, issuer_file):
+    issuers = issuer_file(applies_system_actions=False)
+    assert issuers[0].applies_system_actions is False
+    client = client_for(knowledge, issuers=issuers)
+    body = post_hook(client, "missing-zcode")
+    [card] = body["cards"]
+    assert card["indicator"] == "warning"
+    assert _codes(card["suggestions"][0]["actions"][0]["resource"], ZCODE) == ["ZL5H2"]
+    assert _codes(body["systemActions"][0]["resource"], ZCODE) == ["ZL5H2"]  # still sent
+
+
+def test_an_issuer_applies_system_actions_unless_its_entry_says_not(issuer_file):
+    [issuer] = issuer_file()
+    assert issuer.applies_system_actions is True
+    with pytest.raises(ValueError, match="applies_system_actions"):
+        issuer_file(applies_system_actions="no")
+
+
+def test_the_sandbox_applies_no_system_actions():
+    """Its PAMA screen takes nothing from a system action (docs/sandbox.md): it gets cards."""
+    entries = {i.iss: i for i in load_issuers(DEMO_ISSUERS_FILE)}
+    assert entries["https://sandbox.cds-hooks.org"].applies_system_actions is False
+    assert entries["urn:moldx-cds:demo-client"].applies_system_actions is True
