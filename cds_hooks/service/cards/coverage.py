@@ -113,13 +113,7 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     if evidence.noncovered:
         detail.append(f"{md_list(evidence.noncovered)}: on the article's list of diagnoses "
                       "that do **not** support medical necessity.")
-    suggestions = []
-    for fix in finding.fixes:
-        reason = fix.reasons[0]
-        suggestions.append(Suggestion(
-            label=f"Add {reason.code}" + (f" ({reason.display})" if reason.display else "")
-            + " as a reason for the order",
-            uuid=DERIVED, actions=[fix_action(resource, renderer.systems, fix)]))
+    suggestions = condition_suggestions(renderer, resource, finding)
     if suggestions:
         detail.append("The patient's problem list has a diagnosis the article covers; link it "
                       "to the order if it is the reason for this test.")
@@ -147,6 +141,19 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                 demo_policy_line(renderer.knowledge)],
         indicator="warning", suggestions=suggestions,
         links=[article_link(article.article, article.version)])
+
+
+def condition_suggestions(renderer: Renderer, resource: dict,
+                          finding: Finding) -> list[Suggestion]:
+    """Link each covered active condition of the patient as the order's reason."""
+    suggestions = []
+    for fix in finding.fixes:
+        reason = fix.reasons[0]
+        suggestions.append(Suggestion(
+            label=f"Add {reason.code}" + (f" ({reason.display})" if reason.display else "")
+            + " as a reason for the order",
+            uuid=DERIVED, actions=[fix_action(resource, renderer.systems, fix)]))
+    return suggestions
 
 
 def _uncoded_line(uncoded: tuple[tuple[str, str], ...]) -> str:
@@ -206,3 +213,7 @@ CARDS: dict[str, CardBuilder] = {
     diagnosis_coverage.RULE_ID: diagnosis_card,
     invalid_diagnosis.RULE_ID: invalid_diagnosis_card,
 }
+
+
+# What a finding shown through its root's card (plugin.causes) still offers there.
+CONSEQUENCE_SUGGESTIONS = {diagnosis_coverage.RULE_ID: condition_suggestions}

@@ -31,6 +31,7 @@ from cds_hooks.service.crd import Configuration, coverage_information, with_cove
 from cds_hooks.service.inert import plain_text
 from cds_hooks.service.models import Action, Card, Coding, HookResponse, Source
 from cds_hooks.service.prefetch import Gap
+from plugin.causes import Problem, problems
 from plugin.codes import CodeSystems
 from plugin.decision import Decision
 from plugin.findings import Finding
@@ -42,6 +43,7 @@ from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_un
 from .codes import CARDS as CODE_CARDS
 from .codes import coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
+from .coverage import CONSEQUENCE_SUGGESTIONS
 from .gaps import CARDS as GAP_CARDS
 from .gaps import gaps_card
 from .panels import CARDS as PANEL_CARDS
@@ -80,9 +82,10 @@ class Renderer:
             # The other cards' suggestions start from the order with its certain code fix,
             # which the LIS applies from the system action: taking one keeps the codes.
             base = update.resource if update else resource
-            cards += [self._envelope(self._other_card(facts, base, f), len(cards) + i,
-                                     facts.order, [f])
-                      for i, f in enumerate(f for f in findings if not is_code_fix(f))]
+            for problem in problems([f for f in findings if not is_code_fix(f)]):
+                cards.append(self._envelope(self._problem_card(facts, base, problem), len(cards),
+                                            facts.order, list(problem.findings),
+                                            answered=[problem.root]))
             if self.system_actions and (update or coverage):
                 actions.append(_system_action(update, resource, coverage is not None))
         if gaps:
@@ -110,7 +113,9 @@ class Renderer:
     # -- the envelope of every card ----------------------------------------------------------
 
     def _envelope(self, card: Card, index: int, order: str | None,
-                  findings: list[Finding]) -> Card:
+                  findings: list[Finding], answered: list[Finding] | None = None) -> Card:
+        """`answered`: the findings the card's words are about (its override reasons fit
+        them), when it also carries consequences of theirs."""
         rules = [f.rule for f in findings]
         card_type = "coverage-info" if set(rules) & _COVERAGE_RULES else "claim"
         card_uuid = _derived_uuid(self.hook_instance, str(index), order or "", *rules)
@@ -118,7 +123,8 @@ class Renderer:
         suggestions = [s.model_copy(update={"uuid": _derived_uuid(card_uuid, str(i)),
                                             "label": plain_text(s.label)})
                        for i, s in enumerate(card.suggestions or ())]
-        reasons = _override_reasons(rules) if card.indicator != "info" else []
+        reasons = _override_reasons(f.rule for f in answered or findings) \
+            if card.indicator != "info" else []
         extension = {**(card.extension or {}),
                      **({"davinci-crd.associated-resource": [{"reference": order}]}
                         if order else {})}
@@ -136,11 +142,19 @@ class Renderer:
         enveloped._rules = tuple(rules)
         return enveloped
 
-    def _other_card(self, facts: OrderFacts, resource: dict, finding: Finding) -> Card:
-        builder = _CARDS.get(finding.rule)
+    def _problem_card(self, facts: OrderFacts, resource: dict, problem: Problem) -> Card:
+        """The root's card, offering also what its consequences offer (one problem may be
+        resolved either way: a billable code, or a covered diagnosis of the problem list)."""
+        builder = _CARDS.get(problem.root.rule)
         if builder is None:
-            raise ValueError(f"no card for rule {finding.rule}")
-        return builder(self, facts, resource, finding)
+            raise ValueError(f"no card for rule {problem.root.rule}")
+        card = builder(self, facts, resource, problem.root)
+        extra = [s for f in problem.consequences if f.rule in CONSEQUENCE_SUGGESTIONS
+                 for s in CONSEQUENCE_SUGGESTIONS[f.rule](self, resource, f)]
+        if not extra:
+            return card
+        return card.model_copy(update={"suggestions": [*(card.suggestions or ()), *extra],
+                                       "selectionBehavior": "at-most-one"})
 
 
 # The card of each rule that is not a code fix, from the module of its family.

@@ -88,3 +88,46 @@ def test_the_sandbox_applies_no_system_actions():
     entries = {i.iss: i for i in load_issuers(DEMO_ISSUERS_FILE)}
     assert entries["https://sandbox.cds-hooks.org"].applies_system_actions is False
     assert entries["urn:moldx-cds:demo-client"].applies_system_actions is True
+
+
+# -- One problem, one card ---------------------------------------------------------------------
+
+def test_a_diagnosis_that_is_not_billable_is_one_card_offering_the_billable_codes(client):
+    body = post_hook(client, "diagnosis-not-billable")
+    [card] = body["cards"]  # not also "not covered; ABN needed", gone once the code is fixed
+    assert "C34.9" in card["summary"]
+    replaced = [s["actions"][0]["resource"]["reasonCode"][0]["coding"][0]["code"]
+                for s in card["suggestions"]]
+    assert replaced == ["C34.90", "C34.91", "C34.92"]
+    assert "Advance Beneficiary Notice" not in card["detail"]
+    assert "ABN signed" not in {r["display"] for r in card["overrideReasons"]}
+
+
+def test_a_test_that_does_not_fit_the_indication_is_one_card(client):
+    [card] = post_hook(client, "solid-panel-for-aml")["cards"]
+    assert "hematolymphoid" in card["summary"]
+    assert "Advance Beneficiary Notice" not in card["detail"]
+    assert "ABN signed" not in {r["display"] for r in card["overrideReasons"]}
+
+
+def test_the_root_card_keeps_the_covered_condition_the_coverage_rule_offers(client):
+    """The consequence's own fix (link a covered problem-list diagnosis) stays on offer."""
+    request = hook_fixture("diagnosis-on-problem-list")
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    order["reasonCode"][0]["coding"][0]["code"] = "C34.9"
+    [card] = post_hook(client, request)["cards"]
+    links = [s for s in card["suggestions"]
+             if s["actions"][0]["resource"].get("reasonReference")]
+    assert len(links) == 1 and len(card["suggestions"]) == 4
+
+
+def test_every_finding_still_reaches_a_card_on_check(client, capsys):
+    """`moldx-cds check` names the card of each finding: the consequence's is the root's."""
+    from cds_hooks.cli.main import main
+    from tests.conftest import FIXTURES
+    [card] = post_hook(client, "solid-panel-for-aml")["cards"]
+    main(["check", str(FIXTURES / "hooks" / "solid-panel-for-aml.json")])
+    lines = capsys.readouterr().out.splitlines()
+    for rule in ("test-indication", "diagnosis-not-covered"):
+        [line] = [x for x in lines if f" {rule} " in x]
+        assert line.endswith(card["summary"]), line
