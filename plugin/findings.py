@@ -80,6 +80,8 @@ class Evidence:
     neoplasm: str | None = None  # solid or hematolymphoid: what the test is for
     assumed_specimen: bool = False  # drafts naming no specimen, taken to share one
     combination: str | None = None  # which orders make one service (parallel_orders)
+    # catalog tests that could take the order's place (rules/alternatives): a person chooses
+    alternatives: tuple[CatalogRow, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ OVERRIDE_REASONS = {  # code -> display
     "serial-service": "Run serially, as a separate service with its own order and report",
     "test-fits-indication": "The test fits the patient's indication",
     "new-primary-or-progression": "New primary tumour or progression documented",
+    "needed-no-alternative": "Clinically needed; no covered test serves the same use",
 }
 _BY_RULE = {
     missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
@@ -41,7 +42,8 @@ _BY_RULE = {
     stale_code.RULE_ID: ("lab-will-code",),
     panel_cpt.RULE_ID: ("lab-will-code",),
     units_of_service.RULE_ID: ("lab-will-code",),
-    not_payable.RULE_ID: ("abn-signed", "self-pay"),
+    # The denial is on the test's code, not medical necessity: an ABN does not help.
+    not_payable.RULE_ID: ("needed-no-alternative",),
     diagnosis_coverage.RULE_ID: ("indication-not-coded", "abn-signed", "self-pay"),
     invalid_diagnosis.RULE_ID: ("indication-not-coded",),
     cgp_specimen.RULE_ID: ("other-specimen", "self-pay"),

@@ -18,6 +18,7 @@ MOLDX_JURISDICTIONS = frozenset({"JE", "JF", "J5", "J8", "J15", "JJ", "JM"})
 _STATE = re.compile(r"^[A-Z]{2}$")
 _CONTRACT = re.compile(r"^\d{5}$")
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
+_WEB = re.compile(r"^https?://\S+$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Lab:
     mac: str
     jurisdiction: str
     test_code_system: str  # the system of the lab's orderable test codes in ServiceRequest.code
+    # Optional column: where a clinician asks the lab about its tests (a covered alternative).
+    contact_url: str | None = None
 
     @property
     def under_moldx(self) -> bool:
@@ -50,6 +53,8 @@ def _parse(row: Row) -> Lab:
             mac=c.text("mac"),
             jurisdiction=c.text("jurisdiction"),
             test_code_system=c.matching("test_code_system", _URI, "a URI"),
+            contact_url=c.matching("contact_url", _WEB, "an http(s) URL", required=False)
+            or None if "contact_url" in row.cells else None,
         )
     return lab
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from cds_hooks.service.inert import markdown_value as md
 from cds_hooks.service.inert import markdown_values as md_list
-from cds_hooks.service.models import Card, Suggestion
+from cds_hooks.service.models import Card, Link, Suggestion
 from plugin.codes import is_secondary_site
 from plugin.findings import Finding
 from plugin.icd10cm import IcdStatus
@@ -15,7 +15,7 @@ from plugin.knowledge import DexStatus
 from plugin.orders import OrderFacts
 from plugin.rules import article_cpt, diagnosis_coverage, invalid_diagnosis, not_payable
 
-from .order_edits import fix_action
+from .order_edits import fix_action, replace_order
 from .parts import (
     DERIVED,
     CardBuilder,
@@ -40,8 +40,15 @@ def not_payable_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     row = finding.evidence.row
     assert row is not None
     reason, advice = _NOT_PAYABLE[row.dex_status]
+    lab = renderer.knowledge.lab
+    suggestions = [replace_order(resource, alt, renderer.systems,
+                                 f"Order {alt.test_name} instead (covered)")
+                   for alt in finding.evidence.alternatives]
+    links = [Link(label=f"Ask {lab.name} about a covered test for the same use",
+                  url=lab.contact_url)] if lab.contact_url and not suggestions else []
     return card(
         summary=fit(lambda name: f"{name} {_NOT_PAYABLE_SUMMARY[row.dex_status]}", row),
+        suggestions=suggestions, links=links,
         detail=[reason.format(z=row.zcode), advice, catalog_line(row), date_line(facts),
                 at_risk_line(row), billing_line(
                     "the denial is on the test's code, not on medical necessity, so an ABN "

@@ -22,7 +22,7 @@ from plugin.rules import (
     units_of_service,
 )
 
-from .order_edits import drop_order, fix_action
+from .order_edits import drop_order, fix_action, replace_order
 from .parts import (
     DERIVED,
     TCGP_ARTICLE,
@@ -131,7 +131,10 @@ def indication_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                 "either. Order the test that fits the indication, or correct the diagnosis if "
                 "it is wrong. Its CPT is not the problem: do not change it.",
                 catalog_line(row), date_line(facts)],
-        indicator="warning")
+        indicator="warning",
+        suggestions=[replace_order(resource, alt, renderer.systems,
+                                   f"Order {alt.test_name} instead")
+                     for alt in evidence.alternatives])
 
 
 _KINDS = {"solid": "solid-tumour", "hematolymphoid": "hematolymphoid"}
@@ -146,15 +149,24 @@ def one_service_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     detail = [f"These draft orders are on {specimen_words(facts, evidence)}:",
               f"- {row.test_name} ({row.test_code}): this order ({md(facts.order)})",
               *map(other_line, evidence.others), why.format(cpt=cpt, article=TCGP_ARTICLE)]
+    if not evidence.alternatives:
+        detail.append(f"The lab's catalog has no test that combines them: ask "
+                      f"{renderer.knowledge.lab.name} how to order them as one service. No "
+                      "order is dropped here, so no test is lost.")
     if evidence.combination == parallel_orders.DNA_AND_RNA:
         detail.append("If the RNA panel is run serially, after the DNA panel, as a separate "
                       "service with its own order and report, it is billed on its own: "
                       "override this warning.")
     detail.append(date_line(facts))
+    drop = tuple(o.order for o in evidence.others if o.draft)
     return card(
         summary=truncate(f"{what} on one specimen are one service, CPT {cpt}: combine the "
                          "orders"),
-        detail=detail, indicator="warning", suggestions=drop_order(resource, finding))
+        detail=detail, indicator="warning",
+        suggestions=[replace_order(resource, alt, renderer.systems,
+                                   f"Order {alt.test_name} in place of these "
+                                   f"{len(drop) + 1} orders", drop)
+                     for alt in evidence.alternatives])
 
 
 _ONE_SERVICE = {

@@ -43,8 +43,9 @@ def test_a_dna_panel_and_msi_signed_together_are_one_81457_service(call):
     assert card["indicator"] == "warning"
     assert "one service, CPT 81457" in card["summary"]
     assert "taken to be on the same specimen" in card["detail"]  # no specimen was stated
-    [suggestion] = card["suggestions"]
-    assert suggestion["actions"][0]["type"] == "delete"
+    [suggestion] = card["suggestions"]  # the panel with MSI in place of both: none is lost
+    assert [a["type"] for a in suggestion["actions"]] == ["update", "delete"]
+    assert _codes(suggestion["actions"][0]["resource"], CPT) == ["81457"]
     # a person combines the orders: nothing is applied unasked
     assert all(a["type"] == "update" and "drop" not in a["description"]
                for a in body["systemActions"])
@@ -67,7 +68,10 @@ def test_three_single_gene_codes_on_one_specimen_are_one_panel(call):
 def test_a_solid_panel_for_leukaemia_is_an_indication_warning_not_a_cpt_change(call):
     body = call("solid-panel-for-aml")
     card = _only(body, "check the test ordered")
-    assert "solid-tumour test" in card["summary"] and "suggestions" not in card
+    assert "solid-tumour test" in card["summary"]
+    # the test for the indication is offered in place of the order, never a CPT change
+    [suggestion] = card["suggestions"]
+    assert _codes(suggestion["actions"][0]["resource"], CPT) == ["81450"]
     [action] = body["systemActions"]  # coverage information only: the CPT is kept
     assert _codes(action["resource"], CPT) == ["81445"]
 

@@ -9,9 +9,10 @@ import json
 import pytest
 
 from cds_hooks.common.trust import DEMO_ISSUERS_FILE, load_issuers
-from tests.conftest import FHIR_SERVERS, ISSUER, hook_fixture, post_hook
+from tests.conftest import FHIR_SERVERS, ISSUER, TODAY, hook_fixture, post_hook
 
 ZCODE = "urn:moldx-cds:dex-z-code"
+CPT = "http://www.ama-assn.org/go/cpt"
 
 
 def _codes(resource: dict, system: str) -> list[str]:
@@ -131,3 +132,88 @@ def test_every_finding_still_reaches_a_card_on_check(client, capsys):
     for rule in ("test-indication", "diagnosis-not-covered"):
         [line] = [x for x in lines if f" {rule} " in x]
         assert line.endswith(card["summary"]), line
+
+
+# -- Every warning offers something to do ------------------------------------------------------
+
+LAB = "http://example.org/fhir/CodeSystem/cascade-lab-tests"
+
+
+def _replacement(card: dict, test_code: str) -> dict:
+    """The suggestion of `card` that turns the order into `test_code`, and its resource."""
+    [suggestion] = [s for s in card["suggestions"]
+                    if _codes(s["actions"][0]["resource"], LAB) == [test_code]]
+    return suggestion
+
+
+def test_a_solid_panel_for_aml_offers_the_catalogs_hematolymphoid_test(client, knowledge):
+    myeloid = knowledge.catalog.row_on("CMD-MYE40", TODAY)
+    [card] = post_hook(client, "solid-panel-for-aml")["cards"]
+    suggestion = _replacement(card, "CMD-MYE40")
+    assert myeloid.test_name in suggestion["label"]
+    assert not suggestion.get("isRecommended")  # a person decides: a suggestion only
+    [action] = suggestion["actions"]
+    assert action["type"] == "update"
+    resource = action["resource"]
+    assert _codes(resource, CPT) == [myeloid.cpt] and _codes(resource, ZCODE) == [myeloid.zcode]
+    assert resource["code"]["text"] == myeloid.test_name
+    assert resource["reasonCode"] == hook_fixture("solid-panel-for-aml")["context"][
+        "draftOrders"]["entry"][0]["resource"]["reasonCode"]  # the diagnosis stays
+
+
+def test_a_test_whose_assessment_is_pending_offers_the_labs_covered_test_for_the_same_use(
+        client, knowledge):
+    covered = knowledge.catalog.row_on("CMD-FUS30", TODAY)
+    assert covered.dex_status.value == "covered"
+    [card] = post_hook(client, "rna-panel-55-genes")["cards"]
+    assert covered.test_name in _replacement(card, "CMD-FUS30")["label"]
+    assert "ABN signed" not in {r["display"] for r in card["overrideReasons"]}
+
+
+def test_without_a_covered_test_for_the_same_use_the_card_links_whom_to_ask(client, knowledge):
+    request = hook_fixture("rna-panel-55-genes")
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    hrd = knowledge.catalog.row_on("CMD-HRD", TODAY)  # technical assessment not successful
+    order["code"]["coding"] = [{"system": LAB, "code": hrd.test_code}]
+    cards = post_hook(client, request)["cards"]
+    [card] = [c for c in cards if "will not be paid" in c["summary"]]
+    assert "suggestions" not in card
+    [link] = card["links"]
+    assert knowledge.lab.name in link["label"] and link["url"] == knowledge.lab.contact_url
+
+
+# -- Never one click that loses a test ---------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "combined"), [
+    ("panel-and-msi", "CMD-LUNG50M"),
+    ("dna-and-rna-panels", "CMD-LUNG50F"),
+    ("stacked-single-genes", "CMD-EKB3"),
+])
+def test_orders_that_are_one_service_get_one_suggestion_combining_them(
+        client, knowledge, name, combined):
+    row = knowledge.catalog.row_on(combined, TODAY)
+    request = hook_fixture(name)
+    drafts = [f"ServiceRequest/{e['resource']['id']}"
+              for e in request["context"]["draftOrders"]["entry"]]
+    [card] = post_hook(client, request)["cards"]
+    [suggestion] = card["suggestions"]
+    assert row.test_name in suggestion["label"]
+    [update, *deletes] = suggestion["actions"]
+    assert update["type"] == "update"
+    kept = f"ServiceRequest/{update['resource']['id']}"
+    assert _codes(update["resource"], LAB) == [combined]
+    assert _codes(update["resource"], CPT) == [row.cpt]
+    # every other draft is removed, none is lost: the kept one now is the combined test
+    assert sorted(d["resourceId"] for d in deletes if d["type"] == "delete") == \
+        sorted(d for d in drafts if d != kept)
+
+
+def test_without_a_combined_test_in_the_catalog_nothing_is_dropped(tmp_path, client_for):
+    from plugin.knowledge import load_knowledge
+    from tests.mcd_packs import copy_knowledge, read, write
+    folder = copy_knowledge(tmp_path / "knowledge")
+    header, rows = read(folder, "catalog.csv")
+    write(folder, "catalog.csv", header, [r for r in rows if r["test_code"] != "CMD-LUNG50M"])
+    [card] = post_hook(client_for(load_knowledge(folder)), "panel-and-msi")["cards"]
+    assert "suggestions" not in card
+    assert "no test that combines" in card["detail"]
