@@ -10,7 +10,7 @@ from cds_hooks.service.inert import markdown_values as md_list
 from cds_hooks.service.models import Card, Link, Suggestion
 from plugin.codes import is_secondary_site
 from plugin.findings import Finding
-from plugin.icd10cm import IcdStatus
+from plugin.icd10cm import IcdStatus, description
 from plugin.knowledge import DexStatus
 from plugin.orders import OrderFacts
 from plugin.rules import article_cpt, diagnosis_coverage, invalid_diagnosis, not_payable
@@ -59,10 +59,10 @@ def not_payable_card(renderer: Renderer, facts: OrderFacts, resource: dict,
 
 
 _NOT_PAYABLE_SUMMARY = {
-    DexStatus.REGISTERED: "will not be paid yet: DEX has not assigned its CPT and coverage",
-    DexStatus.TA_PENDING: "will not be paid yet: its MolDX technical assessment is pending",
-    DexStatus.TA_NOT_SUCCESSFUL: "will not be paid: its MolDX technical assessment failed",
-    DexStatus.NOT_COVERED: "will not be paid: MolDX does not cover it",
+    DexStatus.REGISTERED: "will not be paid yet: the test has no coverage decision",
+    DexStatus.TA_PENDING: "will not be paid yet: the payer's review of the test is not done",
+    DexStatus.TA_NOT_SUCCESSFUL: "will not be paid: the test failed the payer's review",
+    DexStatus.NOT_COVERED: "will not be paid: the payer does not cover this test",
     DexStatus.RETIRED: "is retired from the lab's test menu",
 }
 
@@ -105,30 +105,34 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         opening = "The order has no ICD-10-CM diagnosis, so none"
     else:
         opening = "The order has no diagnosis, and so none"
-    outcome = (" A claim needs an ICD-10-CM diagnosis the article covers." if uncoded and not codes
+    outcome = (" A claim needs an ICD-10-CM diagnosis the policy covers." if uncoded and not codes
                else " The claim will be denied as not medically necessary.")
-    detail = [
-        opening + f" is in a covered ICD-10-CM group of **{article.article}** "
-        f"version {article.version}, *{article.title}* (in force from {article.effective_from})"
-        "." + outcome]
+    detail = [opening + " is one the payer's coverage policy for this test covers." + outcome]
+    todo = []
     if uncoded:
-        detail.append(_uncoded_line(uncoded))
+        todo.append(_uncoded_line(uncoded))
     if secondary:
-        detail.append(f"{md_list(evidence.codes)} codes a secondary (metastatic) site. A "
-                      "solid-tumour NGS claim is coded with the primary tumour: add the "
-                      "ICD-10-CM code of the primary cancer.")
+        todo.append(f"{md_list(evidence.codes)} codes a secondary (metastatic) site. A "
+                    "solid-tumour NGS claim is coded with the primary tumour: add the "
+                    "ICD-10-CM code of the primary cancer.")
+    suggestions = condition_suggestions(renderer, resource, finding)
+    if suggestions:
+        todo.append("The patient's problem list has a diagnosis the policy covers; link it "
+                    "to the order if it is the reason for this test.")
+    if evidence.abn:
+        todo.append("For this Medicare patient, an **Advance Beneficiary Notice** (form "
+                    "CMS-R-131) must be signed **before the specimen is taken**, so that the "
+                    "patient can be billed if Medicare denies the claim.")
+    detail.append(" ".join(todo))
     if evidence.noncovered:
         detail.append(f"{md_list(evidence.noncovered)}: on the article's list of diagnoses "
                       "that do **not** support medical necessity.")
-    suggestions = condition_suggestions(renderer, resource, finding)
-    if suggestions:
-        detail.append("The patient's problem list has a diagnosis the article covers; link it "
-                      "to the order if it is the reason for this test.")
+    detail.append(billing_line(
+        f"the policy is **{article.article}** version {article.version}, *{article.title}* "
+        f"(in force from {article.effective_from})."))
     if evidence.abn:
-        detail.append("For this Medicare patient, an **Advance Beneficiary Notice** (form "
-                      "CMS-R-131) must be signed **before the specimen is taken**; the claim then "
-                      "carries modifier **GA** and the patient can be billed if Medicare denies "
-                      "it.")
+        detail.append(billing_line("with the notice signed, the claim carries modifier "
+                                   "**GA**."))
     if uncoded and not codes:
         first = uncoded[0][0]
         summary = lambda name: (f"{name}: the claim needs the ICD-10-CM code for "  # noqa: E731
@@ -137,11 +141,11 @@ def diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict,
         summary = lambda name: (f"{name}: {codes} is a secondary site; the claim "  # noqa: E731
                                 "needs the primary tumour's code")
     elif evidence.abn:
-        summary = lambda name: (f"{name}: diagnosis not covered by {article.article}; "  # noqa
-                                "ABN (modifier GA) needed before collection")
+        summary = lambda name: (f"{name}: this test is not covered for this diagnosis; "  # noqa
+                                "the patient signs a Medicare notice before collection")
     else:
-        summary = lambda name: (f"{name}: the diagnosis on the order is not covered by "  # noqa
-                                f"{article.article}")
+        summary = lambda name: (f"{name}: this test is not covered for this "  # noqa: E731
+                                "diagnosis")
     return card(
         summary=fit(summary, row),
         detail=[*detail, catalog_line(row), date_line(facts), at_risk_line(row),
@@ -186,15 +190,22 @@ def invalid_diagnosis_card(renderer: Renderer, facts: OrderFacts, resource: dict
         detail = [f"**{md(code)}** is a category of ICD-10-CM ({release} release) that needs more "
                   "characters; a claim needs a billable code."]
         if choices:
-            detail.append("The billable codes under it: " + ", ".join(choices) + ".")
+            detail.append("The billable codes under it:\n" + "\n".join(
+                f"- {_named(choice)}" for choice in choices))
         if not finding.fixes and choices:
             detail.append("The code comes from a Condition linked to the order: correct it "
                           "there.")
-    suggestions = [Suggestion(label=f"Use {fix.reasons[0].code} in place of {code}",
-                              uuid=DERIVED, actions=[fix_action(resource, renderer.systems, fix)])
+    suggestions = [Suggestion(label=f"Use {_named(fix.reasons[0].code)}", uuid=DERIVED,
+                              actions=[fix_action(resource, renderer.systems, fix)])
                    for fix in finding.fixes]
     return card(summary=truncate(summary), detail=[*detail, date_line(facts)],
                 indicator="warning", suggestions=suggestions)
+
+
+def _named(code: str) -> str:
+    """`C34.91 Malignant neoplasm of unspecified part of right bronchus or lung`."""
+    meaning = description(code)
+    return f"{code} {meaning}" if meaning else code
 
 
 def article_cpt_card(renderer: Renderer, facts: OrderFacts, resource: dict,
@@ -202,8 +213,8 @@ def article_cpt_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     evidence, row = finding.evidence, finding.evidence.row
     article, codes = evidence.article, ", ".join(evidence.codes)
     return card(
-        summary=fit(lambda name: f"CPT {codes} of {name} is not a code of {article.article} "
-                    f"on {facts.date_of_service}: the lab should review it", row),
+        summary=fit(lambda name: f"{name}: the lab should review how this test is billed "
+                    f"(CPT {codes})", row),
         detail=[f"**{article.article}** version {article.version}, *{article.title}* (in force "
                 f"from {article.effective_from}), lists the CPT/HCPCS codes it covers, and "
                 f"{md_list(evidence.codes)} is not among them; a claim with it falls outside "

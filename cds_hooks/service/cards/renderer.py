@@ -47,7 +47,7 @@ from .coverage import CONSEQUENCE_SUGGESTIONS
 from .gaps import CARDS as GAP_CARDS
 from .gaps import gaps_card
 from .panels import CARDS as PANEL_CARDS
-from .parts import CardBuilder, reference
+from .parts import CardBuilder, detail_parts, detail_text, reference
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,11 @@ class Renderer:
         """The cards the call's configuration allows, warnings first, up to its limit."""
         allowed = [c for c in cards if self.config.allows(c.source.topic.code)]
         allowed.sort(key=lambda c: _URGENCY.index(c.indicator))
+        allowed = _said_once(allowed[:self.config.max_cards])
         mirrored = {"systemActions": [a.model_dump(mode="json", exclude_none=True)
                                       for a in actions]} \
             if self.legacy_system_actions and actions else None
-        return HookResponse(cards=allowed[:self.config.max_cards],
+        return HookResponse(cards=allowed,
                             systemActions=actions or None, extension=mirrored)
 
     # -- the envelope of every card ----------------------------------------------------------
@@ -167,6 +168,21 @@ _URGENCY = ("critical", "warning", "info")
 # Cards about whether the payer covers the test (the rest are about the claim's codes).
 _COVERAGE_RULES = {not_payable.RULE_ID, diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID,
                    article_cpt.RULE_ID}
+
+
+def _said_once(cards: list[Card]) -> list[Card]:
+    """The cards without a paragraph or billing line an earlier card of the answer already
+    has (the date of service, the amount at risk, the catalog line of an order with two
+    cards): a reader skims each once."""
+    seen: set[str] = set()
+    kept = []
+    for card in cards:
+        clinician, billing = detail_parts(card.detail or "")
+        clinician = [p for p in clinician if p not in seen]
+        billing = [line for line in billing if line not in seen]
+        seen.update(clinician, billing)
+        kept.append(card.model_copy(update={"detail": detail_text(clinician, billing) or None}))
+    return kept
 
 
 def _derived_uuid(*parts: str) -> str:

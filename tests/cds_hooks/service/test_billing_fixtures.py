@@ -79,7 +79,8 @@ def test_a_solid_panel_for_leukaemia_is_an_indication_warning_not_a_cpt_change(c
 def test_a_malformed_zcode_is_named_and_the_catalogs_offered_not_applied(call):
     body = call("malformed-zcode")
     [card] = body["cards"]
-    assert "ZL5H on" in card["summary"] and "is not a Z-code" in card["summary"]
+    assert "mistyped" in card["summary"] and "ZL5H is written as a Z-code but is not one" in \
+        card["detail"]
     assert "not in the test catalog" not in card["summary"]
     [suggestion] = card["suggestions"]
     assert _codes(suggestion["actions"][0]["resource"], ZCODE) == ["ZL5H2"]
@@ -124,7 +125,8 @@ def test_plasma_and_pla_codes_fit(call):
 def test_a_55_gene_rna_panel_billed_81456_is_not_recoded(call):
     body = call("rna-panel-55-genes")
     [card] = body["cards"]  # only its DEX status
-    assert "technical assessment is pending" in card["summary"]
+    assert "will not be paid yet" in card["summary"]
+    assert "technical assessment" in card["detail"]
     assert "81449" not in card["summary"] + card["detail"]
 
 
@@ -136,7 +138,7 @@ def test_the_sandbox_snomed_reason_case_of_docs_sandbox_md(call):
     summaries = [c["summary"] for c in body["cards"]]
     assert ("Lung and colon hotspot panel (50 genes): the claim needs the ICD-10-CM code for "
             "Non-small cell lung cancer") in summaries
-    assert any(s.startswith("Add Z-code ZL5H2 to Lung and colon hotspot panel") for s in
+    assert any(s.startswith("Lung and colon hotspot panel (50 genes): confirm the test") for s in
                summaries)
     assert not any("no diagnosis" in (c.get("detail") or "") for c in body["cards"])
     [action] = body["systemActions"]

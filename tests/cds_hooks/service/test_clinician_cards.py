@@ -5,6 +5,7 @@ a needed test, and the summary is in the clinician's words."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -217,3 +218,62 @@ def test_without_a_combined_test_in_the_catalog_nothing_is_dropped(tmp_path, cli
     [card] = post_hook(client_for(load_knowledge(folder)), "panel-and-msi")["cards"]
     assert "suggestions" not in card
     assert "no test that combines" in card["detail"]
+
+
+# -- The clinician's words ---------------------------------------------------------------------
+
+from tests.conftest import FIXTURES  # noqa: E402
+
+HOOKS = sorted(p.stem for p in (FIXTURES / "hooks").glob("*.json"))
+BILLING_WORDS = re.compile(r"Z-code|\bDEX\b|MolDX|\bA\d{5}\b|\bL\d{5}\b|\bCARC\b|\bRARC\b|"
+                           r"\bCO-\d+|\bABN\b|[Mm]odifier|\bGA\b")
+
+
+def _answers(client, name):
+    """The fixture's answer on order-sign and on order-select."""
+    yield post_hook(client, hook_fixture(name))
+    yield post_hook(client, _select(hook_fixture(name)))
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_summaries_speak_the_clinicians_words(client, name):
+    for body in _answers(client, name):
+        for card in body["cards"]:
+            assert not BILLING_WORDS.search(card["summary"]), card["summary"]
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_details_are_at_most_three_short_paragraphs_before_the_billing_staffs(client, name):
+    for body in _answers(client, name):
+        for card in body["cards"]:
+            clinician = (card.get("detail") or "").split("For billing staff:")[0]
+            paragraphs = [p for p in clinician.split("\n\n") if p.strip()]
+            assert len(paragraphs) <= 3, card["detail"]
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_no_line_is_repeated_across_the_cards_of_one_answer(client, name):
+    for body in _answers(client, name):
+        lines = [line.strip() for card in body["cards"]
+                 for line in (card.get("detail") or "").splitlines()
+                 if line.strip() and line.strip() != "For billing staff:"]
+        assert len(lines) == len(set(lines)), lines
+
+
+def test_the_date_of_service_and_the_amount_at_risk_appear_once(client):
+    request = hook_fixture("diagnosis-not-covered")
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    order["code"]["coding"] = [c for c in order["code"]["coding"] if "dex" not in c["system"]]
+    cards = post_hook(client, request)["cards"]  # the Z-code card and the coverage card
+    assert len(cards) == 2
+    text = "\n".join(c["detail"] for c in cards)
+    assert text.count("Date of service:") == 1 and text.count("Amount at risk:") == 1
+
+
+def test_diagnosis_choices_say_what_they_mean(client):
+    [card] = post_hook(client, "diagnosis-not-billable")["cards"]
+    labels = [s["label"] for s in card["suggestions"]]
+    assert "Use C34.91 Malignant neoplasm of unspecified part of right bronchus or lung" \
+        in labels
+    assert "C34.92 Malignant neoplasm of unspecified part of left bronchus or lung" \
+        in card["detail"]
