@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from plugin.findings import Finding
 from plugin.rules import (
     article_cpt,
     cgp_specimen,
@@ -60,3 +61,13 @@ _OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not liste
 def override_reasons_for(rules: Iterable[str]) -> list[str]:
     """The reason codes offered on a card about `rules`, each once, in order."""
     return list(dict.fromkeys(code for rule in rules for code in _BY_RULE.get(rule, _OTHER)))
+
+
+def override_reasons_for_findings(findings: Iterable[Finding]) -> list[str]:
+    """The reason codes offered on a card about `findings`: those of their rules, but an ABN
+    only where the finding says one helps (a diagnosis coded in SNOMED CT only, or a secondary
+    site, is a coding gap an ABN does not cure)."""
+    return list(dict.fromkeys(
+        code for f in findings for code in override_reasons_for([f.rule])
+        if not (code == "abn-signed" and f.rule == diagnosis_coverage.RULE_ID
+                and not f.evidence.abn)))

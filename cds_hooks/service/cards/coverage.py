@@ -49,7 +49,8 @@ def not_payable_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     return card(
         summary=fit(lambda name: f"{name} {_NOT_PAYABLE_SUMMARY[row.dex_status]}", row),
         suggestions=suggestions, links=links,
-        detail=[reason.format(z=row.zcode), advice, catalog_line(row), date_line(facts),
+        detail=[reason, billing_line(advice.format(z=row.zcode)), catalog_line(row),
+                date_line(facts),
                 at_risk_line(row), billing_line(
                     "the denial is on the test's code, not on medical necessity, so an ABN "
                     "(modifier GA) does not let the lab bill the patient for it.")
@@ -67,28 +68,30 @@ _NOT_PAYABLE_SUMMARY = {
 }
 
 
-_NOT_PAYABLE = {
+_NOT_PAYABLE = {  # (for the clinician, for the billing staff)
     DexStatus.REGISTERED: (
+        "The payer has not yet reviewed this test or decided its coverage; until it has, "
+        "claims are not paid. Consider a covered alternative.",
         "Z-code {z} is registered in DEX, but a Z-code is not effective for claims until the "
-        "DEX clinical team has reviewed the test and assigned its CPT code and coverage.",
-        "The lab can complete its DEX submission and any technical assessment DEX asks for; "
-        "until then, consider a covered alternative."),
+        "DEX clinical team has reviewed the test and assigned its CPT code and coverage; the "
+        "lab can complete its submission and any technical assessment DEX asks for."),
     DexStatus.TA_PENDING: (
-        "The MolDX technical assessment of Z-code {z} is under way; claims are not paid until "
-        "it is complete and successful.",
-        "The lab can answer DEX's documentation requests (due within 15 calendar days); "
-        "meanwhile, consider a covered alternative."),
+        "The payer's technical assessment of this test is under way; claims are not paid until "
+        "it is complete and successful. Meanwhile, consider a covered alternative.",
+        "MolDX technical assessment of Z-code {z} pending; the lab answers DEX's documentation "
+        "requests within 15 calendar days."),
     DexStatus.TA_NOT_SUCCESSFUL: (
-        "MolDX found the technical assessment of Z-code {z} not successful: the documentation "
-        "did not show the test's analytical and clinical validity or clinical utility.",
-        "The lab can resubmit the technical assessment with new evidence; meanwhile, consider "
-        "a covered alternative."),
+        "The payer's technical assessment found that the evidence did not show this test's "
+        "validity or clinical utility, so claims are not paid. Consider a covered alternative.",
+        "MolDX found the technical assessment of Z-code {z} not successful; the lab can "
+        "resubmit it with new evidence."),
     DexStatus.NOT_COVERED: (
-        "The MolDX coverage decision for Z-code {z} is that the test is not covered.",
-        "Consider a covered alternative."),
+        "The payer has decided that this test is not covered. Consider a covered alternative.",
+        "The MolDX coverage decision for Z-code {z} is not covered."),
     DexStatus.RETIRED: (
-        "The lab has retired this test (Z-code {z}) and no longer performs it.",
-        "Order the lab's current test instead."),
+        "The lab has retired this test and no longer performs it. Order the lab's current "
+        "test instead.",
+        "Z-code {z} is retired from the lab's catalog."),
 }
 
 

@@ -37,7 +37,7 @@ from plugin.decision import Decision
 from plugin.findings import Finding
 from plugin.knowledge import Knowledge
 from plugin.orders import OrderFacts
-from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons_for
+from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons_for_findings
 from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_unavailable
 
 from .codes import CARDS as CODE_CARDS
@@ -124,8 +124,7 @@ class Renderer:
         suggestions = [s.model_copy(update={"uuid": _derived_uuid(card_uuid, str(i)),
                                             "label": plain_text(s.label)})
                        for i, s in enumerate(card.suggestions or ())]
-        reasons = _override_reasons(f.rule for f in answered or findings) \
-            if card.indicator != "info" else []
+        reasons = _override_reasons(answered or findings) if card.indicator != "info" else []
         extension = {**(card.extension or {}),
                      **({"davinci-crd.associated-resource": [{"reference": order}]}
                         if order else {})}
@@ -204,6 +203,6 @@ def _system_action(update: Action | None, resource: dict, with_coverage: bool) -
         update={"description": f"{update.description}; record coverage information"})
 
 
-def _override_reasons(rules: Iterable[str]) -> list[Coding]:
+def _override_reasons(findings: Iterable[Finding]) -> list[Coding]:
     return [Coding(system=OVERRIDE_SYSTEM, code=code, display=OVERRIDE_REASONS[code])
-            for code in override_reasons_for(rules)]
+            for code in override_reasons_for_findings(findings)]

@@ -277,3 +277,18 @@ def test_diagnosis_choices_say_what_they_mean(client):
         in labels
     assert "C34.92 Malignant neoplasm of unspecified part of left bronchus or lung" \
         in card["detail"]
+
+
+def test_an_abn_is_offered_as_an_override_only_where_the_card_says_it_helps(client):
+    [coding_gap] = post_hook(client, "snomed-reason")["cards"]  # an ABN does not cure it
+    assert "ABN signed" not in {r["display"] for r in coding_gap["overrideReasons"]}
+    [medical_necessity] = post_hook(client, "diagnosis-not-covered")["cards"]
+    assert "Advance Beneficiary Notice" in medical_necessity["detail"]
+    assert "ABN signed" in {r["display"] for r in medical_necessity["overrideReasons"]}
+
+
+def test_why_a_test_will_not_be_paid_is_said_in_the_clinicians_words(client):
+    [card] = post_hook(client, "rna-panel-55-genes")["cards"]
+    clinician = card["detail"].split("For billing staff:")[0]
+    assert not BILLING_WORDS.search(clinician), clinician
+    assert "technical assessment" in clinician
