@@ -82,6 +82,8 @@ class Evidence:
     combination: str | None = None  # which orders make one service (parallel_orders)
     priced: CatalogRow | None = None  # the test whose list price is a claim line's charge
     npis: tuple[str, ...] = ()  # a claim line's billing NPI, then the lab's
+    # catalog tests that could take the order's place (rules/alternatives): a person chooses
+    alternatives: tuple[CatalogRow, ...] = ()
 
 
 @dataclass(frozen=True)

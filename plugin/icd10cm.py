@@ -10,7 +10,9 @@ itself.
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import mmap
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,6 +25,7 @@ from .codes import normalize_icd10
 # update. A new package version brings another file; the load fails until this name is updated.
 RELEASE = "April-2026"
 CODE_LIST = f"code-list-{RELEASE}.txt"
+TABULAR_LIST = "icd10c-tabular-April-1-2026.xml"  # the same release's names of the codes
 
 
 class IcdStatus(StrEnum):
@@ -67,14 +70,14 @@ class Icd10cm:
         return len(self.codes)
 
 
-def code_list_path() -> Path:
-    """The code list inside the installed simple_icd_10_cm package, found without importing
-    the package (its import loads the whole classification)."""
+def code_list_path(name: str = CODE_LIST) -> Path:
+    """The code list (or another data file) inside the installed simple_icd_10_cm package,
+    found without importing the package (its import loads the whole classification)."""
     spec = importlib.util.find_spec("simple_icd_10_cm")
     if spec is None or not spec.submodule_search_locations:
         raise Icd10Error("the simple-icd-10-cm package is not installed "
                          "(pip install simple-icd-10-cm==1.5.0)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / CODE_LIST
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / name
     if not path.is_file():
         raise Icd10Error(f"{path} not found: simple-icd-10-cm is not the pinned version 1.5.0 "
                          f"(ICD-10-CM {RELEASE})")
@@ -101,3 +104,31 @@ def read_code_list(path: Path) -> Icd10cm:
             billable.append(dotted)
     return Icd10cm(release=RELEASE, codes=frozenset(codes), billable=frozenset(billable),
                    _sorted_billable=tuple(sorted(billable)))
+
+
+@lru_cache(maxsize=4096)
+def description(code: str) -> str | None:
+    """What a code means (`C34.91`: "Malignant neoplasm of unspecified part of right bronchus
+    or lung"), from the tabular list the package ships; None when it is not there. Only the
+    few codes a card names are looked up: a search of the mapped file costs about a
+    millisecond, where parsing its 10 MB of XML would cost seconds and memory per worker."""
+    tabular = _tabular()
+    if tabular is None:
+        return None
+    start = tabular.find(f"<name>{normalize_icd10(code)}</name>".encode())
+    if start < 0:
+        return None
+    opening = tabular.find(b"<desc>", start)
+    closing = tabular.find(b"</desc>", opening)
+    if opening < 0 or closing < 0:
+        return None
+    return html.unescape(tabular[opening + len(b"<desc>"):closing].decode("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _tabular() -> mmap.mmap | None:
+    try:
+        with code_list_path(TABULAR_LIST).open("rb") as file:
+            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (Icd10Error, OSError):
+        return None  # names are a courtesy: the codes are checked without them

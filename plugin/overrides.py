@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from plugin.findings import Finding
 from plugin.rules import (
     article_cpt,
     cgp_specimen,
@@ -34,6 +35,7 @@ OVERRIDE_REASONS = {  # code -> display
     "serial-service": "Run serially, as a separate service with its own order and report",
     "test-fits-indication": "The test fits the patient's indication",
     "new-primary-or-progression": "New primary tumour or progression documented",
+    "needed-no-alternative": "Clinically needed; no covered test serves the same use",
 }
 _BY_RULE = {
     missing_zcode.RULE_ID: ("payer-no-zcode", "lab-will-code"),
@@ -41,7 +43,8 @@ _BY_RULE = {
     stale_code.RULE_ID: ("lab-will-code",),
     panel_cpt.RULE_ID: ("lab-will-code",),
     units_of_service.RULE_ID: ("lab-will-code",),
-    not_payable.RULE_ID: ("abn-signed", "self-pay"),
+    # The denial is on the test's code, not medical necessity: an ABN does not help.
+    not_payable.RULE_ID: ("needed-no-alternative",),
     diagnosis_coverage.RULE_ID: ("indication-not-coded", "abn-signed", "self-pay"),
     invalid_diagnosis.RULE_ID: ("indication-not-coded",),
     cgp_specimen.RULE_ID: ("other-specimen", "self-pay"),
@@ -58,3 +61,13 @@ _OTHER = ("indication-not-coded", "abn-signed")  # a warning of a rule not liste
 def override_reasons_for(rules: Iterable[str]) -> list[str]:
     """The reason codes offered on a card about `rules`, each once, in order."""
     return list(dict.fromkeys(code for rule in rules for code in _BY_RULE.get(rule, _OTHER)))
+
+
+def override_reasons_for_findings(findings: Iterable[Finding]) -> list[str]:
+    """The reason codes offered on a card about `findings`: those of their rules, but an ABN
+    only where the finding says one helps (a diagnosis coded in SNOMED CT only, or a secondary
+    site, is a coding gap an ABN does not cure)."""
+    return list(dict.fromkeys(
+        code for f in findings for code in override_reasons_for([f.rule])
+        if not (code == "abn-signed" and f.rule == diagnosis_coverage.RULE_ID
+                and not f.evidence.abn)))

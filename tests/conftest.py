@@ -112,8 +112,11 @@ def knowledge() -> Knowledge:
 
 @pytest.fixture
 def settings(keys, tmp_path) -> Settings:
+    # The test client's EHR applies no system actions, so every fix is also on a card the tests
+    # can read; `lis_client` is a client whose EHR applies them (the CDS Hooks default).
     return Settings(issuers=(TrustedIssuer(ISSUER, jwks_file=keys.jwks_file,
-                                           fhir_servers=FHIR_SERVERS),),
+                                           fhir_servers=FHIR_SERVERS,
+                                           applies_system_actions=False),),
                     public_base_url=BASE,
                     store_url=f"sqlite:///{tmp_path / 'store.sqlite'}", today=lambda: TODAY,
                     spool_dir=tmp_path / "spool")
@@ -177,6 +180,14 @@ def stored(app) -> Store:
 @pytest.fixture
 def client(app) -> SignedClient:
     return app.test_client()
+
+
+@pytest.fixture
+def lis_client(settings, knowledge, client_for) -> SignedClient:
+    """A client whose EHR applies the system actions (the test issuer, saying so)."""
+    issuers = tuple(dataclasses.replace(i, applies_system_actions=True)
+                    for i in settings.issuers)
+    return client_for(knowledge, issuers=issuers)
 
 
 @pytest.fixture

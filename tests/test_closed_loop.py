@@ -40,7 +40,7 @@ def test_an_overridden_warning_denied_with_co_252_is_counted_with_its_amount(tmp
     env = {**command_env(), "XDG_DATA_HOME": str(tmp_path / "data")}
     with running_service(tmp_path, env) as service:
         sign = service.base + "/cds-services/moldx-order-sign"
-        body = {**hook_fixture("missing-zcode"), "hookInstance": str(uuid.uuid4())}
+        body = {**hook_fixture("zcode-from-cpt"), "hookInstance": str(uuid.uuid4())}
         answer = _post(sign, body, env, tmp_path)
         assert answer.status_code == 200
         [card] = answer.json()["cards"]

@@ -6,6 +6,11 @@ Each issuer names the FHIR servers its calls may send the service to (`fhir_serv
 operator listed for that client (same scheme, host and port, under the listed path), never
 from one a caller made up (the token would go there, and the service would be a way into the
 hospital network). `*` as the port stands for any port, for loopback servers in development.
+
+`applies_system_actions` (default true) says whether the client's EHR or LIS applies the
+system actions of order-sign and order-dispatch. CDS Hooks 2.0 system actions are "not
+presented to the user", so a certain fix sent as one is not also put to the clinician as a
+card; a client that drops them (the CDS Hooks sandbox does) says false and gets the card.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class TrustedIssuer:
     jku: frozenset[str] = frozenset()  # the `jku` values a token of this issuer may carry
     test_only: bool = False  # its private key is public (the sandbox's, our demo key)
     fhir_servers: tuple[FhirBase, ...] = ()  # the `fhirServer`s its calls may name
+    applies_system_actions: bool = True  # false: its certain fixes are shown as cards too
 
     def allows_fhir_server(self, url: str) -> bool:
         return any(base.admits(url) for base in self.fhir_servers)
@@ -70,8 +76,8 @@ class TrustedIssuer:
 
 def load_issuers(path: Path) -> tuple[TrustedIssuer, ...]:
     """Trusted issuers from a JSON file `{"issuers": [{"iss", "jwks_file" | "jwks_url",
-    "jku": [...], "fhir_servers": [...], "test_only"}]}`; a relative `jwks_file` is read beside
-    the file."""
+    "jku": [...], "fhir_servers": [...], "test_only", "applies_system_actions"}]}`; a relative
+    `jwks_file` is read beside the file."""
     data = json.loads(Path(path).read_text())
     issuers = []
     for item in data["issuers"]:
@@ -84,9 +90,13 @@ def load_issuers(path: Path) -> tuple[TrustedIssuer, ...]:
         except ValueError as bad:
             raise ValueError(f"{path}: issuer {item.get('iss')!r}: fhir_servers: {bad}") \
                 from None
+        applies = item.get("applies_system_actions", True)
+        if not isinstance(applies, bool):
+            raise ValueError(f"{path}: issuer {item.get('iss')!r}: applies_system_actions must "
+                             "be true or false")
         issuers.append(TrustedIssuer(iss=item["iss"], jwks_file=jwks_file,
                                      jwks_url=item.get("jwks_url"),
                                      jku=frozenset(item.get("jku", ())),
                                      test_only=bool(item.get("test_only", False)),
-                                     fhir_servers=servers))
+                                     fhir_servers=servers, applies_system_actions=applies))
     return tuple(issuers)

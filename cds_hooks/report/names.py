@@ -11,6 +11,8 @@ RULES = {
     "stale-code": "Z-code or CPT no longer valid",
     "ambiguous-test": "test not known for sure",
     "unknown-test": "test not in the lab's catalog",
+    "generic-code": "order code names several tests",
+    "billing-option-mismatch": "billing option of another test",
     "not-payable": "test not payable (DEX status)",
     "diagnosis-not-covered": "diagnosis not covered by the policy",
     "invalid-diagnosis": "diagnosis not a valid ICD-10-CM code",

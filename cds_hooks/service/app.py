@@ -23,6 +23,7 @@ from cds_hooks.claims.scrub import scrub
 from cds_hooks.claims.x12 import X12Invalid, X12TooCostly
 from cds_hooks.common import metrics
 from cds_hooks.common.settings import Settings
+from cds_hooks.common.trust import TrustedIssuer
 from cds_hooks.fhir.rest import FhirClient
 from cds_hooks.service.cards.renderer import Renderer
 from cds_hooks.store import migrate
@@ -216,7 +217,8 @@ def call_service(service_id: str):
             runtime.knowledge, runtime.systems, runtime.settings.source_label,
             system_actions=service.primary, hook_instance=hook_request.hookInstance,
             config=config, today=runtime.settings.today() if service.primary else None,
-            legacy_system_actions=runtime.settings.legacy_system_actions)
+            legacy_system_actions=runtime.settings.legacy_system_actions,
+            actions_applied=_caller_applies_system_actions(runtime.settings))
         response = renderer.response(decision, resolved.gaps)
     except Exception:
         failed = technical_response(
@@ -390,12 +392,24 @@ def _may_read(url: str, settings: Settings) -> bool:
     only, there is no issuer to ask and every server may be read)."""
     if not settings.auth:
         return True
-    issuer = next((i for i in settings.issuers if i.iss == g.issuer), None)
+    issuer = _caller(settings)
     if issuer is not None and issuer.allows_fhir_server(url):
         return True
     log.warning("fhirServer %s is not among the fhir_servers of issuer %s: not read",
                 _ascii(url.split("?")[0])[:200], _ascii(g.issuer or ""))
     return False
+
+
+def _caller(settings: Settings) -> TrustedIssuer | None:
+    """The trusted issuer of the call's token (None with authentication off)."""
+    return next((i for i in settings.issuers if i.iss == g.issuer), None)
+
+
+def _caller_applies_system_actions(settings: Settings) -> bool:
+    """Whether the caller's EHR applies system actions (its issuer entry says; without an
+    issuer, with authentication off, the CDS Hooks 2.0 default: it does)."""
+    issuer = _caller(settings)
+    return issuer is None or issuer.applies_system_actions
 
 
 def _request_error(error: RequestError):

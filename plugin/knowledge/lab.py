@@ -17,6 +17,7 @@ MOLDX_JURISDICTIONS = frozenset({"JE", "JF", "J5", "J8", "J15", "JJ", "JM"})
 
 _STATE = re.compile(r"^[A-Z]{2}$")
 _CONTRACT = re.compile(r"^\d{5}$")
+_WEB = re.compile(r"^https?://\S+$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Lab:
     mac: str
     jurisdiction: str
     test_code_system: str  # the system of the lab's orderable test codes in ServiceRequest.code
+    # Optional column: where a clinician asks the lab about its tests (a covered alternative).
+    contact_url: str | None = None
 
     @property
     def under_moldx(self) -> bool:
@@ -49,6 +52,8 @@ def _parse(row: Row) -> Lab:
             mac=c.text("mac"),
             jurisdiction=c.text("jurisdiction"),
             test_code_system=c.matching("test_code_system", URI, "a URI"),
+            contact_url=c.matching("contact_url", _WEB, "an http(s) URL", required=False)
+            or None if "contact_url" in row.cells else None,
         )
     return lab
 

@@ -12,8 +12,9 @@ payers only):
   genes", A58120; the Palmetto panel edit alert) (T15).
 
 Only drafts of the request: an existing order was ordered before, so it is serial. The finding
-is on the last draft of the combination and lists the others; the suggestion drops that draft,
-for a person to take once the lab has the combined service to order. A comprehensive profile
+is on the last draft of the combination and lists the others, with the catalog's tests that
+combine them (rules/alternatives): a person turns one order into that test and drops the others,
+never drops a test without its replacement. A comprehensive profile
 with a further test is cgp_specimen's; a single-gene code for a gene a panel tests is
 single_gene_in_panel's.
 """
@@ -24,6 +25,7 @@ from ..codes import is_tier_code
 from ..findings import Evidence, Finding, Fix, Severity
 from ..knowledge import Component, Knowledge, Neoplasm, NucleicAcid, PanelKind
 from ..orders import OrderFacts, PatientFacts
+from .alternatives import combining
 from .panel_coding import NOC, _with_msi, neoplasm
 from .scope import follows_moldx
 from .specimens import billed_cpts, other_order, shared_specimen
@@ -50,11 +52,13 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
         return []  # nothing combines, or a later draft reports the combination
     kind = matches[0][2]
     same = [(s, o) for s, o, k in matches if k == kind]
+    cpt = _combined_cpt(kind, order, [o for _, o in same])
     return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
         row=order.row, payer=order.payer, specimen=same[0][0],
-        assumed_specimen=same[0][0] is None, combination=kind,
-        expected=(_combined_cpt(kind, order, [o for _, o in same]),),
-        others=tuple(other_order(o) for _, o in same)),
+        assumed_specimen=same[0][0] is None, combination=kind, expected=(cpt,),
+        others=tuple(other_order(o) for _, o in same),
+        alternatives=combining([order, *(o for _, o in same)], cpt, knowledge,
+                               order.date_of_service)),
         (Fix(cancel=True, certain=False),))]
 
 

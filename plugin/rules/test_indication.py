@@ -2,6 +2,7 @@
 does not fit the indication (the NGS LCDs cover solid tumours and the myeloid ones the
 hematologic side: L38121 and the MolDX myeloid NGS LCDs). A warning about the test and the
 diagnosis for a person to resolve; never a CPT change, which would turn a right code wrong.
+The catalog's covered tests for the diagnosed kind of neoplasm are its evidence.
 MolDX payers only.
 """
 
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 from ..codes import neoplasm_of
 from ..findings import Evidence, Finding, Severity
-from ..knowledge import Knowledge
+from ..knowledge import Knowledge, Neoplasm
 from ..orders import OrderFacts, PatientFacts
+from .alternatives import for_indication
 from .panel_coding import neoplasm
 from .scope import follows_moldx
 
@@ -27,5 +29,7 @@ def check(order: OrderFacts, patient: PatientFacts, knowledge: Knowledge) -> lis
     diagnosed = {neoplasm_of(code) for code in order.diagnoses} - {None}
     if not diagnosed or kind.value in diagnosed:
         return []
+    wanted = Neoplasm(next(iter(diagnosed))) if len(diagnosed) == 1 else None
     return [Finding(RULE_ID, Severity.WARNING, order.order, Evidence(
-        row=row, payer=order.payer, codes=order.diagnoses, neoplasm=kind.value))]
+        row=row, payer=order.payer, codes=order.diagnoses, neoplasm=kind.value,
+        alternatives=for_indication(order, wanted, knowledge) if wanted else ()))]

@@ -33,7 +33,7 @@ def written(folder, card: str) -> bool:
 
 def test_feedback_on_another_clients_card_is_a_404(tmp_path):
     with serve(tmp_path) as service:
-        answer = service.post(hook_fixture("missing-zcode")).json()
+        answer = service.post(hook_fixture("zcode-from-cpt")).json()
         card = answer["cards"][0]
         for _ in range(100):  # the worker's recorder writes the call soon after answering
             if written(tmp_path, card["uuid"]):

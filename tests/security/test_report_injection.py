@@ -39,7 +39,7 @@ def test_a_clients_text_is_no_formula_in_the_csv_and_no_control_sequence_on_the_
     with serve(tmp_path) as service:
         cards = []
         for code in (EVIL, "+1", "-1", "@SUM(A1)"):
-            body = hook_fixture("missing-zcode")
+            body = hook_fixture("zcode-from-cpt")
             body["hookInstance"] = f"00000000-0000-4000-8000-{len(cards):012x}"
             cards.append(service.post(body).json()["cards"][0]["uuid"])
             for _ in range(100):

@@ -64,8 +64,9 @@ def coding_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     if len(findings) == 1:
         summary = _CODE_SUMMARIES[findings[0].rule](findings[0], row)
     else:
-        summary = lambda name: f"Fix the billing codes of {name}: {what}"  # noqa: E731
-    detail = [_CODE_DETAILS[f.rule](f, row, renderer.knowledge) for f in findings]
+        summary = lambda name: f"{name}: fix its billing codes"  # noqa: E731
+    detail = [line for f in findings
+              for line in _as_lines(_CODE_DETAILS[f.rule](f, row, renderer.knowledge))]
     detail += [catalog_line(row), date_line(facts), at_risk_line(row)]
     built = card(
         summary=fit(summary, row), detail=detail, indicator="warning",
@@ -86,34 +87,29 @@ def _merged_changes(findings: list[Finding]) -> list[CodeChange]:
 
 
 def _missing_summary(finding: Finding, row: CatalogRow) -> Namer:
-    what = sentence(describe_changes(finding.fixes[0].changes))
     payer = finding.evidence.payer
-    return lambda name: f"{what} to {name}: {payer.name} requires the Z-code"
+    if finding.certain_fix:
+        return lambda name: f"{name}: add the billing codes {payer.name} needs"
+    return lambda name: (f"{name}: confirm the test ordered to add the billing code "
+                         f"{payer.name} needs")
 
 
 def _mismatch_summary(finding: Finding, row: CatalogRow) -> Namer:
-    change = finding.fixes[0].changes[0]
-    kind = KIND_NAMES[change.kind]
-    return lambda name: f"Wrong {kind} {change.replaces} on {name}: use {change.code}"
+    return lambda name: f"{name}: a billing code on the order is another test's; replace it"
 
 
 def _stale_summary(finding: Finding, row: CatalogRow) -> Namer:
-    change, old = finding.fixes[0].changes[0], finding.evidence.superseded
-    kind = KIND_NAMES[change.kind]
-    return lambda name: (f"{kind} {change.replaces} of {name} ended {old.effective_to}: "
-                         f"use {change.code}")
+    old = finding.evidence.superseded
+    return lambda name: (f"{name}: a billing code on the order ended {old.effective_to}; "
+                         "replace it")
 
 
 def _panel_summary(finding: Finding, row: CatalogRow) -> Namer:
-    change = finding.fixes[0].changes[0]
-    return lambda name: (f"{name} is billed as one panel with CPT {change.code}, not "
-                         f"{change.replaces}")
+    return lambda name: f"{name} is billed as one panel: replace its billing code"
 
 
 def _malformed_summary(finding: Finding, row: CatalogRow) -> Namer:
-    change = finding.fixes[0].changes[0]
-    return lambda name: (f"{change.replaces} on {name} is not a Z-code: this test's Z-code is "
-                         f"{change.code}")
+    return lambda name: f"{name}: a billing code on the order is mistyped; replace it"
 
 
 _CODE_SUMMARIES: dict[str, Callable[[Finding, CatalogRow], Namer]] = {
@@ -125,13 +121,17 @@ _CODE_SUMMARIES: dict[str, Callable[[Finding, CatalogRow], Namer]] = {
 }
 
 
-def _missing_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
+def _as_lines(detail: str | list[str]) -> list[str]:
+    return [detail] if isinstance(detail, str) else detail
+
+
+def _missing_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> list[str]:
     payer = finding.evidence.payer
-    return (f"**{payer.name}** requires the DEX Z-code of a molecular test on the claim for "
-            f"dates of service from {payer.zcode_required_from}; a claim without it is "
-            "returned unpaid.\n\n" + billing_line(
-                "a claim without the Z-code comes back with CARC CO-252 and RARC N706 (the "
-                "test identifier is missing)."))
+    return [f"**{payer.name}** needs the code that names the lab's test on the claim; a claim "
+            "without it is returned unpaid." + _unsure(finding),
+            billing_line(f"{payer.name} requires the DEX Z-code for dates of service from "
+                         f"{payer.zcode_required_from}; a claim without it comes back with "
+                         "CARC CO-252 and RARC N706 (the test identifier is missing).")]
 
 
 def _mismatch_detail(finding: Finding, row: CatalogRow, knowledge: Knowledge) -> str:
@@ -169,9 +169,9 @@ def _unsure(finding: Finding) -> str:
             "this is the test ordered before taking the suggestion.")
 
 
-_CODE_DETAILS: dict[str, Callable[[Finding, CatalogRow, Knowledge], str]] = {
+_CODE_DETAILS: dict[str, Callable[[Finding, CatalogRow, Knowledge], str | list[str]]] = {
     malformed_zcode.RULE_ID: _malformed_detail,
-    missing_zcode.RULE_ID: lambda f, row, k: _missing_detail(f, row, k) + _unsure(f),
+    missing_zcode.RULE_ID: _missing_detail,
     mismatched_codes.RULE_ID: _mismatch_detail,
     stale_code.RULE_ID: _stale_detail,
     panel_cpt.RULE_ID: lambda finding, row, knowledge: panel_rule(finding, row),
@@ -217,7 +217,7 @@ def ambiguous_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                                    describe_changes(fix.changes))]))
     return card(
         summary=truncate(f"CPT {cpts} fits {len(rows)} of the lab's tests: choose the test "
-                         "to get its Z-code"),
+                         "ordered"),
         detail=["Each of these tests is billed with CPT " + md_list(finding.evidence.codes)
                 + " and has its own "
                 "Z-code; the claim needs the one of the test performed:",

@@ -46,8 +46,8 @@ def unknown_payer_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     where = f" ({md(identifier[0])})" if identifier and identifier[0] else ""
     coverage = md(facts.coverage.coverage) if facts.coverage.coverage else "Coverage"
     return card(
-        summary=truncate(f"The lab does not know {payer}: Z-code, panel coding and coverage "
-                         "checks were skipped"),
+        summary=truncate(f"The lab does not know {payer}: its billing and coverage checks "
+                         "were skipped"),
         detail=[f"The order's coverage ({coverage}) names {payer_md}"
                 f"{where}, which is not in the payer list of {renderer.knowledge.lab.name}. "
                 "Whether it requires DEX Z-codes or follows the MolDX coding and coverage "
@@ -71,8 +71,8 @@ def policy_unavailable_card(renderer: Renderer, facts: OrderFacts, resource: dic
         why = (f"the coverage policy loaded does not hold {article} (load it with `moldx-cds "
                f"policy import` or `moldx-cds policy sync --article {article}`)")
     return card(
-        summary=fit(lambda name: f"Diagnosis not checked for {name}: no usable version of "
-                    f"{article}", row),
+        summary=fit(lambda name: f"{name}: the diagnosis could not be checked against the "
+                    "payer's coverage policy", row),
         detail=[f"The lab's catalog names billing article **{article}** for this test, but "
                 f"{why}. The diagnosis was not checked against the coverage policy.",
                 catalog_line(row), date_line(facts)],

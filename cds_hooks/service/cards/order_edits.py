@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cds_hooks.service.crd import COVERAGE_INFORMATION
 from cds_hooks.service.models import Action, Suggestion
 from plugin.codes import ICD10CM_SYSTEM, CodeKind, CodeSystems, normalize_icd10
 from plugin.findings import CodeChange, Finding, Fix
+from plugin.knowledge import CatalogRow
 
 from .parts import DERIVED, reference
 
@@ -106,3 +108,32 @@ def drop_order(resource: dict, finding: Finding) -> list[Suggestion]:
     order = reference(resource)
     return [Suggestion(label="Drop this order", uuid=DERIVED, actions=[Action(
         type="delete", resourceId=order, description=f"{order}: drop the order")])]
+
+
+def with_test(resource: dict[str, Any], row: CatalogRow, systems: CodeSystems) -> dict[str, Any]:
+    """A copy of the order for another catalog test: its codes and name only (the EHR's own
+    codes named the old test), without the coverage information about the old test; reasons,
+    specimen and everything else kept."""
+    codes = [CodeChange(CodeKind.TEST, row.test_code), CodeChange(CodeKind.ZCODE, row.zcode)]
+    if row.cpt:
+        codes.insert(1, CodeChange(CodeKind.CPT, row.cpt))
+    updated = {**resource, "code": {
+        "coding": [{"system": systems.system_for(c.kind), "code": c.code} for c in codes],
+        "text": row.test_name}}
+    extensions = [e for e in resource.get("extension", []) if e.get("url") != COVERAGE_INFORMATION]
+    if extensions:
+        updated["extension"] = extensions
+    else:
+        updated.pop("extension", None)
+    return updated
+
+
+def replace_order(resource: dict, row: CatalogRow, systems: CodeSystems, label: str,
+                  drop: tuple[str, ...] = ()) -> Suggestion:
+    """Order `row` in place of this order's test, and drop the orders `drop` (`Type/id`)."""
+    order = reference(resource)
+    return Suggestion(label=label, uuid=DERIVED, actions=[
+        Action(type="update", resource=with_test(resource, row, systems),
+               description=f"{order}: order {row.test_code} in its place"),
+        *(Action(type="delete", resourceId=other, description=f"{other}: drop the order, "
+                 f"which {row.test_code} on {order} includes") for other in drop)])

@@ -22,11 +22,12 @@ from plugin.rules import (
     units_of_service,
 )
 
-from .order_edits import drop_order, fix_action
+from .order_edits import drop_order, fix_action, replace_order
 from .parts import (
     DERIVED,
     TCGP_ARTICLE,
     CardBuilder,
+    billing_line,
     card,
     catalog_line,
     date_line,
@@ -56,8 +57,8 @@ def panel_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     row = finding.evidence.row
     wrong = ", ".join(finding.evidence.codes)
     return card(
-        summary=fit(lambda name: f"CPT {wrong} of {name} does not fit the panel: the lab "
-                    "should review it with DEX", row),
+        summary=fit(lambda name: f"{name}: its CPT {wrong} does not fit the panel; the lab "
+                    "should review it", row),
         detail=[panel_rule(finding, row),
                 (f"The lab's catalog bills this test with CPT {row.cpt}" if row.cpt else
                  "The lab's catalog has no CPT for this test yet") + ". A code on the order "
@@ -85,11 +86,11 @@ def cgp_specimen_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     evidence, name = finding.evidence, order_name(facts)
     specimen = specimen_words(facts, evidence)
     if cgp_specimen.is_cgp(facts):
-        summary = ("Second comprehensive genomic profile on one specimen: MolDX covers one "
-                   "per specimen")
+        summary = ("Second comprehensive genomic profile on one specimen: only one per "
+                   "specimen is covered")
     else:
-        summary = (f"{name} is on a specimen with a comprehensive genomic profile: MolDX "
-                   "covers no further molecular test on it")
+        summary = (f"{name} is on a specimen with a comprehensive genomic profile: no further "
+                   "molecular test on it is covered")
     return card(
         summary=truncate(summary),
         detail=[f"{specimen[:1].upper()}{specimen[1:]} also has:",
@@ -131,7 +132,10 @@ def indication_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                 "either. Order the test that fits the indication, or correct the diagnosis if "
                 "it is wrong. Its CPT is not the problem: do not change it.",
                 catalog_line(row), date_line(facts)],
-        indicator="warning")
+        indicator="warning",
+        suggestions=[replace_order(resource, alt, renderer.systems,
+                                   f"Order {alt.test_name} instead")
+                     for alt in evidence.alternatives])
 
 
 _KINDS = {"solid": "solid-tumour", "hematolymphoid": "hematolymphoid"}
@@ -142,38 +146,47 @@ def one_service_card(renderer: Renderer, facts: OrderFacts, resource: dict,
                      finding: Finding) -> Card:
     evidence, row = finding.evidence, finding.evidence.row
     cpt = evidence.expected[0]
-    what, why = _ONE_SERVICE[evidence.combination]
+    what, why, billed = _ONE_SERVICE[evidence.combination]
+    if evidence.alternatives:
+        why += " The suggestion orders the lab's test that does both in place of these orders."
+    else:
+        why += (f" The lab's catalog has no test that combines them: ask "
+                f"{renderer.knowledge.lab.name} how to order them as one service. No order is "
+                "dropped here, so no test is lost.")
     detail = [f"These draft orders are on {specimen_words(facts, evidence)}:",
               f"- {row.test_name} ({row.test_code}): this order ({md(facts.order)})",
-              *map(other_line, evidence.others), why.format(cpt=cpt, article=TCGP_ARTICLE)]
+              *map(other_line, evidence.others), why]
     if evidence.combination == parallel_orders.DNA_AND_RNA:
         detail.append("If the RNA panel is run serially, after the DNA panel, as a separate "
                       "service with its own order and report, it is billed on its own: "
                       "override this warning.")
-    detail.append(date_line(facts))
+    detail += [billing_line(billed.format(cpt=cpt, article=TCGP_ARTICLE)), date_line(facts)]
+    drop = tuple(o.order for o in evidence.others if o.draft)
     return card(
         summary=truncate(f"{what} on one specimen are one service, CPT {cpt}: combine the "
                          "orders"),
-        detail=detail, indicator="warning", suggestions=drop_order(resource, finding))
+        detail=detail, indicator="warning",
+        suggestions=[replace_order(resource, alt, renderer.systems,
+                                   f"Order {alt.test_name} in place of these "
+                                   f"{len(drop) + 1} orders", drop)
+                     for alt in evidence.alternatives])
 
 
-_ONE_SERVICE = {
+_ONE_SERVICE = {  # what, why (for the clinician), how it is billed
     parallel_orders.PANEL_AND_MSI: (
         "A DNA panel and an MSI test",
-        "A DNA targeted panel that also reports microsatellite instability is one service, "
-        "CPT **{cpt}**, with the panel's Z-code (*{article}*). Ask the lab for its panel with "
-        "MSI, or drop this order."),
+        "A DNA panel that also reports microsatellite instability is one test, billed once.",
+        "one service, CPT **{cpt}**, with the panel's Z-code (*{article}*)."),
     parallel_orders.DNA_AND_RNA: (
         "A DNA panel and an RNA panel",
-        "A DNA panel and an RNA panel performed together are one service, CPT **{cpt}**, with "
-        "one Z-code (*{article}*). Ask the lab for its combined DNA and RNA test, or drop "
-        "this order."),
+        "A DNA panel and an RNA panel performed together are one test, billed once.",
+        "one service, CPT **{cpt}**, with one Z-code (*{article}*)."),
     parallel_orders.SINGLE_GENES: (
         "Single-gene tests",
         "Two or more genes tested in parallel on one date of service for one indication are "
+        "one panel test, billed once, not as several single-gene tests.",
         "one panel service, CPT **{cpt}** with one Z-code, not several single-gene codes "
-        "(MolDX *Defining panel services*, A59687; *Testing of multiple genes*, A58120). Ask "
-        "the lab for a panel of these genes, or drop this order."),
+        "(MolDX *Defining panel services*, A59687; *Testing of multiple genes*, A58120)."),
 }
 
 

@@ -36,20 +36,51 @@ Namer = Callable[[str], str]  # test name or code -> summary
 CardBuilder = Callable[["Renderer", OrderFacts, dict, Finding], Card]
 
 
+class Billing(str):
+    """A detail line for the lab's billing staff: codes, dates and amounts a clinician does
+    not act on. The card puts these last, under one "For billing staff:" heading."""
+
+
+BILLING_HEADING = "For billing staff:"
+
+
 def card(*, summary: str, detail: list[str], indicator: str,
          suggestions: list[Suggestion] | None = None, links: list[Link] | None = None) -> Card:
-    """A card before its envelope (Renderer._envelope), which sets its uuid and source."""
+    """A card before its envelope (Renderer._envelope), which sets its uuid and source. The
+    clinician's paragraphs come first (a person acts in two seconds on at most three); the
+    Billing lines after them, as one list."""
+    clinician: list[str] = []
+    for line in detail:
+        if not line or isinstance(line, Billing):
+            continue
+        if line.startswith("- ") and clinician:  # a list item belongs to the paragraph above
+            clinician[-1] += "\n" + line
+        else:
+            clinician.append(line)
+    billing = [line for line in detail if line and isinstance(line, Billing)]
     return Card(
-        uuid=DERIVED, summary=summary, detail="\n\n".join(line for line in detail if line),
+        uuid=DERIVED, summary=summary, detail=detail_text(clinician, billing),
         indicator=indicator, source=Source(label=""),
         suggestions=suggestions or None,
         selectionBehavior="at-most-one" if suggestions else None, links=links or None)
 
 
-def catalog_line(row: CatalogRow) -> str:
+def detail_text(clinician: list[str], billing: list[str]) -> str:
+    section = [BILLING_HEADING + "".join(f"\n- {line}" for line in billing)] if billing else []
+    return "\n\n".join([*clinician, *section])
+
+
+def detail_parts(text: str) -> tuple[list[str], list[str]]:
+    """detail_text's inverse: the clinician's paragraphs and the billing lines."""
+    clinician, _, billing = text.partition(BILLING_HEADING)
+    return ([p for p in clinician.split("\n\n") if p.strip()],
+            [line[2:] for line in billing.splitlines() if line.startswith("- ")])
+
+
+def catalog_line(row: CatalogRow) -> Billing:
     cpt = f"CPT **{row.cpt}**" if row.cpt else "no CPT yet"
-    return (f"Catalog: **{row.test_name}** ({row.test_code}), {cpt}, Z-code **{row.zcode}**, "
-            f"DEX status: {DEX_STATUS_WORDS[row.dex_status]}.")
+    return Billing(f"Catalog: **{row.test_name}** ({row.test_code}), {cpt}, Z-code "
+                   f"**{row.zcode}**, DEX status: {DEX_STATUS_WORDS[row.dex_status]}.")
 
 
 DEX_STATUS_WORDS = {
@@ -66,16 +97,20 @@ def demo_policy_line(knowledge: Knowledge) -> str:
     """Said on every card citing an article when the policy is the embedded demo excerpt."""
     if not Path(knowledge.policy.source or "").is_relative_to(DEMO_DIR):
         return ""
-    return ("Source: the demo policy pack, an excerpt of the article made for trying the "
-            "service (demo data, not for billing).")
+    return Billing("Source: the demo policy pack, an excerpt of the article made for trying "
+                   "the service (demo data, not for billing).")
 
 
-def billing_line(text: str) -> str:
+def billing_line(text: str) -> Billing:
     """Codes and terms for the lab's billing staff, apart from the clinician's text."""
-    return f"For billing staff: {text}"
+    return Billing(sentence(text))
 
 
-def date_line(facts: OrderFacts) -> str:
+def date_line(facts: OrderFacts) -> Billing:
+    return Billing(_date_words(facts))
+
+
+def _date_words(facts: OrderFacts) -> str:
     """Which date every window was judged on, and why that one (42 CFR 414.510: the day the
     specimen was collected)."""
     if facts.date_source is DateSource.SPECIMEN:
@@ -93,7 +128,7 @@ def date_line(facts: OrderFacts) -> str:
 
 
 def at_risk_line(row: CatalogRow) -> str:
-    return f"Amount at risk: ${_money(row.list_price_usd)} (list price)." \
+    return Billing(f"Amount at risk: ${_money(row.list_price_usd)} (list price).") \
         if row.list_price_usd else ""
 
 

@@ -6,9 +6,13 @@ has the wording of its cards in a module of its own (codes, coverage, panels, ga
 All code findings about one order (missing, mismatched, stale) become one card with one
 suggestion: an update action carries the whole resource, so two cards each updating the same
 order would undo each other. On order-sign and order-dispatch the same update goes out as a
-system action for the LIS when every fix in it is certain. For the same reason the Da Vinci CRD
-coverage-information extension rides in that one update (and in every suggestion's resource,
-so that applying a suggestion after the system action keeps it): one update per order, always.
+system action for the LIS when every fix in it is certain, and then the card is not shown:
+system actions are "not presented to the user" (CDS Hooks 2.0), and a clinician interrupted
+for what the LIS does anyway learns to dismiss the cards that matter. A client whose EHR does
+not apply system actions says so (`actions_applied` false) and gets the card as well. For the
+same reason the Da Vinci CRD coverage-information extension rides in that one update (and in
+every suggestion's resource, so that applying a suggestion after the system action keeps it):
+one update per order, always.
 
 Every card then gets the same envelope: a uuid derived from the hook call (a retried call
 gets the same ones, so the store records each card once), source.topic, the order it is about,
@@ -32,23 +36,25 @@ from cds_hooks.service.crd import (
 from cds_hooks.service.inert import plain_text
 from cds_hooks.service.models import Action, Card, Coding, HookResponse, Source
 from cds_hooks.service.prefetch import Gap
+from plugin.causes import Problem, problems
 from plugin.codes import CodeSystems
 from plugin.decision import Decision
 from plugin.findings import Finding
 from plugin.knowledge import Knowledge
 from plugin.orders import OrderFacts
-from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons_for
+from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons_for_findings
 from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_unavailable
 
 from .codes import CARDS as CODE_CARDS
 from .codes import coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
+from .coverage import CONSEQUENCE_SUGGESTIONS
 from .ehr_orders import CARDS as EHR_ORDER_CARDS
 from .ehr_orders import no_coverage_card
 from .gaps import CARDS as GAP_CARDS
 from .gaps import gaps_card
 from .panels import CARDS as PANEL_CARDS
-from .parts import CardBuilder, reference
+from .parts import CardBuilder, detail_parts, detail_text, reference
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Renderer:
     config: Configuration = field(default_factory=lambda: Configuration.from_extension(None))
     today: date | None = None  # the date coverage assertions are made; None: no assertions
     legacy_system_actions: bool = False  # also in extension.systemActions (the sandbox)
+    actions_applied: bool = True  # the client applies system actions: no card for those fixes
 
     def response(self, decision: Decision, gaps: Sequence[Gap] = ()) -> HookResponse:
         cards: list[Card] = []
@@ -79,13 +86,15 @@ class Renderer:
             update = None
             if coding:
                 card, update = coding_card(self, facts, resource, coding)
-                cards.append(self._envelope(card, len(cards), facts.order, coding))
+                if not (update and self.system_actions and self.actions_applied):
+                    cards.append(self._envelope(card, len(cards), facts.order, coding))
             # The other cards' suggestions start from the order with its certain code fix,
             # which the LIS applies from the system action: taking one keeps the codes.
             base = update.resource if update else resource
-            cards += [self._envelope(self._other_card(facts, base, f), len(cards) + i,
-                                     facts.order, [f])
-                      for i, f in enumerate(f for f in findings if not is_code_fix(f))]
+            for problem in problems([f for f in findings if not is_code_fix(f)]):
+                cards.append(self._envelope(self._problem_card(facts, base, problem), len(cards),
+                                            facts.order, list(problem.findings),
+                                            answered=[problem.root]))
             if self.system_actions and (update or coverage):
                 actions.append(_system_action(update, resource, coverage is not None))
         if gaps:
@@ -107,16 +116,19 @@ class Renderer:
         """The cards the call's configuration allows, warnings first, up to its limit."""
         allowed = [c for c in cards if self.config.allows(c.source.topic.code)]
         allowed.sort(key=lambda c: _URGENCY.index(c.indicator))
+        allowed = _said_once(allowed[:self.config.max_cards])
         mirrored = {"systemActions": [a.model_dump(mode="json", exclude_none=True)
                                       for a in actions]} \
             if self.legacy_system_actions and actions else None
-        return HookResponse(cards=allowed[:self.config.max_cards],
+        return HookResponse(cards=allowed,
                             systemActions=actions or None, extension=mirrored)
 
     # -- the envelope of every card ----------------------------------------------------------
 
     def _envelope(self, card: Card, index: int, order: str | None,
-                  findings: list[Finding]) -> Card:
+                  findings: list[Finding], answered: list[Finding] | None = None) -> Card:
+        """`answered`: the findings the card's words are about (its override reasons fit
+        them), when it also carries consequences of theirs."""
         rules = [f.rule for f in findings]
         card_type = "coverage-info" if set(rules) & _COVERAGE_RULES else "claim"
         card_uuid = _derived_uuid(self.hook_instance, str(index), order or "", *rules)
@@ -124,7 +136,7 @@ class Renderer:
         suggestions = [s.model_copy(update={"uuid": _derived_uuid(card_uuid, str(i)),
                                             "label": plain_text(s.label)})
                        for i, s in enumerate(card.suggestions or ())]
-        reasons = _override_reasons(rules) if card.indicator != "info" else []
+        reasons = _override_reasons(answered or findings) if card.indicator != "info" else []
         extension = {**(card.extension or {}),
                      **({"davinci-crd.associated-resource": [{"reference": order}]}
                         if order else {})}
@@ -142,11 +154,19 @@ class Renderer:
         enveloped._rules = tuple(rules)
         return enveloped
 
-    def _other_card(self, facts: OrderFacts, resource: dict, finding: Finding) -> Card:
-        builder = _CARDS.get(finding.rule)
+    def _problem_card(self, facts: OrderFacts, resource: dict, problem: Problem) -> Card:
+        """The root's card, offering also what its consequences offer (one problem may be
+        resolved either way: a billable code, or a covered diagnosis of the problem list)."""
+        builder = _CARDS.get(problem.root.rule)
         if builder is None:
-            raise ValueError(f"no card for rule {finding.rule}")
-        return builder(self, facts, resource, finding)
+            raise ValueError(f"no card for rule {problem.root.rule}")
+        card = builder(self, facts, resource, problem.root)
+        extra = [s for f in problem.consequences if f.rule in CONSEQUENCE_SUGGESTIONS
+                 for s in CONSEQUENCE_SUGGESTIONS[f.rule](self, resource, f)]
+        if not extra:
+            return card
+        return card.model_copy(update={"suggestions": [*(card.suggestions or ()), *extra],
+                                       "selectionBehavior": "at-most-one"})
 
 
 # The card of each rule that is not a code fix, from the module of its family.
@@ -160,6 +180,21 @@ _URGENCY = ("critical", "warning", "info")
 # Cards about whether the payer covers the test (the rest are about the claim's codes).
 _COVERAGE_RULES = {not_payable.RULE_ID, diagnosis_coverage.RULE_ID, policy_unavailable.RULE_ID,
                    article_cpt.RULE_ID}
+
+
+def _said_once(cards: list[Card]) -> list[Card]:
+    """The cards without a paragraph or billing line an earlier card of the answer already
+    has (the date of service, the amount at risk, the catalog line of an order with two
+    cards): a reader skims each once."""
+    seen: set[str] = set()
+    kept = []
+    for card in cards:
+        clinician, billing = detail_parts(card.detail or "")
+        clinician = [p for p in clinician if p not in seen]
+        billing = [line for line in billing if line not in seen]
+        seen.update(clinician, billing)
+        kept.append(card.model_copy(update={"detail": detail_text(clinician, billing) or None}))
+    return kept
 
 
 def _derived_uuid(*parts: str) -> str:
@@ -181,6 +216,6 @@ def _system_action(update: Action | None, resource: dict, with_coverage: bool) -
         update={"description": f"{update.description}; record coverage information"})
 
 
-def _override_reasons(rules: Iterable[str]) -> list[Coding]:
+def _override_reasons(findings: Iterable[Finding]) -> list[Coding]:
     return [Coding(system=OVERRIDE_SYSTEM, code=code, display=OVERRIDE_REASONS[code])
-            for code in override_reasons_for(rules)]
+            for code in override_reasons_for_findings(findings)]

@@ -28,8 +28,8 @@ def test_check_prints_a_table_and_fails_on_warnings(capsys, knowledge):
     assert "Medicare Part B - Noridian JF (Oregon)  stale-code  warning" in line
     assert f"replace Z-code {old.zcode} with {new.zcode}" in line
     # the reason in words: the summary of the card the order gets
-    assert line.endswith(f"Z-code {old.zcode} of Microsatellite instability analysis ended "
-                         f"{old.effective_to}: use {new.zcode}")
+    assert line.endswith("Microsatellite instability analysis: a billing code on the order "
+                         f"ended {old.effective_to}; replace it")
     assert status == 1
 
 

@@ -78,8 +78,8 @@ def set_zcode(knowledge: Path, old: str, new: str) -> None:
 
 def test_reload_by_command_then_by_sighup_picks_up_changed_csvs(service):
     before = version(service)
-    [card] = call(service, hook_fixture("missing-zcode")).json()["cards"]
-    assert "ZL5H2" in card["summary"]
+    [card] = call(service, hook_fixture("zcode-from-cpt")).json()["cards"]
+    assert "ZL5H2" in card["detail"]
 
     set_zcode(service["knowledge"], "ZL5H2", "ZL5H9")
     result = subprocess.run([*CLI, "reload"], cwd=service["folder"], env=service["env"],
@@ -87,14 +87,14 @@ def test_reload_by_command_then_by_sighup_picks_up_changed_csvs(service):
     assert result.returncode == 0, result.stderr
     second = waiting_for_version(service, before)
     for _ in range(4):  # whichever worker answers has the new knowledge
-        [card] = call(service, hook_fixture("missing-zcode")).json()["cards"]
-        assert "ZL5H9" in card["summary"]
+        [card] = call(service, hook_fixture("zcode-from-cpt")).json()["cards"]
+        assert "ZL5H9" in card["detail"]
 
     set_zcode(service["knowledge"], "ZL5H9", "ZL5H7")
     os.kill(service["pid"], signal.SIGHUP)  # what `kill -HUP <master>` does
     waiting_for_version(service, second)
-    [card] = call(service, hook_fixture("missing-zcode")).json()["cards"]
-    assert "ZL5H7" in card["summary"]
+    [card] = call(service, hook_fixture("zcode-from-cpt")).json()["cards"]
+    assert "ZL5H7" in card["detail"]
 
 
 def test_a_bad_knowledge_folder_keeps_the_knowledge_serving(service):
@@ -110,7 +110,7 @@ def test_a_bad_knowledge_folder_keeps_the_knowledge_serving(service):
             time.sleep(0.2)
         time.sleep(1)  # the new workers are forked after the failed reload
         assert version(service) == before
-        assert call(service, hook_fixture("missing-zcode")).status_code == 200
+        assert call(service, hook_fixture("zcode-from-cpt")).status_code == 200
     finally:
         catalog.write_text(good)
     [failed] = [line for line in log_lines(service) if line.get("event") == "reload-failed"]

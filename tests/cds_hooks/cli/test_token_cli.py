@@ -32,7 +32,7 @@ def token(own_trust, *args: str) -> str:
 
 
 def post(own_trust, bearer: str) -> requests.Response:
-    return requests.post(own_trust["url"], json=hook_fixture("missing-zcode"), timeout=10,
+    return requests.post(own_trust["url"], json=hook_fixture("zcode-from-cpt"), timeout=10,
                          headers={"Authorization": f"Bearer {bearer}"})
 
 

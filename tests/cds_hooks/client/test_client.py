@@ -296,7 +296,8 @@ def test_call_prints_the_cards_and_what_it_would_write(service, ehr, key_file, c
 
     assert status == 0, err
     row = knowledge.catalog.row_on("CMD-LUNG50", TODAY)
-    assert f"[warning] Add CPT {row.cpt} and Z-code {row.zcode}" in out
+    assert f"[warning] {row.test_name}: add the billing codes" in out
+    assert f"Add CPT {row.cpt} and Z-code {row.zcode}" in out  # the suggestion's label
     assert "1 system action:\n  update ServiceRequest/sr-1" in out
     assert "Not written (add --apply to write them): PUT ServiceRequest/sr-1" in out
     assert not _calls(service, "PUT", FHIR)

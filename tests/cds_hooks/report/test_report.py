@@ -198,3 +198,12 @@ def test_report_errors_are_clear(store_url, capsys, tmp_path):
     assert f"revision {head}; latest {head}" in capsys.readouterr().out
     assert main(["report", "--store-url", store_url]) == 0
     assert "No findings in this period." in capsys.readouterr().out
+
+
+def test_every_order_rule_has_a_name_in_plain_words():
+    """The report names rules as a billing manager reads them; a rule added without a name
+    would show its id."""
+    from cds_hooks.report.names import rule_name
+    from plugin.rules import RULE_IDS
+
+    assert [rule for rule in RULE_IDS if rule_name(rule) == rule] == []

@@ -43,8 +43,9 @@ def test_a_dna_panel_and_msi_signed_together_are_one_81457_service(call):
     assert card["indicator"] == "warning"
     assert "one service, CPT 81457" in card["summary"]
     assert "taken to be on the same specimen" in card["detail"]  # no specimen was stated
-    [suggestion] = card["suggestions"]
-    assert suggestion["actions"][0]["type"] == "delete"
+    [suggestion] = card["suggestions"]  # the panel with MSI in place of both: none is lost
+    assert [a["type"] for a in suggestion["actions"]] == ["update", "delete"]
+    assert _codes(suggestion["actions"][0]["resource"], CPT) == ["81457"]
     # a person combines the orders: nothing is applied unasked
     assert all(a["type"] == "update" and "drop" not in a["description"]
                for a in body["systemActions"])
@@ -67,7 +68,10 @@ def test_three_single_gene_codes_on_one_specimen_are_one_panel(call):
 def test_a_solid_panel_for_leukaemia_is_an_indication_warning_not_a_cpt_change(call):
     body = call("solid-panel-for-aml")
     card = _only(body, "check the test ordered")
-    assert "solid-tumour test" in card["summary"] and "suggestions" not in card
+    assert "solid-tumour test" in card["summary"]
+    # the test for the indication is offered in place of the order, never a CPT change
+    [suggestion] = card["suggestions"]
+    assert _codes(suggestion["actions"][0]["resource"], CPT) == ["81450"]
     [action] = body["systemActions"]  # coverage information only: the CPT is kept
     assert _codes(action["resource"], CPT) == ["81445"]
 
@@ -75,7 +79,8 @@ def test_a_solid_panel_for_leukaemia_is_an_indication_warning_not_a_cpt_change(c
 def test_a_malformed_zcode_is_named_and_the_catalogs_offered_not_applied(call):
     body = call("malformed-zcode")
     [card] = body["cards"]
-    assert "ZL5H on" in card["summary"] and "is not a Z-code" in card["summary"]
+    assert "mistyped" in card["summary"] and "ZL5H is written as a Z-code but is not one" in \
+        card["detail"]
     assert "not in the test catalog" not in card["summary"]
     [suggestion] = card["suggestions"]
     assert _codes(suggestion["actions"][0]["resource"], ZCODE) == ["ZL5H2"]
@@ -120,7 +125,8 @@ def test_plasma_and_pla_codes_fit(call):
 def test_a_55_gene_rna_panel_billed_81456_is_not_recoded(call):
     body = call("rna-panel-55-genes")
     [card] = body["cards"]  # only its DEX status
-    assert "technical assessment is pending" in card["summary"]
+    assert "will not be paid yet" in card["summary"]
+    assert "technical assessment" in card["detail"]
     assert "81449" not in card["summary"] + card["detail"]
 
 
@@ -132,7 +138,7 @@ def test_the_sandbox_snomed_reason_case_of_docs_sandbox_md(call):
     summaries = [c["summary"] for c in body["cards"]]
     assert ("Lung and colon hotspot panel (50 genes): the claim needs the ICD-10-CM code for "
             "Non-small cell lung cancer") in summaries
-    assert any(s.startswith("Add Z-code ZL5H2 to Lung and colon hotspot panel") for s in
+    assert any(s.startswith("Lung and colon hotspot panel (50 genes): confirm the test") for s in
                summaries)
     assert not any("no diagnosis" in (c.get("detail") or "") for c in body["cards"])
     [action] = body["systemActions"]

@@ -29,10 +29,20 @@ def token(aud: str) -> str:
 
 def test_curl_with_a_demo_token_gets_cards(demo):
     url = demo + "/cds-services/moldx-order-sign"
-    response = requests.post(url, json=hook_fixture("missing-zcode"),
+    response = requests.post(url, json=hook_fixture("zcode-from-cpt"),
                              headers={"Authorization": f"Bearer {token(url)}"}, timeout=10)
     assert response.status_code == 200
     assert response.json()["cards"][0]["indicator"] == "warning"
+
+
+def test_the_readme_order_gets_its_codes_as_a_system_action_and_no_card(demo):
+    """The demo client applies system actions (its issuer entry does not say otherwise)."""
+    url = demo + "/cds-services/moldx-order-sign"
+    body = requests.post(url, json=hook_fixture("missing-zcode"), timeout=10,
+                         headers={"Authorization": f"Bearer {token(url)}"}).json()
+    assert body["cards"] == []
+    [action] = body["systemActions"]
+    assert action["description"].startswith("ServiceRequest/sr-1: add CPT 81445 and Z-code")
 
 
 def test_without_a_token_the_demo_answers_401(demo):

@@ -28,8 +28,8 @@ def test_the_same_order_for_medicare_gets_both_checks(client, knowledge):
     coverage = request["prefetch"]["coverage"]["entry"][0]["resource"]
     coverage["payor"][0]["identifier"]["value"] = knowledge.lab.medicare_part_b_contract
     summaries = [c["summary"] for c in post_hook(client, request)["cards"]]
-    assert any("requires the Z-code" in s for s in summaries)
-    assert any("not covered by A57901" in s for s in summaries)
+    assert any("add the billing codes" in s for s in summaries)
+    assert any("not covered for this diagnosis" in s for s in summaries)
 
 
 def test_zcode_only_payers_get_the_zcode_check_but_no_diagnosis_check(client, knowledge):
@@ -39,7 +39,7 @@ def test_zcode_only_payers_get_the_zcode_check_but_no_diagnosis_check(client, kn
     request["prefetch"]["coverage"]["entry"][0]["resource"]["payor"][0]["identifier"][
         "value"] = united.identifier_value
     [card] = post_hook(client, request)["cards"]
-    assert united.name in card["summary"] and "Z-code" in card["summary"]
+    assert united.name in card["summary"] and "Z-code" in card["suggestions"][0]["label"]
 
 
 def test_an_unknown_payer_gets_one_info_card_for_the_request(client):
@@ -54,10 +54,15 @@ def test_an_unknown_payer_gets_one_info_card_for_the_request(client):
 def test_without_coverage_the_checks_that_need_no_payer_still_run(client):
     request = hook_fixture("no-coverage")
     assert request["prefetch"]["coverage"]["entry"] == []
-    summaries = [c["summary"] for c in post_hook(client, request)["cards"]]
+    cards = post_hook(client, request)["cards"]
+    summaries = [c["summary"] for c in cards]
     assert any("C34.9" in s and "not billable" in s for s in summaries)  # ICD-10-CM
-    # the panel coding rules are MolDX's: not for an order whose payer is not known
-    assert not any("Z-code" in s or "A57901" in s or "81479" in s for s in summaries)
+    # the panel coding rules are MolDX's: not for an order whose payer is not known; only the
+    # notice of what did not run names them
+    [notice] = [c for c in cards if "coverage" in c["summary"] and c["indicator"] == "info"]
+    assert "were skipped" in notice["detail"]
+    assert not any("Z-code" in s or "A57901" in s or "81479" in s
+                   for c in cards if c is not notice for s in (c["summary"], c["detail"]))
 
 
 def test_medicare_must_agree_with_the_labs_contractor(tmp_path):

@@ -62,4 +62,4 @@ def test_the_catalog_row_in_force_decides_the_article(tmp_path, client_for):
                                  "R91.8"))["cards"] == []
     [card] = post_hook(client, _on(hook_fixture("diagnosis-not-covered"), "2026-03-02",
                                    "R91.8"))["cards"]
-    assert "A57901" in card["summary"]
+    assert "A57901" in card["detail"] and "A57901" not in card["summary"]

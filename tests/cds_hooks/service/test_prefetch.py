@@ -53,7 +53,7 @@ def the_coverage() -> dict:
 
 def zcode_card(response) -> bool:
     """The Medicare payer, known only from the Coverage, is what makes the Z-code required."""
-    return any("requires the Z-code" in c["summary"] for c in response.json["cards"])
+    return any("add the billing codes Medicare" in c["summary"] for c in response.json["cards"])
 
 
 def gap_cards(response) -> list[dict]:
