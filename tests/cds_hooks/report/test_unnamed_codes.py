@@ -4,7 +4,6 @@ PostgreSQL, and the `--aliases-csv` rows filled in and loaded as the lab's alias
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -20,31 +19,34 @@ from cds_hooks.service.app import create_app
 from cds_hooks.store import migrate
 from cds_hooks.store.db import Store
 from plugin.knowledge import DEMO_DIR, load_knowledge
+from tests.cds_hooks.service.test_ehr_orders import _recode
 from tests.conftest import BASE, FHIR_SERVERS, ISSUER, SignedClient, hook_fixture
 
 SIGN = "/cds-services/moldx-order-sign"
 OTHER = "https://other-site.test/cds-client"  # a second client, its own Epic build
 EPIC = "urn:oid:1.2.840.114350.1.13.7777.2.7.2.696580"
 ORACLE = "https://fhir.cerner.com/ec2458f2-1e24-41c8-b71b-0e701af7583d/codeSet/200"
-BILLING_OPTIONS = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-billing-options"
-CPT = "http://www.ama-assn.org/go/cpt"
 DISPLAY = "Lung NGS panel <send out> & MSI"
 
 
 def order(patient: str, *codings: dict, options: tuple[str, ...] = ()) -> dict:
     """missing-zcode's order for `patient`, coded as an EHR codes it."""
-    body = copy.deepcopy(hook_fixture("missing-zcode"))
+    body = _recode(hook_fixture("missing-zcode"), *codings, options=options)
     body["context"]["patientId"] = patient
-    sr = body["context"]["draftOrders"]["entry"][0]["resource"]
-    sr["code"] = {"coding": list(codings), "text": "Send-out molecular test"}
-    if options:
-        sr["code"]["extension"] = [
-            {"url": BILLING_OPTIONS, "valueCodeableConcept": {"coding": [
-                {"system": CPT, "code": code}]}} for code in options]
     return body
 
 
 EPIC_ORDERABLE = {"system": EPIC, "code": "41000001", "display": DISPLAY}
+
+
+def sign_orders(settings, knowledge, keys, *bodies: dict) -> None:
+    """Each body posted to order-sign by an app on `settings`, its records then written."""
+    app = create_app(settings, knowledge)
+    app.test_client_class = SignedClient
+    SignedClient.keys = keys
+    for body in bodies:
+        assert app.test_client().post(SIGN, json=body).status_code == 200
+    app.extensions["moldx_cds"].recorder.close()  # writes everything first
 
 
 @dataclass
@@ -138,12 +140,8 @@ def test_a_code_named_since_by_a_new_alias_leaves_the_list(traffic, capsys, sett
     shutil.copytree(DEMO_DIR, folder)
     with open(folder / "aliases.csv", "a") as out:
         out.write(f"{EPIC},41000001,CMD-LUNG50,{ISSUER}\n")
-    app = create_app(replace(settings, store_url=traffic.store_url), load_knowledge(folder))
-    app.test_client_class = SignedClient
-    SignedClient.keys = keys
-    response = app.test_client().post(SIGN, json=order("pat-1", EPIC_ORDERABLE))
-    assert response.status_code == 200
-    app.extensions["moldx_cds"].recorder.close()
+    sign_orders(replace(settings, store_url=traffic.store_url), load_knowledge(folder), keys,
+                order("pat-1", EPIC_ORDERABLE))
     found = report_json(traffic.store_url, capsys)["unnamed_codes"]
     assert [(c["issuer"], c["code"]) for c in found] == [(OTHER, "41000001")]
 
@@ -153,13 +151,8 @@ def test_a_store_at_0004_upgrades_and_keeps_the_codes_of_new_calls(store_url, ca
                                                                    settings, knowledge, keys):
     migrate.upgrade(Store(store_url), "0004")
     assert main(["db", "upgrade", "--store-url", store_url]) == 0
-    app = create_app(replace(settings, store_url=store_url), knowledge)
-    app.test_client_class = SignedClient
-    SignedClient.keys = keys
-    response = app.test_client().post(SIGN, json=order("pat-1", EPIC_ORDERABLE,
-                                                       options=("81445",)))
-    assert response.status_code == 200
-    app.extensions["moldx_cds"].recorder.close()
+    sign_orders(replace(settings, store_url=store_url), knowledge, keys,
+                order("pat-1", EPIC_ORDERABLE, options=("81445",)))
     found = report_json(store_url, capsys)["unnamed_codes"]
     assert [(c["code"], c["orders"]) for c in found] == [("41000001", 1)]
 
@@ -168,13 +161,9 @@ def test_a_store_at_0004_upgrades_and_keeps_the_codes_of_new_calls(store_url, ca
 def test_a_clients_code_is_never_a_formula_or_a_terminal_escape(store_url, capsys, settings,
                                                                knowledge, keys):
     formula = '=HYPERLINK("https://attacker.test","x")'
-    app = create_app(replace(settings, store_url=store_url), knowledge)
-    app.test_client_class = SignedClient
-    SignedClient.keys = keys
-    body = order("pat-1", {"system": EPIC, "code": formula, "display": "\x1b[2Jcleared"},
-                 options=("81445",))
-    assert app.test_client().post(SIGN, json=body).status_code == 200
-    app.extensions["moldx_cds"].recorder.close()
+    sign_orders(replace(settings, store_url=store_url), knowledge, keys, order(
+        "pat-1", {"system": EPIC, "code": formula, "display": "\x1b[2Jcleared"},
+        options=("81445",)))
     assert [c["code"] for c in report_json(store_url, capsys)["unnamed_codes"]] == [formula]
     assert main(["report", "--store-url", store_url, "--aliases-csv"]) == 0
     assert capsys.readouterr().out == "system,code,test_code,issuer\n"  # left out, not changed
