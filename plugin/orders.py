@@ -108,7 +108,8 @@ class OrderFacts:
     # (system, code) of the EHR's own codes on the order that the lab's aliases map to a test.
     aliases: tuple[tuple[str, str], ...] = ()
     # Every code of the EHR's own on the order, named by an alias or not: what the lab's
-    # interface analyst learns the missing aliases from (`moldx-cds report`).
+    # interface analyst learns the missing aliases from (`moldx-cds report`, which keeps them
+    # only for orders that name a molecular test: names_a_molecular_test).
     ehr_codes: tuple[EhrCode, ...] = ()
 
     @property
@@ -144,7 +145,8 @@ class OrderFacts:
     @property
     def names_a_molecular_test(self) -> bool:
         """The order carries a code that should be in the lab's catalog: one of the lab's own
-        test codes, a Z-code, or a CPT that DEX registers tests under."""
+        test codes, a Z-code, an alias, or a CPT that DEX registers tests under (on the order
+        or among its billing options)."""
         return _molecular(self.test_codes, self.zcodes, self.malformed_zcodes, self.aliases,
                           cpts=(*self.cpts, *self.billing_cpts))
 
