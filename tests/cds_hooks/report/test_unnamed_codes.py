@@ -146,15 +146,22 @@ def test_a_code_named_since_by_a_new_alias_leaves_the_list(traffic, capsys, sett
     assert [(c["issuer"], c["code"]) for c in found] == [(OTHER, "41000001")]
 
 
-@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_a_store_at_0004_upgrades_and_keeps_the_codes_of_new_calls(store_url, capsys,
                                                                    settings, knowledge, keys):
-    migrate.upgrade(Store(store_url), "0004")
+    store = Store(store_url)
+    migrate.upgrade(store, "0004")
+    with store.engine.begin() as connection:  # a call the code before kept: no codes
+        connection.exec_driver_sql(
+            "INSERT INTO hook_calls (hook_instance, service, hook, orders, knowledge_version, "
+            "received_at, duration_ms) VALUES ('h-1', 'moldx-order-sign', 'order-sign', "
+            "'[\"ServiceRequest/sr-1\"]', 'v1', '2026-01-01 00:00:00', 1.5)")
     assert main(["db", "upgrade", "--store-url", store_url]) == 0
+    assert report_json(store_url, capsys)["unnamed_codes"] == []
     sign_orders(replace(settings, store_url=store_url), knowledge, keys,
                 order("pat-1", EPIC_ORDERABLE, options=("81445",)))
-    found = report_json(store_url, capsys)["unnamed_codes"]
-    assert [(c["code"], c["orders"]) for c in found] == [("41000001", 1)]
+    report = report_json(store_url, capsys)
+    assert report["total_calls"] == 2
+    assert [(c["code"], c["orders"]) for c in report["unnamed_codes"]] == [("41000001", 1)]
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
