@@ -21,6 +21,7 @@ from .codes import (
     normalize_icd10,
 )
 from .knowledge import CatalogRow, Knowledge, PanelKind, Payer
+from .knowledge.csvrows import URI
 
 # Condition.clinicalStatus codes of a condition the patient has now.
 _ACTIVE = frozenset({"active", "recurrence", "relapse"})
@@ -70,6 +71,17 @@ class CoverageFacts:
 
 
 @dataclass(frozen=True)
+class EhrCode:
+    """A code of the client EHR's own on the order (`ServiceRequest.code.coding` in a system
+    that is not the lab's, CPT or the Z-codes'): an orderable id, a LOINC or GTR code."""
+
+    system: str
+    code: str
+    display: str | None
+    named: bool  # the lab's aliases map it to a test for this client
+
+
+@dataclass(frozen=True)
 class OrderFacts:
     order: str  # `ServiceRequest/id`
     test_codes: tuple[str, ...]  # the lab's test codes on the order
@@ -96,6 +108,10 @@ class OrderFacts:
     billing_cpts: tuple[str, ...] = ()
     # (system, code) of the EHR's own codes on the order that the lab's aliases map to a test.
     aliases: tuple[tuple[str, str], ...] = ()
+    # Every code of the EHR's own on the order, named by an alias or not: what the lab's
+    # interface analyst learns the missing aliases from (`moldx-cds report`, which keeps them
+    # only for orders that name a molecular test: names_a_molecular_test).
+    ehr_codes: tuple[EhrCode, ...] = ()
     # Why a claim line's test is not known for sure though its codes name one
     # (plugin/claim_lines.py, Doubt); None on orders and on lines whose test is known.
     doubt: str | None = None
@@ -136,7 +152,8 @@ class OrderFacts:
     @property
     def names_a_molecular_test(self) -> bool:
         """The order carries a code that should be in the lab's catalog: one of the lab's own
-        test codes, a Z-code, or a CPT that DEX registers tests under."""
+        test codes, a Z-code, an alias, or a CPT that DEX registers tests under (on the order
+        or among its billing options)."""
         return _molecular(self.test_codes, self.zcodes, self.malformed_zcodes, self.aliases,
                           cpts=(*self.cpts, *self.billing_cpts))
 
@@ -257,6 +274,7 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
         specimen_label=specimen.type.label if specimen and specimen.type else None,
         billing_cpts=billing,
         aliases=aliases,
+        ehr_codes=_ehr_codes(sr, systems, aliases),
     )
 
 
@@ -291,6 +309,27 @@ def _aliased(sr: fhir.ServiceRequest, systems: CodeSystems, knowledge: Knowledge
             found.append((coding.system, code))
             tests += [t for t in named if t not in tests]
     return tuple(found), tuple(tests)
+
+
+# What an aliases.csv row can hold: a system that is a URI (the file's check) and no code or
+# system longer than an EHR's real ones, so a client cannot fill the audit trail with text.
+_EHR_CODE_MAX = 255
+_DISPLAY_MAX = 200
+
+
+def _ehr_codes(sr: fhir.ServiceRequest, systems: CodeSystems,
+               named: tuple[tuple[str, str], ...]) -> tuple[EhrCode, ...]:
+    """The EHR's own codes on the order, each once, and whether an alias named it."""
+    found: dict[tuple[str, str], EhrCode] = {}
+    for coding in sr.code.coding if sr.code else ():
+        system, code = coding.system or "", (coding.code or "").strip()
+        if systems.kind_of(system) is not None or not code or not URI.match(system) \
+                or len(system) > _EHR_CODE_MAX or len(code) > _EHR_CODE_MAX:
+            continue
+        display = (coding.display or "").strip()[:_DISPLAY_MAX] or None
+        found.setdefault((system, code), EhrCode(system, code, display,
+                                                 (system, code) in named))
+    return tuple(found.values())
 
 
 def _billing_cpts(sr: fhir.ServiceRequest) -> tuple[str, ...]:

@@ -46,8 +46,9 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
         "after an override, not acted on, though fixed, or missed), by rule, test, payer, "
         "clinician and week; and, with remittances imported (`moldx-cds remit`), denials by "
         "category, adjustment code and payer, unmatched denials, first-pass clean claims and "
-        "the worklist. A table on the terminal, or CSV, JSON (docs/report.md), or a "
-        "self-contained HTML page with charts.")
+        "the worklist; and the clients' order codes that named no test of the catalog. A "
+        "table on the terminal, or CSV, JSON (docs/report.md), or a self-contained HTML page "
+        "with charts.")
     store_url_option(report)
     since_option(report, "calls, feedback and remittances")
     shape = report.add_mutually_exclusive_group()
@@ -56,6 +57,10 @@ def add_operations_commands(commands: argparse._SubParsersAction) -> None:
     shape.add_argument("--json", action="store_true", help="JSON on standard output")
     shape.add_argument("--html", type=Path, metavar="FILE",
                        help="write an HTML page with charts to FILE")
+    shape.add_argument("--aliases-csv", action="store_true",
+                       help="the order codes that named no test, as rows of the knowledge "
+                       "folder's aliases.csv (system,code,test_code,issuer) with test_code "
+                       "empty, on standard output")
     report.set_defaults(run=_report)
 
 
@@ -182,6 +187,14 @@ def _db_current(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from cds_hooks.report import summary as report
 
+    if args.aliases_csv:
+        from cds_hooks.report.unnamed import alias_rows, unnamed_codes
+
+        codes = read_store(args, unnamed_codes)
+        if codes is None:
+            return 2
+        csv.writer(sys.stdout, lineterminator="\n").writerows(alias_rows(codes))
+        return 0
     data = read_store(args, report.build)
     if data is None:
         return 2

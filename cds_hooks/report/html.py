@@ -111,7 +111,7 @@ def render(report: Report) -> str:
                           for line in avoided], money),
         '<h2 id="calls">Hook calls per day</h2>',
         _columns("calls", list(report.calls_per_day.items())),
-        *_money(report), *_denials(report), *_worklist(report),
+        *_money(report), *_denials(report), *_worklist(report), *_unnamed(report),
         '<h2 id="table">Every rule</h2>', _table(report),
         "<h2>How the numbers are counted</h2><dl>",
         *(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in DEFINITIONS),
@@ -227,6 +227,18 @@ def _worklist(report: Report) -> list[str]:
             _simple_table("worklist", ("Deadline", "Days left", "Action", "Claim", "Line", "CPT",
                                        "Category", "Codes", "Billed", "Amount", "Order",
                                        "Order check"), rows)]
+
+
+def _unnamed(report: Report) -> list[str]:
+    rows = [(c["issuer"] or "(none)", c["system"], c["code"], c["display"] or "", c["orders"],
+             c["calls"], c["last_seen"][:16].replace("T", " "))
+            for c in report.unnamed_codes]
+    return ['<h2 id="unnamed-codes">Order codes that named no test of the catalog</h2>',
+            '<p>The clients\' own codes on orders that may be the lab\'s, which no row of '
+            "aliases.csv maps for that client: rows to add (<code>moldx-cds report "
+            "--aliases-csv</code>).</p>",
+            _simple_table("unnamed-codes", ("Client (iss)", "System", "Code", "Display",
+                                            "Orders", "Calls", "Last seen (UTC)"), rows)]
 
 
 def _simple_table(name: str, head: Sequence[str], rows: list[tuple]) -> str:

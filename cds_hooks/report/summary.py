@@ -46,6 +46,7 @@ from plugin.remittance import CATEGORY_NAMES, Category
 
 from .money import BUCKETS, partition, place, remittance_figures
 from .names import rule_name, store_in_words
+from .unnamed import FORMULA_STARTS, unnamed_codes
 from .worklist import worklist
 
 WARNING = "warning"
@@ -82,6 +83,7 @@ class Report:
     remittances: dict[str, Any] = field(default_factory=dict)  # report/money.py
     money: dict[str, Any] = field(default_factory=dict)  # the partition, by rule, test, ...
     worklist: list[dict[str, Any]] = field(default_factory=list)  # report/worklist.py
+    unnamed_codes: list[dict[str, Any]] = field(default_factory=list)  # report/unnamed.py
     version: int = VERSION
 
     @property
@@ -178,7 +180,8 @@ def build(store: Store, since: datetime | None = None) -> Report:
         rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)),
         remittances=remittance_figures(denials, now),
         money=partition(place(orders.values(), denials)),
-        worklist=[item.as_json() for item in worklist(denials, now.date())])
+        worklist=[item.as_json() for item in worklist(denials, now.date())],
+        unnamed_codes=unnamed_codes(store, since))
 
 
 def parse_since(text: str) -> datetime:
@@ -235,7 +238,8 @@ def table(report: Report) -> str:
         body = ["No findings in this period."]
     else:
         body = aligned(rows, numeric=range(1, 7), last_free=True)
-    return "\n".join(printable(line) for line in head + body + money_text(report))
+    return "\n".join(printable(line) for line in
+                     head + body + money_text(report) + unnamed_text(report))
 
 
 def aligned(rows: list[tuple], numeric: Iterable[int], last_free: bool = False) -> list[str]:
@@ -302,6 +306,18 @@ def money_text(report: Report) -> list[str]:
     return out
 
 
+def unnamed_text(report: Report) -> list[str]:
+    """The order codes that named no test, as a terminal shows them."""
+    if not report.unnamed_codes:
+        return []
+    return ["", "Order codes that named no test of the catalog (add them to aliases.csv: "
+            "moldx-cds report --aliases-csv):"] + aligned(
+        [("  ISSUER", "SYSTEM", "CODE", "ORDERS", "CALLS", "LAST SEEN (UTC)", "DISPLAY")] + [
+            (f"  {c['issuer'] or '(none)'}", c["system"], c["code"], str(c["orders"]),
+             str(c["calls"]), c["last_seen"][:16].replace("T", " "), c["display"] or "")
+            for c in report.unnamed_codes], range(3, 5), last_free=True)
+
+
 CSV_COLUMNS = ("rule", "rule_name", "findings", "orders", "accepted", "overridden",
                "override_reasons", "comments", "orders_fixed", "fixed_list_price_usd",
                "money_orders", *(f"{key}_usd" for key, _ in BUCKETS), "money_total_usd")
@@ -340,7 +356,6 @@ def _own_card(item: Any) -> bool:
     return item.card_service == item.service and item.card_issuer == item.issuer
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def inert_cell(text: str) -> str:

@@ -58,7 +58,9 @@ def call_record(*, service: str, hook: str, hook_instance: str, issuer: str | No
 def order_facts(decision: Decision, rules: frozenset[str] | None) -> list[dict[str, Any]]:
     """Each order as the service saw it: its own test, its name, list price and expected
     payment, its CPT (the order's, else
-    the catalog's), date of service, payer, ordering clinician and the rules evaluated."""
+    the catalog's), date of service, payer, ordering clinician and the rules evaluated; and,
+    when it is or may be one of the lab's tests, the EHR's own codes on it (an imaging or
+    medication order's codes are none of the lab's business)."""
     found = []
     for facts in decision.facts:
         row = facts.row
@@ -75,7 +77,10 @@ def order_facts(decision: Decision, rules: frozenset[str] | None) -> list[dict[s
             "date": facts.date_of_service.isoformat(),
             "payer": facts.payer.name if facts.payer else None,
             "requester": requester.get("reference") if isinstance(requester, dict) else None,
-            "evaluated": sorted(evaluated_here)})
+            "evaluated": sorted(evaluated_here),
+            "codes": [{"system": c.system, "code": c.code, "display": c.display,
+                       "named": c.named} for c in facts.ehr_codes]
+            if facts.names_a_molecular_test else []})
     return found
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -124,6 +125,22 @@ class CallOrderRow(Base):
     payer: Mapped[str | None] = mapped_column(Text)  # the payer's name in the knowledge
     requester: Mapped[str | None] = mapped_column(Text)  # `Practitioner/id`
     evaluated: Mapped[str] = mapped_column(Text)  # JSON list of rule ids
+
+
+class OrderCodeRow(Base):
+    """A code of the client EHR's own (an orderable id, a LOINC or GTR code) on one order of
+    one call that is, or may be, one of the lab's tests, and whether the lab's aliases named
+    a test by it: the report lists those that named none, for the lab's aliases.csv."""
+
+    __tablename__ = "order_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("hook_calls.id"), index=True)
+    order_ref: Mapped[str] = mapped_column(Text)
+    system: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)
+    display: Mapped[str | None] = mapped_column(Text)  # the EHR's name of the orderable
+    named: Mapped[bool] = mapped_column(Boolean)
 
 
 class RemittanceRow(Base):
@@ -402,6 +419,10 @@ class Store:
             "date_of_service": o.date or None,
             "evaluated": column_text(o.evaluated),
         } for r in records for o in r.order_facts])
+        inserts[OrderCodeRow].run(connection, [{
+            "call_id": ids[r.id], "order_ref": o.order, "system": c.system, "code": c.code,
+            "display": c.display, "named": c.named,
+        } for r in records for o in r.order_facts for c in o.codes])
         # A retried call (same hookInstance) gets the same card uuids: keep each once.
         cards = {c.uuid: (r, c) for r in records for c in r.cards}
         known = set(present(connection, IssuedCardRow.__table__, "uuid", list(cards)))
@@ -420,7 +441,8 @@ class Store:
     def _inserts(self, dialect: Dialect) -> dict[type[Base], BulkInsert]:
         if self._bulk is None:
             self._bulk = {model: BulkInsert(model.__table__, dialect) for model in (
-                HookCall, FindingRow, CallOrderRow, IssuedCardRow, IssuedSuggestionRow)}
+                HookCall, FindingRow, CallOrderRow, OrderCodeRow, IssuedCardRow,
+                IssuedSuggestionRow)}
         return self._bulk
 
     @staticmethod

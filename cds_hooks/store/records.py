@@ -32,6 +32,13 @@ class Finding(Struct, gc=False):
     card: str | None = None
 
 
+class OrderCode(Struct, gc=False):
+    system: str
+    code: str
+    display: str | None = None
+    named: bool = False
+
+
 class OrderFacts(Struct, gc=False):
     order: str
     test: str | None = None
@@ -43,6 +50,7 @@ class OrderFacts(Struct, gc=False):
     payer: str | None = None
     requester: str | None = None
     evaluated: Raw = EMPTY
+    codes: list[OrderCode] = []  # spooled before the EHR's codes were recorded: none
 
 
 class Suggestion(Struct, gc=False):

@@ -125,3 +125,16 @@ def test_diagnoses_from_reason_code_and_reason_reference(knowledge, order_facts)
                          reasonReference=[{"reference": "Condition/c1"},
                                           {"reference": "Condition/missing"}])
     assert order_facts(sr, condition).diagnoses == ("R91.8", "C34.90")
+
+
+def test_the_ehrs_own_codes_are_kept_once_with_whether_an_alias_named_them(order_facts):
+    loinc = {"system": "http://loinc.org", "code": "81247-9", "display": "EGFR gene mutations"}
+    epic = {"system": "urn:oid:1.2.840.114350.1.13.7777.2.7.2.696580", "code": " 41000001 "}
+    no_system = {"code": "41000002"}  # aliases.csv could not hold it
+    not_a_uri = {"system": "Epic orderables", "code": "41000003"}
+    facts = order_facts(service_request(loinc, epic, dict(epic), no_system, not_a_uri,
+                                        cpt("81445")))
+    assert [(c.system, c.code, c.display, c.named) for c in facts.ehr_codes] == [
+        ("http://loinc.org", "81247-9", "EGFR gene mutations", True),  # a demo alias
+        (epic["system"], "41000001", None, False)]
+    assert facts.cpts == ("81445",)  # CPT is the lab's business, not an EHR code

@@ -22,12 +22,15 @@ from cds_hooks.store.db import (
     HookCall,
     IssuedCardRow,
     IssuedSuggestionRow,
+    OrderCodeRow,
     Store,
     StoreError,
     utc,
 )
 
-TABLES = (HookCall, FindingRow, CallOrderRow, IssuedCardRow, IssuedSuggestionRow)
+TABLES = (HookCall, FindingRow, CallOrderRow, OrderCodeRow, IssuedCardRow,
+          IssuedSuggestionRow)
+EPIC = "urn:oid:1.2.840.114350.1.13.5501.2.7.2.696580"
 
 
 def call(at: str, *, prices=("12.34", "1200.00", None)) -> dict:
@@ -53,7 +56,12 @@ def call(at: str, *, prices=("12.34", "1200.00", None)) -> dict:
         "order_facts": [{"order": o, "test": "CMD-MSI", "list_price": p, "cpt": "81301",
                          "date": "2026-02-20" if p else None, "payer": "Medicare Part B",
                          "requester": None if p else "Practitioner/pract-1",
-                         "evaluated": ["one-service", "stale-code"]}
+                         "evaluated": ["one-service", "stale-code"],
+                         # the EHR's own codes: an orderable named and not, a display or none
+                         "codes": [{"system": EPIC, "code": "40012345", "display": "Lung ü",
+                                    "named": True},
+                                   {"system": "http://loinc.org", "code": "81247-9",
+                                    "display": None, "named": False}] if p else []}
                         for o, p in zip(orders, prices, strict=True)],
         "actions": [{"type": "update", "resource": orders[0], "description": "añadir"}]}
 
@@ -83,6 +91,9 @@ def orm_rows(record: dict, call_id: int) -> list[Base]:
                           payer=o["payer"], requester=o["requester"],
                           evaluated=as_json(o["evaluated"]))
              for o in record["order_facts"]]
+    rows += [OrderCodeRow(call_id=call_id, order_ref=o["order"], system=c["system"],
+                          code=c["code"], display=c["display"], named=c["named"])
+             for o in record["order_facts"] for c in o["codes"]]
     for c in record["cards"]:
         rows.append(IssuedCardRow(
             uuid=c["uuid"], call_id=call_id, service=record["service"],
@@ -145,7 +156,7 @@ def test_the_writer_stores_each_column_as_the_orm_does(store_url, second_url):
                 session.add(row)
                 session.flush()  # parents first: the models have no relationships
     assert stored(written) == stored(reference)
-    assert sum(len(rows) for rows in stored(written).values()) == 2 * (1 + 3 + 3 + 2 + 2)
+    assert sum(len(rows) for rows in stored(written).values()) == 2 * (1 + 3 + 3 + 4 + 2 + 2)
 
 
 def test_the_readers_get_back_the_values_of_the_record(store_url):
@@ -185,7 +196,7 @@ def test_a_batch_written_again_is_kept_once(store_url):
     once = counts(store)
     store.write(batch)
     store.write([*batch, batch[0]])  # and a record twice in one batch
-    assert counts(store) == once == [2, 6, 6, 4, 4]
+    assert counts(store) == once == [2, 6, 6, 8, 4, 4]
 
 
 def test_a_retried_call_in_the_same_batch_keeps_its_cards_once(store_url):
@@ -193,7 +204,7 @@ def test_a_retried_call_in_the_same_batch_keeps_its_cards_once(store_url):
     first = call("2026-03-02T15:04:05+00:00")
     retry = json.loads(json.dumps(first)) | {"id": str(uuid.uuid4())}  # same hookInstance
     store.write([first, retry])
-    assert counts(store) == [2, 6, 6, 2, 2]
+    assert counts(store) == [2, 6, 6, 8, 2, 2]
 
 
 def test_a_batch_that_fails_in_mid_write_keeps_nothing_and_is_kept_once_after(store_url):
@@ -205,8 +216,8 @@ def test_a_batch_that_fails_in_mid_write_keeps_nothing_and_is_kept_once_after(st
     with pytest.raises(StoreError) as failed:
         store.write([good, bad])
     assert failed.value.transient is False
-    assert counts(store) == [0, 0, 0, 0, 0]
+    assert counts(store) == [0, 0, 0, 0, 0, 0]
     bad["cards"][1]["suggestions"][0]["uuid"] = str(uuid.uuid4())
     store.write([good])
     store.write([good, bad])  # the writer replays the batch
-    assert counts(store) == [2, 6, 6, 4, 4]
+    assert counts(store) == [2, 6, 6, 8, 4, 4]

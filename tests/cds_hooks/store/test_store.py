@@ -151,5 +151,6 @@ def test_the_tables_are_the_ones_documented(store_url):
     engine = create_engine(store_url)
     assert set(inspect(engine).get_table_names()) == {
         "alembic_version", "hook_calls", "findings", "cards", "suggestions", "feedback",
-        "token_uses", "call_orders", "remittances", "remittance_lines", "claim_lines"}
+        "token_uses", "call_orders", "order_codes", "remittances", "remittance_lines",
+        "claim_lines"}
     engine.dispose()
