@@ -105,3 +105,28 @@ def test_feedback_past_the_rate_of_one_client_is_a_429_with_retry_after(client_f
     refused = next(a for a in answers if a.status_code == 429)
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert "MOLDX_CDS_FEEDBACK_PER_MINUTE" in _diagnostics(refused)
+
+
+def test_the_limits_still_hold_in_each_worker_when_the_spool_folder_cannot_be_written(tmp_path):
+    """A full or read-only disk must neither lift the limits nor refuse every call."""
+    import pytest
+
+    from cds_hooks.service import limits
+    from cds_hooks.service.errors import RequestError
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    spool = blocked / "spool"
+    for _ in range(2):
+        limits.within_rate(spool, "feedback", "https://ehr.test", 2, "SETTING",
+                           clock=lambda: 600.0)
+    with pytest.raises(RequestError) as refused:
+        limits.within_rate(spool, "feedback", "https://ehr.test", 2, "SETTING",
+                           clock=lambda: 600.0)
+    assert refused.value.status == 429
+    with limits.slot(spool, "scrub-test", 1, "SETTING"):
+        with pytest.raises(RequestError) as busy, limits.slot(spool, "scrub-test", 1, "S"):
+            pass
+        assert busy.value.status == 429
+    with limits.slot(spool, "scrub-test", 1, "SETTING"):  # released when the block ended
+        pass
