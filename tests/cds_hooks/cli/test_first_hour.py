@@ -169,3 +169,18 @@ def test_serve_while_its_pid_file_names_a_live_process_says_so_in_one_line(tmp_p
     assert result.stderr.splitlines() == [
         f"moldx-cds: not starting: already running (process {os.getpid()}, pid file "
         f"{pid_file}): stop it first, or `moldx-cds reload` to load new knowledge"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    """`moldx-cds check --json FILE | head`: when the reader goes away, the command stops as
+    other Unix tools do, without a Python traceback on the terminal."""
+    import subprocess
+
+    from tests.processes import CONSOLE_SCRIPT
+
+    process = subprocess.Popen(
+        [CONSOLE_SCRIPT, "check", "--json", str(FIXTURES / "hooks" / "stale-code.json")],
+        cwd=tmp_path, env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the command writes a byte
+    _, errors = process.communicate(timeout=60)
+    assert b"Traceback" not in errors and b"BrokenPipeError" not in errors, errors.decode()
