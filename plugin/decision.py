@@ -3,7 +3,7 @@ scrubber and the CLI share."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,8 +29,16 @@ class _Findings:
     @property
     def clear(self) -> bool:
         """No warning, and every payer check ran: what `check` and `scrub` exit 0 for."""
-        return not (any(f.severity is Severity.WARNING for f in self.findings)
-                    or any(f.payer_checks_skipped for f in self.facts))
+        return self.clear_of(None)
+
+    def clear_of(self, orders: Collection[str] | None) -> bool:
+        """`clear`, for `orders` alone (the lines of one claim); None: for every order."""
+        def mine(order: str) -> bool:
+            return orders is None or order in orders
+
+        return not (any(f.severity is Severity.WARNING and mine(f.order)
+                        for f in self.findings)
+                    or any(f.payer_checks_skipped and mine(f.order) for f in self.facts))
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,15 @@ def _earlier(store: Store | None, lines: list[ClaimLine]) -> list[ClaimLine] | N
         return None
 
 
-def _remember(store: Store, lines: list[ClaimLine]) -> None:
+def _remember(store: Store, lines: list[ClaimLine], decision: ClaimDecision) -> None:
+    """Keep the lines, and which claims are clean as the exit status counts it: the report's
+    first-pass clean-claim rate is of claims scrubbed clean."""
+    keys: dict[str, set[str]] = {}
+    for line in lines:
+        keys.setdefault(line.claim, set()).add(line.key)
+    clean = {claim for claim, mine in keys.items() if decision.clear_of(mine)}
     try:
-        claim_history.remember(store, lines)
+        claim_history.remember(store, lines, clean)
     except StoreError as bad:  # the answer stands; only a later file's look back is poorer
         log.warning("claim lines not kept: the store cannot be used (%s)", bad)
 
@@ -86,7 +92,7 @@ def scrub(text: str, knowledge: Knowledge, store: Store | None = None,
     seen = _earlier(store, claim_lines)
     decision = decide_claims(claim_lines, knowledge, seen or ())
     if store and seen is not None:
-        _remember(store, claim_lines)
+        _remember(store, claim_lines, decision)
     by_key = {f.order: f for f in decision.facts}
     edits: dict[str, list[ClaimEdit]] = {b.line.key: [] for b in lines}
     for finding in decision.findings:

@@ -44,8 +44,12 @@ DEFINITIONS = (
      "order had a warning that could explain it and a person overrode it / nobody acted on "
      "it / it was fixed; or whose order had no such warning. A Z-code warning does not "
      "explain a medical-necessity, duplicate or bundling denial."),
-    ("First-pass clean claims", "claims whose every line was paid (or left to the patient) "
-     "on the first adjudication: no denial, no reversal."),
+    ("First-pass clean claims", "of the claims scrubbed (`moldx-cds scrub`) and then "
+     "adjudicated, those the scrub found clean (no warning) whose every line was paid (or "
+     "left to the patient) on the first adjudication: no denial, no reversal. A remittance's "
+     "claim is the scrubbed claim its CLP01 names (the lab's CLM01)."),
+    ("Paid on the first adjudication", "every claim of the remittances, scrubbed or not, "
+     "whose every line was paid (or left to the patient) with no denial and no reversal."),
     ("Worklist deadlines", "an appeal within 120 days of the remittance (Medicare "
      "redetermination, 42 CFR 405.942); a corrected claim within 12 months of the date of "
      "service (timely filing, 42 CFR 424.44)."),
@@ -181,14 +185,18 @@ def _denials(report: Report) -> list[str]:
     categories = sorted(((Category(key), row) for key, row in data["categories"].items()
                          if row["lines"]), key=lambda kv: (-kv[1]["amount"], kv[0].value))
     weeks = data["weeks"]
-    rate = data["clean_claim_rate"]
+    rate, paid = data["clean_claim_rate"], data["paid_first_pass_rate"]
     return [
         '<h2 id="denials">Denials</h2>', '<div class="tiles">',
         _tile(money(data["paid"]), "paid by payers"),
         _tile(money(data["denied"]), "denied"),
         _tile(money(data["billed_to_patient"]), "billed to patients"),
         _tile("-" if rate is None else f"{rate:.0%}",
-              f"clean on first pass ({data['claims_clean_first_pass']} of "
+              f"first-pass clean claims: scrubbed clean, then paid "
+              f"({data['claims_scrubbed_clean_and_paid']} of {data['claims_scrubbed']} "
+              "scrubbed claims)"),
+        _tile("-" if paid is None else f"{paid:.0%}",
+              f"paid on the first adjudication ({data['claims_paid_first_pass']} of "
               f"{data['claims']} claims)"), "</div>",
         '<h2 id="by-category">Denials by category</h2>',
         _bars("categories", [(CATEGORY_NAMES[c], [("denied", row["amount"],

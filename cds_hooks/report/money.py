@@ -32,7 +32,7 @@ put it in its bucket: the first warning, the fix, or the remittance.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -163,11 +163,13 @@ def _name(table: str, key: str | None, item: Placed) -> str | None:
     return None
 
 
-def remittance_figures(lines: Iterable[LinkedLine], now: datetime) -> dict:
+def remittance_figures(lines: Iterable[LinkedLine], now: datetime,
+                       scrubbed: Mapping[str, bool]) -> dict:
     """What the payers said: lines and dollars paid, denied and billed to the patient;
     denials by category, by CARC and by what the order check had said; by payer with a
-    denial rate; the denials that matched no order; the first-pass clean-claim rate; and this
-    week against last."""
+    denial rate; the denials that matched no order; the first-pass clean-claim rate (of the
+    claims in `scrubbed`, by CLM01, whether the scrub found them clean); and this week
+    against last."""
     lines = list(lines)
     denied = [line for line in lines if line.category in DENIALS]
     categories = {c.value: _count(line for line in denied if line.category is c)
@@ -191,8 +193,12 @@ def remittance_figures(lines: Iterable[LinkedLine], now: datetime) -> dict:
     claims: dict[tuple, list[LinkedLine]] = defaultdict(list)
     for line in lines:
         claims[(line.payer, line.claim)].append(line)
-    clean = sum(all(line.category in (Category.PAID, Category.PATIENT) and not line.reversed
-                    for line in claim) for claim in claims.values())
+    # Paid, or left to the patient, on the first adjudication: no denial, no reversal.
+    paid = {key: all(line.category in (Category.PAID, Category.PATIENT) and not line.reversed
+                     for line in claim) for key, claim in claims.items()}
+    # An 835 names the claim by the lab's own CLM01 (CLP01, X12 005010X221A1).
+    seen = [key for key in claims if key[1] in scrubbed]
+    clean = sum(paid[key] and scrubbed[key[1]] for key in seen)
     this_week = week(now)
     last_week = week(now - timedelta(days=7))
     return {"lines": len(lines),
@@ -205,8 +211,10 @@ def remittance_figures(lines: Iterable[LinkedLine], now: datetime) -> dict:
             "by_payer": by_payer,
             "unmatched": _count(line for line in denied
                                 if line.outcome is Outcome.NO_ORDER_FOUND),
-            "claims": len(claims), "claims_clean_first_pass": clean,
-            "clean_claim_rate": _rate(clean, len(claims)),
+            "claims": len(claims), "claims_paid_first_pass": sum(paid.values()),
+            "paid_first_pass_rate": _rate(sum(paid.values()), len(claims)),
+            "claims_scrubbed": len(seen), "claims_scrubbed_clean_and_paid": clean,
+            "clean_claim_rate": _rate(clean, len(seen)),
             "weeks": {name: {**_count(line for line in denied if week(_day(line)) == key),
                              "paid": sum((line.paid for line in lines
                                           if week(_day(line)) == key), ZERO)}

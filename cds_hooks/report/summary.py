@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from cds_hooks.store import claim_history
 from cds_hooks.store.db import FeedbackRow, FindingRow, HookCall, IssuedCardRow, Store, utc
 from cds_hooks.store.history import histories
 from cds_hooks.store.remittances import lines as remittance_lines
@@ -50,7 +51,8 @@ from .unnamed import FORMULA_STARTS, unnamed_codes
 from .worklist import worklist
 
 WARNING = "warning"
-VERSION = 2  # of `report --json`: 2 made `money` the partition and `remittances` netted
+VERSION = 3  # of `report --json`: 2 made `money` the partition and `remittances` netted;
+# 3 made `clean_claim_rate` the share of scrubbed claims scrubbed clean and paid
 
 
 @dataclass
@@ -178,7 +180,8 @@ def build(store: Store, since: datetime | None = None) -> Report:
         at_risk=sum((o.price or Decimal(0) for o in flagged), Decimal("0")),
         avoided=sum((o.price or Decimal(0) for o in fixed), Decimal("0")),
         rules=sorted(lines.values(), key=lambda line: (-line.findings, line.rule)),
-        remittances=remittance_figures(denials, now),
+        remittances=remittance_figures(
+            denials, now, claim_history.scrubbed(store, {line.claim for line in denials})),
         money=partition(place(orders.values(), denials)),
         worklist=[item.as_json() for item in worklist(denials, now.date())],
         unnamed_codes=unnamed_codes(store, since))
@@ -275,12 +278,14 @@ def money_text(report: Report) -> list[str]:
     remitted = report.remittances
     if not remitted.get("lines"):
         return out + ["", "No remittance imported (moldx-cds remit) in this period."]
-    rate = remitted["clean_claim_rate"]
     out += ["", f"Remittances: {remitted['lines']} lines; paid {money(remitted['paid'])}; "
             f"denied {money(remitted['denied'])}; billed to patients "
-            f"{money(remitted['billed_to_patient'])}; clean on first pass: "
-            f"{remitted['claims_clean_first_pass']} of {remitted['claims']} claims"
-            + ("" if rate is None else f" ({rate:.0%})"),
+            f"{money(remitted['billed_to_patient'])}",
+            f"  first-pass clean claims (scrubbed clean, then paid): "
+            f"{remitted['claims_scrubbed_clean_and_paid']} of {remitted['claims_scrubbed']} "
+            f"scrubbed{_share(remitted['clean_claim_rate'])}",
+            f"  paid on the first adjudication: {remitted['claims_paid_first_pass']} of "
+            f"{remitted['claims']} claims{_share(remitted['paid_first_pass_rate'])}",
             "Denials by category:"]
     categories = sorted(((Category(k), v) for k, v in remitted["categories"].items()
                          if v["lines"]), key=lambda kv: (-kv[1]["amount"], kv[0].value))
@@ -304,6 +309,10 @@ def money_text(report: Report) -> list[str]:
             f"({money(weeks['last_week']['amount'])}), paid {money(weeks['last_week']['paid'])}",
             f"Worklist: {len(report.worklist)} line(s) to act on (moldx-cds worklist)"]
     return out
+
+
+def _share(rate: float | None) -> str:
+    return "" if rate is None else f" ({rate:.0%})"
 
 
 def unnamed_text(report: Report) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -24,8 +24,9 @@ KEEP_DAYS = LOOK_BACK_DAYS + 366
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
 
 
-def remember(store: Store, lines: Sequence[ClaimLine]) -> None:
-    """Keep `lines`; a claim seen before (its CLM01, for that patient) has its earlier lines
+def remember(store: Store, lines: Sequence[ClaimLine], clean: Collection[str]) -> None:
+    """Keep `lines`, and of each claim whether it is in `clean` (by CLM01: the scrub found no
+    warning on it); a claim seen before (its CLM01, for that patient) has its earlier lines
     replaced: a corrected claim is the same service, not a second one. Lines older than
     KEEP_DAYS are dropped, so the table stays bounded whatever is sent."""
     now = datetime.now(UTC)
@@ -42,7 +43,22 @@ def remember(store: Store, lines: Sequence[ClaimLine]) -> None:
                 payer=line.payer_id, billing_npi=line.billing_npi, cpt=line.cpt,
                 modifiers=json.dumps(line.modifiers), zcode=line.zcode, units=line.units,
                 date_of_service=line.date_of_service, diagnoses=json.dumps(line.diagnoses),
-                charge=line.charge, scrubbed_at=now) for line in lines])
+                charge=line.charge, scrubbed_at=now, claim_clean=line.claim in clean)
+                for line in lines])
+
+
+def scrubbed(store: Store, claims: Iterable[str]) -> dict[str, bool]:
+    """Of `claims` (CLM01, which an 835 repeats in CLP01), those a scrub kept with its
+    verdict: whether it found the claim clean. A CLM01 two patients share is clean only
+    when every one of them was."""
+    found: dict[str, bool] = {}
+    with store.session() as session:
+        for chunk in _chunks(sorted(set(claims))):
+            for claim, clean in session.execute(
+                    select(ClaimLineRow.claim, ClaimLineRow.claim_clean).where(
+                        ClaimLineRow.claim.in_(chunk), ClaimLineRow.claim_clean.is_not(None))):
+                found[claim] = found.get(claim, True) and clean
+    return found
 
 
 def earlier(store: Store, lines: Sequence[ClaimLine]) -> list[ClaimLine]:

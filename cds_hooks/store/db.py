@@ -187,7 +187,7 @@ class ClaimLineRow(Base):
     __tablename__ = "claim_lines"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    claim: Mapped[str] = mapped_column(Text)  # CLM01
+    claim: Mapped[str] = mapped_column(Text, index=True)  # CLM01
     line_no: Mapped[str] = mapped_column(Text)  # LX01
     patient: Mapped[str] = mapped_column(Text, index=True)  # SHA-256 of the member id
     payer: Mapped[str | None] = mapped_column(Text)
@@ -200,6 +200,9 @@ class ClaimLineRow(Base):
     diagnoses: Mapped[str] = mapped_column(Text)  # JSON list: the codes SV107 points to
     charge: Mapped[str | None] = mapped_column(Text)
     scrubbed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The scrub found the claim clean (no warning, every payer check ran); None: scrubbed
+    # before the store kept it.
+    claim_clean: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class IssuedCardRow(Base):

@@ -107,7 +107,7 @@ def test_a_denial_the_corrected_claim_got_paid_leaves_the_worklist_and_the_order
     assert report["money"]["buckets"]["paid"] == {"orders": 1, "amount": "900.00"}
     assert report["money"]["total"] == "900.00"
     assert report["remittances"]["categories"]["zcode"]["lines"] == 1  # it was denied
-    assert report["remittances"]["clean_claim_rate"] == 0  # not clean on the first pass
+    assert report["remittances"]["paid_first_pass_rate"] == 0  # denied on the first pass
 
 
 def test_a_claim_denied_with_no_service_lines_links_to_its_order(app, client, tmp_path,

@@ -106,7 +106,7 @@ def test_each_orders_dollars_sit_in_one_bucket_and_every_table_sums_to_the_headl
     for line in lines:
         assert line.denied >= 0
         assert (line.outcome is not None) == (line.category in DENIALS)
-    figures = remittance_figures(lines, START + timedelta(days=60))
+    figures = remittance_figures(lines, START + timedelta(days=60), {})
     assert sum(c["amount"] for c in figures["categories"].values()) == figures["denied"]
     assert sum(o["amount"] for o in figures["outcomes"].values()) == figures["denied"]
     assert sum(c["amount"] for c in figures["by_carc"].values()) == figures["denied"]
