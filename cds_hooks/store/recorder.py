@@ -175,8 +175,9 @@ class Recorder:
                 self._stop.wait(pause)  # while the store is down, new records wait too
             else:
                 self._wake.wait(ADOPT_EVERY)
-                if not self._urgent.is_set():
-                    self._stop.wait(LINGER)
+                # Linger to gather a batch, unless someone waits for the records (a flush, or
+                # close): a linger begun just before their call would hold them its full length.
+                self._urgent.wait(LINGER)
             self._wake.clear()
             try:
                 if self._down_since is not None and self._prepare:
@@ -337,6 +338,7 @@ class Recorder:
             return
         self.flush(drain_seconds)
         self._stop.set()
+        self._urgent.set()
         self._wake.set()
         self._thread.join(timeout=drain_seconds + 5)
         with self._lock:
