@@ -4,13 +4,18 @@ the server's own share (which bench.load measures, nginx and gunicorn included).
 Layers, each measured as CPU time of the whole process (every thread: the audit writer's
 too) over the same 3-order order-sign request (bench/request.py), each call with its own
 hookInstance, alternated in rounds so that a busy machine weighs on all of them:
+- baseline app: bench.load's baseline (bench/baseline_app.py: Flask parses the request and
+  answers a fixed response of the same size), called the same way: the floor of any Flask app
+  with this request;
 - evaluation: the route's stages (parse, resolve, facts, rules, cards, JSON out), as
   bench.evaluate times them;
 - app: the Flask app called as a WSGI server calls it (routing, the request log line, metrics,
   the audit record, its spool write and the writer thread storing it in SQLite), with
   authentication off;
-- app, JWT: the same with a fresh ES384 client token per call (the demo issuer).
-The rows after the first are given as CPU above the evaluation's.
+- app, JWT: the same with a fresh ES384 client token per call (the demo issuer);
+- and the two parts of that token's check alone: its signature and claims (the verifier with
+  a replay guard that keeps nothing), and the replay guard (the token id's INSERT and commit).
+The app rows are also given as CPU above the evaluation's.
 
     python -m bench.app_cpu [--calls N] [--rounds N]
 """
@@ -97,6 +102,37 @@ def _evaluation_caller():
     return call
 
 
+def _baseline_caller(size: int):
+    os.environ["BASELINE_RESPONSE_BYTES"] = str(size)
+    from .baseline_app import create
+
+    call = _app_caller(create())
+    return call
+
+
+class _KeepsNothing:
+    def first_use(self, issuer: str, jti: str, expires_at: float) -> bool:
+        return True
+
+
+def _token_callers(app):
+    """(signature and claims, replay guard): the app's own verifier, and the same verifier
+    with a guard that keeps nothing."""
+    from cds_hooks.service.auth import Verifier
+
+    runtime = app.extensions["moldx_cds"]
+    audience = BASE_URL + SERVICE_PATH
+    unguarded = Verifier(runtime.settings.issuers, _KeepsNothing())
+    store = runtime.store
+
+    def signature(body: bytes, token: str | None) -> None:
+        unguarded.verify(f"Bearer {token}", audience)
+
+    def replay_guard(body: bytes, token: str | None) -> None:
+        store.first_use("bench", token[-40:], time.time() + 300)
+    return signature, replay_guard
+
+
 def _cpu_per_call_ms(call, bodies: list[bytes], tokens: list[str | None],
                      settle: Callable[[], None]) -> float:
     before = time.process_time()
@@ -136,10 +172,16 @@ def main() -> None:
         app = create_app(Settings.from_env())
         app.extensions["moldx_cds"].recorder.start()
         apps[auth] = app
-    layers = {"evaluation": (_evaluation_caller(), False, lambda: None)}
+    size = len(b"".join(apps["off"](_environ(_bodies(1, 0)[0], None),
+                                    lambda *a: None)))
+    signature, replay_guard = _token_callers(apps["on"])
+    layers = {"baseline app": (_baseline_caller(size), False, lambda: None),
+              "evaluation": (_evaluation_caller(), False, lambda: None)}
     for name, auth in (("app", "off"), ("app, JWT", "on")):
         recorder = apps[auth].extensions["moldx_cds"].recorder
         layers[name] = (_app_caller(apps[auth]), auth == "on", recorder.flush)
+    layers["JWT: signature and claims"] = (signature, True, lambda: None)
+    layers["JWT: replay guard"] = (replay_guard, True, lambda: None)
 
     results: dict[str, list[float]] = {name: [] for name in layers}
     serial = 0
@@ -161,7 +203,7 @@ def main() -> None:
     print("| layer | CPU ms/call | above the evaluation |\n| --- | --- | --- |")
     for name, found in results.items():
         median = statistics.median(found)
-        above = "" if name == "evaluation" else f"{median - evaluation:+.3f}"
+        above = f"{median - evaluation:+.3f}" if name.startswith("app") else ""
         print(f"| {name} | {median:.3f} ({min(found):.3f}-{max(found):.3f}) | {above} |")
 
 

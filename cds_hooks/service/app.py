@@ -365,19 +365,24 @@ def _resolve(service: ServiceDefinition, hook_request: HookRequest,
     labs = any(may_name_a_lab_test(o, runtime.knowledge, runtime.systems, g.issuer)
                for o in hook_request.orders())
     needs = service.needs if labs or service.hook == "order-dispatch" else ()
-    client = None
     deadline = time.monotonic() + settings.fhir_deadline
-    if hook_request.fhirServer and _may_read(hook_request.fhirServer, settings):
+    clients: list[FhirClient] = []
+
+    def connect() -> FhirClient | None:
+        if not (hook_request.fhirServer and _may_read(hook_request.fhirServer, settings)):
+            return None
         token = hook_request.fhirAuthorization.access_token.get_secret_value() \
             if hook_request.fhirAuthorization else None
-        client = FhirClient(hook_request.fhirServer, token,
-                            connect_timeout=settings.fhir_connect_timeout,
-                            read_timeout=settings.fhir_read_timeout,
-                            max_pages=settings.fhir_max_pages, deadline=deadline)
+        clients.append(FhirClient(hook_request.fhirServer, token,
+                                  connect_timeout=settings.fhir_connect_timeout,
+                                  read_timeout=settings.fhir_read_timeout,
+                                  max_pages=settings.fhir_max_pages, deadline=deadline))
+        return clients[0]
+
     try:
-        resolved = resolve(hook_request, needs, service.required, client, deadline)
+        resolved = resolve(hook_request, needs, service.required, connect, deadline)
     finally:
-        if client:
+        for client in clients:
             client.close()
     missing = [gap for gap in resolved.gaps if gap.required]
     if missing:

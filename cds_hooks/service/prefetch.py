@@ -79,13 +79,15 @@ class Resolved:
 
 
 def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str],
-            client: FhirClient | None, deadline: float | None = None) -> Resolved:
+            connect: Callable[[], FhirClient | None] | None = None,
+            deadline: float | None = None) -> Resolved:
     """Every resource the call needs; `required` names the keys without which it cannot be
     answered. Reads run in parallel; the orders' referenced Conditions are read after the
     rest, once the orders (dispatched ones are read too) are known. A read not done by
-    `deadline` (time.monotonic()) is given up."""
+    `deadline` (time.monotonic()) is given up. `connect` gives the client of the call's FHIR
+    server (None: none may be read), asked only when something is to be read."""
     needs = tuple(needs)
-    resolution = _Resolution(request, client, required, deadline)
+    resolution = _Resolution(request, connect or (lambda: None), required, deadline)
     for need in needs:
         if not need.by_reference:
             resolution.want(need)
@@ -113,11 +115,13 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
 
 
 class _Resolution:
-    def __init__(self, request: HookRequest, client: FhirClient | None,
+    def __init__(self, request: HookRequest, connect: Callable[[], FhirClient | None],
                  required: frozenset[str], deadline: float | None):
         self._request = request
         self._deadline = deadline
-        self._client = client
+        self._connect = connect
+        self._client: FhirClient | None = None
+        self._connected = False
         self._required = required
         self._pending: list[tuple[Need, bool, Callable[[], Page]]] = []
         self._wanted: set[str] = set()
@@ -162,6 +166,8 @@ class _Resolution:
             self._fetch(need, required, lambda: self._client.get(reference), "was not sent")
 
     def _fetch(self, need: Need, required: bool, read: Callable[[], Page], why: str) -> None:
+        if not self._connected:  # only once a read is wanted: most calls want none
+            self._client, self._connected = self._connect(), True
         if self._client is None:
             self.gaps.append(Gap(need.about, need.check, f"it {why} and the call names no "
                                  "FHIR server the service may read it from", required))

@@ -244,3 +244,28 @@ def test_the_access_token_is_neither_logged_nor_stored(client, fhir_server, capl
     store = Path(settings.store_url.removeprefix("sqlite:///"))
     files = list(store.parent.glob(store.name + "*"))  # the database and its write-ahead log
     assert files and all(TOKEN.encode() not in f.read_bytes() for f in files)
+
+
+ELSEWHERE = "https://elsewhere.example.net/fhir"
+
+
+def test_a_fhir_server_off_the_issuers_list_is_not_logged_when_nothing_is_to_be_read(
+        client, fhir_server, caplog):
+    """Everything is prefetched: no read, no access token sent anywhere, so no warning line
+    on every such call (it was logged before anything was known to be needed)."""
+    caplog.set_level(logging.WARNING)
+    body = call() | {"fhirServer": ELSEWHERE}
+    response = client.post(SIGN, json=body)
+    assert response.status_code == 200 and zcode_card(response)
+    assert "fhir_servers" not in caplog.text
+    assert not fhir_server.calls
+
+
+def test_a_fhir_server_off_the_issuers_list_is_not_read_and_is_logged_when_a_read_is_needed(
+        client, fhir_server, caplog):
+    caplog.set_level(logging.WARNING)
+    body = call(conditions=...) | {"fhirServer": ELSEWHERE}
+    response = client.post(SIGN, json=body)
+    assert response.status_code == 200
+    assert f"fhirServer {ELSEWHERE} is not among the fhir_servers" in caplog.text
+    assert not fhir_server.calls
