@@ -44,6 +44,9 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("_start", "request_log.py", "request log line and metrics"),
     ("decide", "decision.py", "facts"),
     ("call_service", "app.py", "the route's own code"),
+    # Sampled on the line that calls the route, with the route's frame gone: its objects (the
+    # request's models, the decision, the cards) being freed as it returns.
+    ("Flask.dispatch_request", "app.py", "freeing the call's objects"),
     ("Flask.wsgi_app", "app.py", "Flask (routing, request and response objects)"),
 )
 OTHER = "gunicorn (reading the request, writing the answer)"
