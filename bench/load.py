@@ -378,7 +378,10 @@ def _print_table(connections: int, results: dict[str, list[Result]], rounds: int
             if peer:
                 of_peer[kind].append(result.requests_per_s / peer.requests_per_s)
                 vs_peer = f"{of_peer[kind][-1]:.2f}"
-            for label, r, shown, shown_peer in (("baseline", base, "1.00", ""),
+            # The baseline against the peer too: the ceiling of any Flask app under these
+            # settings with this request, whatever the service does.
+            base_vs_peer = f"{base.requests_per_s / peer.requests_per_s:.2f}" if peer else ""
+            for label, r, shown, shown_peer in (("baseline", base, "1.00", base_vs_peer),
                                                 (name, result, f"{ratio:.2f}", vs_peer)):
                 print(f"| {label} | {round_ + 1} | {r.requests_per_s:.0f} | {r.p50_ms:.2f} | "
                       f"{r.p99_ms:.2f} | {r.errors} | {r.cpu_ms:.2f} | {shown} | {shown_peer} |")
