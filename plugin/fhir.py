@@ -10,35 +10,52 @@ Validation is structural and lenient where real clients are sloppy (the CDS Hook
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    GetPydanticSchema,
     Tag,
     TypeAdapter,
 )
-
-_DATE_TIME = re.compile(
-    r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+from pydantic_core import core_schema
 
 
-def _date_time(value: str) -> str:
-    """A FHIR date or dateTime: partial dates are allowed, impossible days are not."""
-    if not _DATE_TIME.match(value):
-        raise ValueError("is not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD or "
-                         "YYYY-MM-DDThh:mm:ss+zz:zz)")
-    if len(value) >= 10:
-        date.fromisoformat(value[:10])  # raises for 2026-02-30
-    return value
+def _checked(pattern: str, message: str) -> core_schema.CoreSchema:
+    """A string that must match `pattern`, refused with `message` (Python's words for the same
+    failure, so that a 400 reads as it did when Python checked it)."""
+    return core_schema.custom_error_schema(
+        core_schema.str_schema(pattern=pattern), custom_error_type="value_error",
+        custom_error_context={"error": message})
 
 
-DateTime = Annotated[str, AfterValidator(_date_time)]
+_YEAR = "[0-9]{4}"
+_LEAP_YEAR = ("(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])"  # divisible by 4, not by 100
+              "|(?:0[48]|[2468][048]|[13579][26])00)")  # or by 400 (proleptic Gregorian)
+_SHORT = f"{_YEAR}|{_YEAR}-[0-9]{{2}}"  # a year or a month: no day to check
+# A FHIR date or dateTime (R4 `dateTime`, partial dates allowed), then, for a full date, the
+# checks datetime.date makes, in its order and with its words (a year, month and day that
+# exist), done by pydantic-core's regular expressions: one Python call per date cost more than
+# validating the order that holds it.
+_DATE_TIME_STEPS = (
+    _checked(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+             r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$",
+             "is not a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD or "
+             "YYYY-MM-DDThh:mm:ss+zz:zz)"),
+    _checked(f"^(?:{_SHORT}|(?:[0-9]{{3}}[1-9]|[0-9]{{2}}[1-9]0|[0-9][1-9]00|[1-9]000)-.*)$",
+             "year 0 is out of range"),
+    _checked(f"^(?:{_SHORT}|{_YEAR}-(?:0[1-9]|1[0-2])-.*)$", "month must be in 1..12"),
+    _checked(f"^(?:{_SHORT}|(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+             f"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+             f"|{_LEAP_YEAR}-02-29).*)$", "day is out of range for month"),
+)
+
+DateTime = Annotated[str, GetPydanticSchema(lambda _, handler: core_schema.chain_schema(
+    [handler(str), *_DATE_TIME_STEPS]))]
 
 
 def day_of(value: DateTime | None) -> date | None:

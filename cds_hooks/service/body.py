@@ -48,12 +48,12 @@ def _bracket_levels(data: bytes) -> int:
     if b"\\" in data:
         data = _ESCAPE.sub(b"", data)  # now every quote opens or closes a string
     marks = data.translate(None, _ALL_BUT_QUOTES_AND_BRACKETS)
-    # A string without brackets is now "": removed left to right, each such string goes,
-    # and a quote is left over exactly when some string held a bracket.
-    brackets = marks.replace(b'""', b"")
-    if b'"' in brackets:
+    # A string without brackets is now "": removed left to right, each such string would go,
+    # and a quote would be left over exactly when some string held a bracket. Counted rather
+    # than removed (a third of the check's time for a 20 KB request).
+    if marks.count(b'"') != 2 * marks.count(b'""'):
         return MAX_DEPTH + 1
-    brackets = brackets.translate(_ONE_KIND_OF_BRACKET)
+    brackets = marks.translate(_ONE_KIND_OF_BRACKET, b'"')
     levels = 0
     while brackets and levels <= MAX_DEPTH:
         brackets = brackets.replace(b"[]", b"")  # the innermost level, everywhere at once

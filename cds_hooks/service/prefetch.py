@@ -95,8 +95,9 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
     for reference in request.context.dispatched if request.hook == "order-dispatch" else ():
         resolution.want_reference(reference, DISPATCHED_ORDER, required=True)
     resolution.run()
+    orders = request.orders(resolution.resources)  # the reads below add none before run()
     if CONDITIONS in needs:
-        for order in request.orders(resolution.resources):
+        for order in orders:
             for reason in order.reasonReference:
                 target = reason.reference or ""
                 if CONDITION_REFERENCE.fullmatch(target) and target.split("/")[1] not in (
@@ -105,7 +106,7 @@ def resolve(request: HookRequest, needs: Iterable[Need], required: frozenset[str
     # The orders' specimens give the date of service; `null` says the client has none.
     if SPECIMENS in needs and (SPECIMENS.key not in request.prefetch
                                or request.prefetch[SPECIMENS.key] is not None):
-        for order in request.orders(resolution.resources):
+        for order in orders:
             for specimen in order.specimen:
                 target = specimen.reference or ""
                 if target.startswith("Specimen/"):
@@ -126,25 +127,27 @@ class _Resolution:
         self._pending: list[tuple[Need, bool, Callable[[], Page]]] = []
         self._wanted: set[str] = set()
         drafts = request.context.draftOrders
-        self.resources: list[fhir.Resource] = [*(drafts.resources() if drafts else ()), *(
-            r for value in request.prefetch.values() if _complete(value)
-            for r in fhir.resources_in(value))]
+        self.resources: list[fhir.Resource] = drafts.resources() if drafts else []
+        for value in request.prefetch.values():
+            if _complete(value):
+                self.resources += fhir.resources_in(value)
         self.gaps: list[Gap] = []
-        self._known: set[str | None] = set()
+        self._known: set[str] = set()
         self._known_count = -1
 
     def known(self, reference: str) -> bool:
         # Asked for every reference of every order (about 80 a 3-order call): a set, made
         # again only when resources were added (they are never removed).
         if self._known_count != len(self.resources):
-            self._known = {r.reference for r in self.resources}
+            # `Type/id` written out: the property's call cost most of making the set.
+            self._known = {f"{r.resourceType}/{r.id}" for r in self.resources if r.id}
             self._known_count = len(self.resources)
         return reference in self._known
 
     def want(self, need: Need) -> None:
         required = need.key in self._required
-        query = _fill(need.template, self._request)
         if need.key not in self._request.prefetch:
+            query = _fill(need.template, self._request)
             if query is not None:  # else the call lacks the context member: nothing to ask
                 self._fetch(need, required, lambda: self._client.get(query),
                             "was not prefetched")
@@ -153,6 +156,7 @@ class _Resolution:
         if value is None or _complete(value):
             return  # null: the client looked and found nothing
         if value.resourceType == "OperationOutcome":
+            query = _fill(need.template, self._request)
             self._fetch(need, required, lambda: self._client.get(query),
                         "the client could not prefetch it")
         else:
