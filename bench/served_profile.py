@@ -91,6 +91,7 @@ def main() -> None:
     try:
         target.check(body)
         load.drive(target.url, body, 2, args, target.tokens(workdir / "warm.txt", 2))
+        tokens = target.tokens(workdir / "tokens.txt", args.duration)  # before the clock
         pids = server._worker_pids()
         nginx = [p for p in pids if Path(f"/proc/{p}/comm").read_text().strip() == "nginx"]
         workers = [p for p in pids if p not in nginx]
@@ -100,8 +101,7 @@ def main() -> None:
              "--rate", "200", "--gil", "--nonblocking", "--format", "raw",
              "--output", str(workdir / f"spy-{pid}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in workers]
-        result = load.drive(target.url, body, args.duration, args,
-                            target.tokens(workdir / "tokens.txt", args.duration))
+        result = load.drive(target.url, body, args.duration, args, tokens)
         for spy in spies:
             spy.wait(timeout=args.duration + 30)
         used = {p: load._cpu_s(p) - before[p] for p in pids}
