@@ -5,6 +5,7 @@ not know, and a CPT that fits several of the lab's tests."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cds_hooks.service.inert import markdown_value as md
@@ -54,13 +55,29 @@ def is_code_fix(finding: Finding) -> bool:
     return finding.rule in CODE_RULES and bool(finding.fixes)
 
 
-def coding_card(renderer: Renderer, facts: OrderFacts, resource: dict,
-                findings: list[Finding]) -> tuple[Card, Action | None]:
+@dataclass(frozen=True)
+class CodeFix:
+    """The order's code changes in one update, whether every one of them is certain, and
+    their words (the update's description, the coding card's suggestion)."""
+
+    update: Action
+    certain: bool
+    what: str
+
+
+def code_fix(renderer: Renderer, resource: dict, findings: list[Finding]) -> CodeFix:
+    """The one update of an order's coding findings, apart from its card: when the fix is
+    certain and the client applies system actions the card is not shown, so it is not made."""
     changes = _merged_changes(findings)
-    row = findings[0].evidence.row
-    assert row is not None  # every code rule needs the catalog row
     what = describe_changes(changes)
     update = update_action(renderer.systems, resource, changes, what)
+    return CodeFix(update, all(f.certain_fix for f in findings), what)
+
+
+def coding_card(renderer: Renderer, facts: OrderFacts, findings: list[Finding],
+                fix: CodeFix) -> Card:
+    row = findings[0].evidence.row
+    assert row is not None  # every code rule needs the catalog row
     if len(findings) == 1:
         summary = _CODE_SUMMARIES[findings[0].rule](findings[0], row)
     else:
@@ -68,13 +85,11 @@ def coding_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     detail = [line for f in findings
               for line in _as_lines(_CODE_DETAILS[f.rule](f, row, renderer.knowledge))]
     detail += [catalog_line(row), date_line(facts), at_risk_line(row)]
-    built = card(
+    return card(
         summary=fit(summary, row), detail=detail, indicator="warning",
-        suggestions=[Suggestion(label=sentence(what), uuid=DERIVED, isRecommended=True,
-                                actions=[update])],
+        suggestions=[Suggestion(label=sentence(fix.what), uuid=DERIVED, isRecommended=True,
+                                actions=[fix.update])],
     )
-    certain = all(f.certain_fix for f in findings)
-    return built, update if certain else None
 
 
 def _merged_changes(findings: list[Finding]) -> list[CodeChange]:
