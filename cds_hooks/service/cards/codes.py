@@ -25,7 +25,7 @@ from plugin.rules import (
     unknown_test,
 )
 
-from .order_edits import KIND_NAMES, describe_changes, update_action
+from .order_edits import KIND_NAMES, describe_changes, update_action, update_to, with_codes
 from .panels import panel_rule
 from .parts import (
     DERIVED,
@@ -57,21 +57,25 @@ def is_code_fix(finding: Finding) -> bool:
 
 @dataclass(frozen=True)
 class CodeFix:
-    """The order's code changes in one update, whether every one of them is certain, and
-    their words (the update's description, the coding card's suggestion)."""
+    """The order's code changes as one update: the order with them, their words, and whether
+    every one of them is certain."""
 
-    update: Action
+    resource: dict
+    what: str  # `add CPT 81445 and Z-code ZL5H2`
     certain: bool
-    what: str
+
+    def update(self, also: str = "") -> Action:
+        """The update action (`also`: more words for its description)."""
+        return update_to(self.resource, self.what + also)
 
 
 def code_fix(renderer: Renderer, resource: dict, findings: list[Finding]) -> CodeFix:
     """The one update of an order's coding findings, apart from its card: when the fix is
-    certain and the client applies system actions the card is not shown, so it is not made."""
+    certain and the client applies system actions the card is not shown, so it is not made,
+    and the update is made once, as the system action."""
     changes = _merged_changes(findings)
-    what = describe_changes(changes)
-    update = update_action(renderer.systems, resource, changes, what)
-    return CodeFix(update, all(f.certain_fix for f in findings), what)
+    return CodeFix(with_codes(resource, changes, renderer.systems), describe_changes(changes),
+                   all(f.certain_fix for f in findings))
 
 
 def coding_card(renderer: Renderer, facts: OrderFacts, findings: list[Finding],
@@ -88,7 +92,7 @@ def coding_card(renderer: Renderer, facts: OrderFacts, findings: list[Finding],
     return card(
         summary=fit(summary, row), detail=detail, indicator="warning",
         suggestions=[Suggestion(label=sentence(fix.what), uuid=DERIVED, isRecommended=True,
-                                actions=[fix.update])],
+                                actions=[fix.update()])],
     )
 
 

@@ -73,8 +73,12 @@ def _with_diagnosis(concept: dict, old: str | None, new: str) -> dict:
 
 def update_action(systems: CodeSystems, resource: dict, changes: Iterable[CodeChange],
                   what: str) -> Action:
-    return Action(type="update", resource=with_codes(resource, changes, systems),
-                  description=f"{reference(resource)}: {what}")
+    return update_to(with_codes(resource, changes, systems), what)
+
+
+def update_to(updated: dict, what: str) -> Action:
+    """The update putting `updated` in place of the order, `what` saying what changed."""
+    return Action(type="update", resource=updated, description=f"{reference(updated)}: {what}")
 
 
 def fix_action(resource: dict, systems: CodeSystems, fix: Fix) -> Action:

@@ -47,7 +47,7 @@ from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons
 from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_unavailable
 
 from .codes import CARDS as CODE_CARDS
-from .codes import code_fix, coding_card, is_code_fix
+from .codes import CodeFix, code_fix, coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
 from .coverage import CONSEQUENCE_SUGGESTIONS
 from .ehr_orders import CARDS as EHR_ORDER_CARDS
@@ -84,22 +84,20 @@ class Renderer:
             if coverage:
                 resource = with_coverage_information(resource, coverage)
             coding = [f for f in findings if is_code_fix(f)]
-            update = None
-            if coding:
-                fix = code_fix(self, resource, coding)
-                update = fix.update if fix.certain else None
-                if not (update and self.system_actions and self.actions_applied):
-                    cards.append(self._envelope(coding_card(self, facts, coding, fix),
-                                                len(cards), facts.order, coding))
+            fix = code_fix(self, resource, coding) if coding else None
+            certain = fix if fix and fix.certain else None
+            if fix and not (certain and self.system_actions and self.actions_applied):
+                cards.append(self._envelope(coding_card(self, facts, coding, fix),
+                                            len(cards), facts.order, coding))
             # The other cards' suggestions start from the order with its certain code fix,
             # which the LIS applies from the system action: taking one keeps the codes.
-            base = update.resource if update else resource
+            base = certain.resource if certain else resource
             for problem in problems([f for f in findings if not is_code_fix(f)]):
                 cards.append(self._envelope(self._problem_card(facts, base, problem), len(cards),
                                             facts.order, list(problem.findings),
                                             answered=[problem.root]))
-            if self.system_actions and (update or coverage):
-                actions.append(_system_action(update, resource, coverage is not None))
+            if self.system_actions and (certain or coverage):
+                actions.append(_system_action(certain, resource, coverage is not None))
         if gaps:
             cards.append(self._envelope(gaps_card(gaps), len(cards), None, []))
         if uncovered := no_coverage_card(decision, gaps):
@@ -213,16 +211,13 @@ def _derived_uuid(*parts: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _system_action(update: Action | None, resource: dict, with_coverage: bool) -> Action:
+def _system_action(fix: CodeFix | None, resource: dict, with_coverage: bool) -> Action:
     """The one system action of an order: its certain code fix, or else an update that adds
     only the coverage information."""
-    if update is None:
+    if fix is None:
         return Action(type="update", resource=resource,
                       description=f"{reference(resource)}: record coverage information")
-    if not with_coverage:
-        return update
-    return update.model_copy(
-        update={"description": f"{update.description}; record coverage information"})
+    return fix.update("; record coverage information" if with_coverage else "")
 
 
 def _override_reasons(findings: Iterable[Finding]) -> list[Coding]:
