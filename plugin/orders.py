@@ -492,12 +492,7 @@ def primary_coverage(sr: fhir.ServiceRequest,
     """The coverage the order is billed to: those it names in `insurance`, else the patient's
     active ones; the primary (lowest Coverage.order) first."""
     named = [known.resolve(ref, sr) for ref in sr.insurance]
-    return _primary([c for c in named if isinstance(c, fhir.Coverage)]
-                    or known.of_type(fhir.Coverage))
-
-
-def _primary(coverages: list[fhir.Coverage]) -> fhir.Coverage | None:
-    """The active coverage with the lowest Coverage.order."""
+    coverages = [c for c in named if isinstance(c, fhir.Coverage)] or known.of_type(fhir.Coverage)
     active = [c for c in coverages if c.status in (None, "active")]
     if not active:
         return None
@@ -505,26 +500,27 @@ def _primary(coverages: list[fhir.Coverage]) -> fhir.Coverage | None:
 
 
 class _Coverages:
-    """The coverage facts of one request's orders. An order that names no insurance is billed
-    to the patient's active coverage, the same for each such order: worked out once."""
+    """The coverage facts of one request's orders. Its orders name the same coverage, or none
+    (the patient's): each set of references is worked out once per request. A contained
+    Coverage (`#id`) is its own order's, worked out for it alone."""
 
     def __init__(self, known: fhir.ResourceIndex, knowledge: Knowledge):
         self._known = known
         self._knowledge = knowledge
+        self._by_references: dict[tuple[str | None, ...], CoverageFacts | None] = {}
 
     def of(self, sr: fhir.ServiceRequest) -> CoverageFacts | None:
-        if sr.insurance:
-            return _coverage(primary_coverage(sr, self._known), self._known, self._knowledge)
-        return self._patients
-
-    @cached_property
-    def _patients(self) -> CoverageFacts | None:
-        return _coverage(_primary(self._known.of_type(fhir.Coverage)), self._known,
-                         self._knowledge)
+        references = tuple(ref.reference for ref in sr.insurance)
+        if any(r and r.startswith("#") for r in references):
+            return _coverage(sr, self._known, self._knowledge)
+        if references not in self._by_references:
+            self._by_references[references] = _coverage(sr, self._known, self._knowledge)
+        return self._by_references[references]
 
 
-def _coverage(primary: fhir.Coverage | None, known: fhir.ResourceIndex,
+def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,
               knowledge: Knowledge) -> CoverageFacts | None:
+    primary = primary_coverage(sr, known)
     if primary is None:
         return None
     identifiers = _payer_identifiers(primary, known)
