@@ -213,7 +213,9 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
               issuer: str | None = None) -> tuple[tuple[OrderFacts, ...], PatientFacts]:
     """Facts for each order, and for the patient, from the resources known for the request.
     `issuer`: the client that sent them, whose own order codes (aliases) apply."""
-    facts = tuple(order_facts(sr, known, knowledge, systems, today, issuer) for sr in orders)
+    coverages = _Coverages(known, knowledge)
+    facts = tuple(order_facts(sr, known, knowledge, systems, today, coverages, issuer)
+                  for sr in orders)
     checked = {sr.reference for sr in orders}
     # Other orders matter only on a specimen of a checked order (the rules per specimen):
     # a patient's history can be long, and facts cost about 20 µs an order.
@@ -221,7 +223,7 @@ def facts_for(orders: Sequence[fhir.ServiceRequest], known: fhir.ResourceIndex,
     # profile on another specimen).
     specimens = {key for f in facts for key in f.specimen_keys}
     any_specimen = any(f.row and f.row.panel_kind is PanelKind.CGP for f in facts)
-    others = tuple(order_facts(sr, known, knowledge, systems, today, issuer)
+    others = tuple(order_facts(sr, known, knowledge, systems, today, coverages, issuer)
                    for sr in known.of_type(fhir.ServiceRequest)
                    if sr.reference not in checked and sr.status not in _VOID
                    and (any_specimen or _on_any(sr, specimens)))
@@ -238,7 +240,8 @@ def _on_any(sr: fhir.ServiceRequest, specimens: set[str]) -> bool:
 
 
 def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: Knowledge,
-                systems: CodeSystems, today: date, issuer: str | None = None) -> OrderFacts:
+                systems: CodeSystems, today: date, coverages: _Coverages,
+                issuer: str | None = None) -> OrderFacts:
     codes = _codes_by_kind(sr, systems)
     codes[CodeKind.ZCODE], malformed = _split_zcodes(codes[CodeKind.ZCODE])
     aliases, aliased = _aliased(sr, systems, knowledge, issuer)
@@ -262,7 +265,7 @@ def order_facts(sr: fhir.ServiceRequest, known: fhir.ResourceIndex, knowledge: K
         date_of_service=day,
         date_source=source,
         diagnoses=_unique(icd10),
-        coverage=_coverage(sr, known, knowledge),
+        coverage=coverages.of(sr),
         specimens=tuple(r.reference for r in sr.specimen if r.reference),
         reason_codes=_unique(icd10[:len(sr.reasonCode)]),
         quantity=sr.quantityQuantity.value if sr.quantityQuantity else None,
@@ -494,6 +497,25 @@ def primary_coverage(sr: fhir.ServiceRequest,
     if not active:
         return None
     return min(active, key=lambda c: c.order if c.order is not None else float("inf"))
+
+
+class _Coverages:
+    """The coverage facts of one request's orders. Its orders name the same coverage, or none
+    (the patient's): each set of references is worked out once per request. A contained
+    Coverage (`#id`) is its own order's, worked out for it alone."""
+
+    def __init__(self, known: fhir.ResourceIndex, knowledge: Knowledge):
+        self._known = known
+        self._knowledge = knowledge
+        self._by_references: dict[tuple[str | None, ...], CoverageFacts | None] = {}
+
+    def of(self, sr: fhir.ServiceRequest) -> CoverageFacts | None:
+        references = tuple(ref.reference for ref in sr.insurance)
+        if any(r and r.startswith("#") for r in references):
+            return _coverage(sr, self._known, self._knowledge)
+        if references not in self._by_references:
+            self._by_references[references] = _coverage(sr, self._known, self._knowledge)
+        return self._by_references[references]
 
 
 def _coverage(sr: fhir.ServiceRequest, known: fhir.ResourceIndex,

@@ -75,8 +75,13 @@ class Configuration:
         return self.enabled.get(card_type, True)
 
     def topic(self, card_type: str) -> dict[str, str]:
-        return {"system": _TOPIC_SYSTEMS[self.version], "code": card_type,
-                "display": CARD_TYPES[card_type]}
+        return card_topic(self.version, card_type)
+
+
+def card_topic(version: str, card_type: str) -> dict[str, str]:
+    """A card's source.topic in the card-type code system of CRD `version`."""
+    return {"system": _TOPIC_SYSTEMS[version], "code": card_type,
+            "display": CARD_TYPES[card_type]}
 
 
 def coverage_information(facts: OrderFacts, findings: Iterable[Finding], *,

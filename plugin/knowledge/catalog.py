@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from ..codes import CPT_PATTERN, ZCODE_PATTERN, CodeKind
@@ -151,6 +152,19 @@ class Catalog:
 
     def tests_for_cpt(self, cpt: str) -> frozenset[str]:
         return self.tests_by_cpt.get(cpt, frozenset())
+
+    def rows_with_cpt(self, cpt: str) -> tuple[CatalogRow, ...]:
+        """Every row billed with `cpt`, of any period, in the catalog's order."""
+        return self._rows_by_cpt.get(cpt, ())
+
+    @cached_property
+    def _rows_by_cpt(self) -> dict[str, tuple[CatalogRow, ...]]:
+        """Built once per catalog: the rules look for the tests of a CPT on every call."""
+        by_cpt: dict[str, list[CatalogRow]] = defaultdict(list)
+        for row in self:
+            if row.cpt:
+                by_cpt[row.cpt].append(row)
+        return {cpt: tuple(rows) for cpt, rows in by_cpt.items()}
 
     def __iter__(self) -> Iterator[CatalogRow]:
         for rows in self.rows_by_test.values():

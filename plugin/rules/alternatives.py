@@ -50,8 +50,8 @@ def combining(orders: Iterable[OrderFacts], cpt: str, knowledge: Knowledge,
     components = frozenset().union(*(r.components or () for r in rows))
     acids = {r.nucleic_acid for r in rows}
     acid = next(iter(acids)) if len(acids) == 1 else NucleicAcid.DNA_RNA
-    found = [other for other in knowledge.catalog
-             if other.in_effect_on(day) and other.cpt == cpt and other.nucleic_acid is acid
+    found = [other for other in knowledge.catalog.rows_with_cpt(cpt)
+             if other.in_effect_on(day) and other.nucleic_acid is acid
              and other.panel_kind is not PanelKind.CGP
              and genes <= other.genes and components <= (other.components or frozenset())]
     return tuple(sorted(found, key=lambda r: (r.gene_count, r.test_code))[:MAX_ALTERNATIVES])

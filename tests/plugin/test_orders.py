@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from plugin.orders import DateSource, IdentifiedBy
+from plugin import fhir
+from plugin.orders import DateSource, IdentifiedBy, facts_for
 
 from .conftest import (
     PAYER_SYSTEM,
@@ -88,6 +89,32 @@ def test_payer_from_the_coverage_the_order_names(knowledge, order_facts):
     facts = order_facts(sr, coverage(MEDICARE, id="cov-1"), coverage(AETNA, id="cov-2"))
     assert facts.coverage.coverage == "Coverage/cov-2"
     assert facts.payer == knowledge.payers.find(PAYER_SYSTEM, AETNA)
+
+
+def test_each_order_of_a_request_is_billed_to_the_coverage_it_names(knowledge, systems):
+    """Orders of one request naming different coverages, none (the patient's primary) or a
+    contained one each get their own payer, whichever order comes first."""
+    orders = [service_request(lab_code(knowledge, "CMD-EGFR"), id="sr-1",
+                              insurance=[{"reference": "Coverage/cov-2"}]),
+              service_request(lab_code(knowledge, "CMD-EGFR"), id="sr-2"),
+              service_request(lab_code(knowledge, "CMD-EGFR"), id="sr-3",
+                              contained=[coverage(AETNA, id="own")],
+                              insurance=[{"reference": "#own"}]),
+              service_request(lab_code(knowledge, "CMD-EGFR"), id="sr-4",
+                              insurance=[{"reference": "Coverage/cov-1"}]),
+              service_request(lab_code(knowledge, "CMD-EGFR"), id="sr-5",
+                              contained=[coverage(MEDICARE, id="own")],
+                              insurance=[{"reference": "#own"}])]
+    parsed = [fhir.parse_resource(r) for r in (*orders, coverage(MEDICARE, id="cov-1", order=1),
+                                               coverage(AETNA, id="cov-2", order=2))]
+    for sequence in (parsed[:5], parsed[4::-1]):
+        facts, _ = facts_for(sequence, fhir.ResourceIndex(parsed), knowledge, systems, TODAY)
+        payers = {f.order: (f.coverage.coverage, f.payer.identifier_value) for f in facts}
+        assert payers == {"ServiceRequest/sr-1": ("Coverage/cov-2", AETNA),
+                          "ServiceRequest/sr-2": ("Coverage/cov-1", MEDICARE),
+                          "ServiceRequest/sr-3": ("Coverage/own", AETNA),
+                          "ServiceRequest/sr-4": ("Coverage/cov-1", MEDICARE),
+                          "ServiceRequest/sr-5": ("Coverage/own", MEDICARE)}
 
 
 def test_payer_from_the_primary_active_coverage(knowledge, order_facts):

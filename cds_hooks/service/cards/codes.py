@@ -5,6 +5,7 @@ not know, and a CPT that fits several of the lab's tests."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cds_hooks.service.inert import markdown_value as md
@@ -24,7 +25,7 @@ from plugin.rules import (
     unknown_test,
 )
 
-from .order_edits import KIND_NAMES, describe_changes, update_action
+from .order_edits import KIND_NAMES, describe_changes, update_action, update_to, with_codes
 from .panels import panel_rule
 from .parts import (
     DERIVED,
@@ -54,13 +55,33 @@ def is_code_fix(finding: Finding) -> bool:
     return finding.rule in CODE_RULES and bool(finding.fixes)
 
 
-def coding_card(renderer: Renderer, facts: OrderFacts, resource: dict,
-                findings: list[Finding]) -> tuple[Card, Action | None]:
+@dataclass(frozen=True)
+class CodeFix:
+    """The order's code changes as one update: the order with them, their words, and whether
+    every one of them is certain."""
+
+    resource: dict
+    what: str  # `add CPT 81445 and Z-code ZL5H2`
+    certain: bool
+
+    def update(self, also: str = "") -> Action:
+        """The update action (`also`: more words for its description)."""
+        return update_to(self.resource, self.what + also)
+
+
+def code_fix(renderer: Renderer, resource: dict, findings: list[Finding]) -> CodeFix:
+    """The one update of an order's coding findings, apart from its card: when the fix is
+    certain and the client applies system actions the card is not shown, so it is not made,
+    and the update is made once, as the system action."""
     changes = _merged_changes(findings)
+    return CodeFix(with_codes(resource, changes, renderer.systems), describe_changes(changes),
+                   all(f.certain_fix for f in findings))
+
+
+def coding_card(renderer: Renderer, facts: OrderFacts, findings: list[Finding],
+                fix: CodeFix) -> Card:
     row = findings[0].evidence.row
     assert row is not None  # every code rule needs the catalog row
-    what = describe_changes(changes)
-    update = update_action(renderer.systems, resource, changes, what)
     if len(findings) == 1:
         summary = _CODE_SUMMARIES[findings[0].rule](findings[0], row)
     else:
@@ -68,13 +89,11 @@ def coding_card(renderer: Renderer, facts: OrderFacts, resource: dict,
     detail = [line for f in findings
               for line in _as_lines(_CODE_DETAILS[f.rule](f, row, renderer.knowledge))]
     detail += [catalog_line(row), date_line(facts), at_risk_line(row)]
-    built = card(
+    return card(
         summary=fit(summary, row), detail=detail, indicator="warning",
-        suggestions=[Suggestion(label=sentence(what), uuid=DERIVED, isRecommended=True,
-                                actions=[update])],
+        suggestions=[Suggestion(label=sentence(fix.what), uuid=DERIVED, isRecommended=True,
+                                actions=[fix.update()])],
     )
-    certain = all(f.certain_fix for f in findings)
-    return built, update if certain else None
 
 
 def _merged_changes(findings: list[Finding]) -> list[CodeChange]:

@@ -15,6 +15,8 @@ from plugin.knowledge import CatalogRow
 from .parts import DERIVED, reference
 
 KIND_NAMES = {CodeKind.TEST: "test code", CodeKind.CPT: "CPT", CodeKind.ZCODE: "Z-code"}
+# Where each kind of code goes among the new codings (the enum's order), looked up once.
+_KIND_ORDER = {kind: i for i, kind in enumerate(CodeKind)}
 
 
 def with_codes(resource: dict[str, Any], changes: Iterable[CodeChange],
@@ -23,7 +25,7 @@ def with_codes(resource: dict[str, Any], changes: Iterable[CodeChange],
     is replaced where it stood, new codes follow the others, empty codings (`{}`) are dropped
     and everything else is kept as it was."""
     wanted = {c.kind: {"system": systems.system_for(c.kind), "code": c.code}
-              for c in sorted(changes, key=lambda c: list(CodeKind).index(c.kind))}
+              for c in sorted(changes, key=lambda c: _KIND_ORDER[c.kind])}
     placed: set[CodeKind] = set()
     codings: list[dict] = []
     concept = resource.get("code") or {}
@@ -71,8 +73,12 @@ def _with_diagnosis(concept: dict, old: str | None, new: str) -> dict:
 
 def update_action(systems: CodeSystems, resource: dict, changes: Iterable[CodeChange],
                   what: str) -> Action:
-    return Action(type="update", resource=with_codes(resource, changes, systems),
-                  description=f"{reference(resource)}: {what}")
+    return update_to(with_codes(resource, changes, systems), what)
+
+
+def update_to(updated: dict, what: str) -> Action:
+    """The update putting `updated` in place of the order, `what` saying what changed."""
+    return Action(type="update", resource=updated, description=f"{reference(updated)}: {what}")
 
 
 def fix_action(resource: dict, systems: CodeSystems, fix: Fix) -> Action:

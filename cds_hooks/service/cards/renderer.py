@@ -22,13 +22,14 @@ and override reasons on warnings.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from cds_hooks.service.crd import (
     Configuration,
+    card_topic,
     coverage_information,
     dependencies,
     with_coverage_information,
@@ -46,7 +47,7 @@ from plugin.overrides import OVERRIDE_REASONS, OVERRIDE_SYSTEM, override_reasons
 from plugin.rules import article_cpt, diagnosis_coverage, not_payable, policy_unavailable
 
 from .codes import CARDS as CODE_CARDS
-from .codes import coding_card, is_code_fix
+from .codes import CodeFix, code_fix, coding_card, is_code_fix
 from .coverage import CARDS as COVERAGE_CARDS
 from .coverage import CONSEQUENCE_SUGGESTIONS
 from .ehr_orders import CARDS as EHR_ORDER_CARDS
@@ -83,20 +84,20 @@ class Renderer:
             if coverage:
                 resource = with_coverage_information(resource, coverage)
             coding = [f for f in findings if is_code_fix(f)]
-            update = None
-            if coding:
-                card, update = coding_card(self, facts, resource, coding)
-                if not (update and self.system_actions and self.actions_applied):
-                    cards.append(self._envelope(card, len(cards), facts.order, coding))
+            fix = code_fix(self, resource, coding) if coding else None
+            certain = fix if fix and fix.certain else None
+            if fix and not (certain and self.system_actions and self.actions_applied):
+                cards.append(self._envelope(coding_card(self, facts, coding, fix),
+                                            len(cards), facts.order, coding))
             # The other cards' suggestions start from the order with its certain code fix,
             # which the LIS applies from the system action: taking one keeps the codes.
-            base = update.resource if update else resource
+            base = certain.resource if certain else resource
             for problem in problems([f for f in findings if not is_code_fix(f)]):
                 cards.append(self._envelope(self._problem_card(facts, base, problem), len(cards),
                                             facts.order, list(problem.findings),
                                             answered=[problem.root]))
-            if self.system_actions and (update or coverage):
-                actions.append(_system_action(update, resource, coverage is not None))
+            if self.system_actions and (certain or coverage):
+                actions.append(_system_action(certain, resource, coverage is not None))
         if gaps:
             cards.append(self._envelope(gaps_card(gaps), len(cards), None, []))
         if uncovered := no_coverage_card(decision, gaps):
@@ -145,7 +146,7 @@ class Renderer:
             "summary": plain_text(card.summary),
             "detail": card.detail or None,
             "source": Source(label=self.source_label, url=card.source.url,
-                             topic=Coding(**self.config.topic(card_type))),
+                             topic=_topic(self.config.version, card_type)),
             "suggestions": suggestions or None,
             "selectionBehavior": card.selectionBehavior if suggestions else None,
             "overrideReasons": reasons or None,
@@ -193,29 +194,42 @@ def _said_once(cards: list[Card]) -> list[Card]:
         clinician = [p for p in clinician if p not in seen]
         billing = [line for line in billing if line not in seen]
         seen.update(clinician, billing)
-        kept.append(card.model_copy(update={"detail": detail_text(clinician, billing) or None}))
+        detail = detail_text(clinician, billing) or None
+        kept.append(card if detail == card.detail else
+                    card.model_copy(update={"detail": detail}))
     return kept
 
 
 def _derived_uuid(*parts: str) -> str:
     """A version-4-shaped UUID from a hash of `parts`: unique per hook call (it includes the
-    hookInstance) yet the same when the same call is retried."""
-    digest = hashlib.sha256("|".join(parts).encode()).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
+    hookInstance) yet the same when the same call is retried. The version and variant bits
+    are set as uuid.UUID(bytes=..., version=4) sets them (RFC 9562), without its checks."""
+    digest = bytearray(hashlib.sha256("|".join(parts).encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x40  # version 4
+    digest[8] = digest[8] & 0x3F | 0x80  # the RFC variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _system_action(update: Action | None, resource: dict, with_coverage: bool) -> Action:
+def _system_action(fix: CodeFix | None, resource: dict, with_coverage: bool) -> Action:
     """The one system action of an order: its certain code fix, or else an update that adds
     only the coverage information."""
-    if update is None:
+    if fix is None:
         return Action(type="update", resource=resource,
                       description=f"{reference(resource)}: record coverage information")
-    if not with_coverage:
-        return update
-    return update.model_copy(
-        update={"description": f"{update.description}; record coverage information"})
+    return fix.update("; record coverage information" if with_coverage else "")
 
 
 def _override_reasons(findings: Iterable[Finding]) -> list[Coding]:
-    return [Coding(system=OVERRIDE_SYSTEM, code=code, display=OVERRIDE_REASONS[code])
-            for code in override_reasons_for_findings(findings)]
+    return [_OVERRIDE_CODINGS[code] for code in override_reasons_for_findings(findings)]
+
+
+# Built once: a response's models are only serialized, never changed, so cards share them.
+_OVERRIDE_CODINGS = {code: Coding(system=OVERRIDE_SYSTEM, code=code, display=display)
+                     for code, display in OVERRIDE_REASONS.items()}
+
+
+@cache
+def _topic(version: str, card_type: str) -> Coding:
+    """A card's source.topic, one per CRD version and card type (two of each)."""
+    return Coding(**card_topic(version, card_type))

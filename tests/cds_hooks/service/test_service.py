@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 
 import pytest
 
@@ -197,6 +198,23 @@ def test_a_retried_call_gets_the_same_uuids(client):
     assert [c["uuid"] for c in first["cards"]] == [c["uuid"] for c in second["cards"]]
     assert [s["uuid"] for s in first["cards"][0]["suggestions"]] == [
         s["uuid"] for s in second["cards"][0]["suggestions"]]
+
+
+def test_card_and_suggestion_uuids_are_version_4_and_new_for_each_call(client):
+    body = hook_fixture("ambiguous-test")
+    first = client.post(SIGN, json=body).json
+    other = client.post(SIGN, json=body | {"hookInstance": "another-call"}).json
+
+    def uuids(response: dict) -> list[str]:
+        return [u for card in response["cards"]
+                for u in (card["uuid"], *(s["uuid"] for s in card.get("suggestions", ())))]
+
+    ids = uuids(first)
+    assert len(ids) > 1 and len(set(ids)) == len(ids)
+    for written in ids:
+        parsed = uuid.UUID(written)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, written)
+    assert not set(ids) & set(uuids(other))
 
 
 def test_order_sign_comments_on_every_draft_even_with_selections(client):
