@@ -74,9 +74,6 @@ class Configuration:
     def allows(self, card_type: str) -> bool:
         return self.enabled.get(card_type, True)
 
-    def topic(self, card_type: str) -> dict[str, str]:
-        return card_topic(self.version, card_type)
-
 
 def card_topic(version: str, card_type: str) -> dict[str, str]:
     """A card's source.topic in the card-type code system of CRD `version`."""
