@@ -23,20 +23,34 @@ The app rows are also given as CPU above the evaluation's.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
 
 from .request import build
 
 SERVICE_PATH = "/cds-services/moldx-order-sign"
 BASE_URL = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What a layer does with one call: `prepare` (not timed) turns the body and its token into
+    the call's input, `call` is timed on it, and `settle` ends a batch of calls (waits for the
+    audit writer, whose work for them belongs to them)."""
+
+    call: Callable[[Any], object]
+    prepare: Callable[[bytes, str | None], Any] = lambda body, token: body
+    signed: bool = False
+    settle: Callable[[], object] = lambda: None
 
 
 def _bodies(count: int, start: int) -> list[bytes]:
@@ -49,65 +63,42 @@ def _bodies(count: int, start: int) -> list[bytes]:
 
 
 def _environ(body: bytes, token: str | None) -> dict:
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": SERVICE_PATH, "SCRIPT_NAME": "",
-               "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080",
-               "SERVER_PROTOCOL": "HTTP/1.0", "CONTENT_TYPE": "application/json",
-               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-               "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
-               "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
-               "wsgi.version": (1, 0), "REMOTE_ADDR": "127.0.0.1",
-               "HTTP_HOST": "127.0.0.1:8080"}
-    if token:
-        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return environ
+    """The WSGI environ of the hook call, as a server hands it to the app."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return EnvironBuilder(path=SERVICE_PATH, base_url=BASE_URL, method="POST", data=body,
+                          content_type="application/json", headers=headers).get_environ()
 
 
-def _app_caller(app) -> Callable[[bytes, str | None], None]:
-    def call(body: bytes, token: str | None) -> None:
+def _app_layer(app, settle: Callable[[], object] = lambda: None, signed: bool = False) -> Layer:
+    def call(environ: dict) -> None:
         status = []
-        answer = b"".join(app(_environ(body, token), lambda s, h, e=None: status.append(s)))
+        answer = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
         if not status[0].startswith("200"):
             raise SystemExit(f"the app answered {status[0]}: {answer[:300]!r}")
-    return call
+    return Layer(call, _environ, signed, settle)
 
 
-def _evaluation_caller():
-    from cds_hooks.common.settings import Settings
+def _evaluation_layer() -> Layer:
     from cds_hooks.service.body import decode, too_deep
-    from cds_hooks.service.cards.renderer import Renderer
-    from cds_hooks.service.crd import Configuration
     from cds_hooks.service.models import HookRequest
-    from cds_hooks.service.prefetch import resolve
-    from cds_hooks.service.services import SERVICES_BY_ID
-    from plugin.decision import decide
-    from plugin.knowledge import load_knowledge
 
-    settings = Settings()
-    knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
-    systems = settings.code_systems(knowledge.lab)
-    service = SERVICES_BY_ID["moldx-order-sign"]
+    from .order_sign import OrderSign
 
-    def call(body: bytes, token: str | None) -> None:
+    order_sign = OrderSign()
+
+    def call(body: bytes) -> None:
         value = decode(body)
         assert too_deep(body, value) is None
-        request = HookRequest.model_validate(value)
-        resolved = resolve(request, service.needs, service.required, None)
-        decision = decide(request.orders(resolved.resources), resolved.resources, knowledge,
-                          systems, settings.today(), service.rules)
-        Renderer(knowledge, systems, settings.source_label, system_actions=True,
-                 hook_instance=request.hookInstance,
-                 config=Configuration.from_extension(request.extension),
-                 today=settings.today()).response(decision, resolved.gaps) \
-            .model_dump_json(exclude_none=True)
-    return call
+        _, response = order_sign.answer(HookRequest.model_validate(value))
+        response.model_dump_json(exclude_none=True)
+    return Layer(call)
 
 
-def _baseline_caller(size: int):
+def _baseline_layer(size: int) -> Layer:
     os.environ["BASELINE_RESPONSE_BYTES"] = str(size)
     from .baseline_app import create
 
-    call = _app_caller(create())
-    return call
+    return _app_layer(create())
 
 
 class _KeepsNothing:
@@ -115,31 +106,27 @@ class _KeepsNothing:
         return True
 
 
-def _token_callers(app):
-    """(signature and claims, replay guard): the app's own verifier, and the same verifier
-    with a guard that keeps nothing."""
+def _token_layers(app) -> tuple[Layer, Layer]:
+    """(signature and claims, replay guard): the app's own verifier with a guard that keeps
+    nothing, and the app's store recording a token id."""
     from cds_hooks.service.auth import Verifier
 
     runtime = app.extensions["moldx_cds"]
     audience = BASE_URL + SERVICE_PATH
     unguarded = Verifier(runtime.settings.issuers, _KeepsNothing())
     store = runtime.store
-
-    def signature(body: bytes, token: str | None) -> None:
-        unguarded.verify(f"Bearer {token}", audience)
-
-    def replay_guard(body: bytes, token: str | None) -> None:
-        store.first_use("bench", token[-40:], time.time() + 300)
-    return signature, replay_guard
+    return (Layer(lambda token: unguarded.verify(f"Bearer {token}", audience),
+                  lambda body, token: token, signed=True),
+            Layer(lambda token: store.first_use("bench", token[-40:], time.time() + 300),
+                  lambda body, token: token, signed=True))
 
 
-def _cpu_per_call_ms(call, bodies: list[bytes], tokens: list[str | None],
-                     settle: Callable[[], None]) -> float:
+def _cpu_per_call_ms(layer: Layer, inputs: list[Any]) -> float:
     before = time.process_time()
-    for body, token in zip(bodies, tokens, strict=True):
-        call(body, token)
-    settle()  # the writer's work for these calls belongs to them
-    return (time.process_time() - before) * 1000 / len(bodies)
+    for given in inputs:
+        layer.call(given)
+    layer.settle()
+    return (time.process_time() - before) * 1000 / len(inputs)
 
 
 def main() -> None:
@@ -172,26 +159,23 @@ def main() -> None:
         app = create_app(Settings.from_env())
         app.extensions["moldx_cds"].recorder.start()
         apps[auth] = app
-    size = len(b"".join(apps["off"](_environ(_bodies(1, 0)[0], None),
-                                    lambda *a: None)))
-    signature, replay_guard = _token_callers(apps["on"])
-    layers = {"baseline app": (_baseline_caller(size), False, lambda: None),
-              "evaluation": (_evaluation_caller(), False, lambda: None)}
-    for name, auth in (("app", "off"), ("app, JWT", "on")):
-        recorder = apps[auth].extensions["moldx_cds"].recorder
-        layers[name] = (_app_caller(apps[auth]), auth == "on", recorder.flush)
-    layers["JWT: signature and claims"] = (signature, True, lambda: None)
-    layers["JWT: replay guard"] = (replay_guard, True, lambda: None)
+    size = len(b"".join(apps["off"](_environ(_bodies(1, 0)[0], None), lambda *a: None)))
+    signature, replay_guard = _token_layers(apps["on"])
+    layers = {"baseline app": _baseline_layer(size), "evaluation": _evaluation_layer(),
+              "app": _app_layer(apps["off"], apps["off"].extensions["moldx_cds"].recorder.flush),
+              "app, JWT": _app_layer(apps["on"], apps["on"].extensions["moldx_cds"].recorder.flush,
+                                     signed=True),
+              "JWT: signature and claims": signature, "JWT: replay guard": replay_guard}
 
     results: dict[str, list[float]] = {name: [] for name in layers}
-    serial = 0
+    serial = 1  # 0 was the call above
     for round_ in range(args.rounds + 1):  # the first round warms up
-        for name, (call, signed, settle) in layers.items():
+        for name, layer in layers.items():
             bodies = _bodies(args.calls, serial)
             serial += args.calls
-            tokens = [demo_token(BASE_URL + SERVICE_PATH) if signed else None
-                      for _ in bodies]
-            cpu = _cpu_per_call_ms(call, bodies, tokens, settle)
+            inputs = [layer.prepare(body, demo_token(BASE_URL + SERVICE_PATH)
+                                    if layer.signed else None) for body in bodies]
+            cpu = _cpu_per_call_ms(layer, inputs)
             if round_:
                 results[name].append(cpu)
     for app in apps.values():

@@ -14,20 +14,18 @@ import time
 from collections.abc import Callable
 from itertools import pairwise
 
-from cds_hooks.common.settings import Settings
 from cds_hooks.service.app import freeze_long_lived
 from cds_hooks.service.body import decode, too_deep
 from cds_hooks.service.cards.renderer import Renderer
 from cds_hooks.service.crd import Configuration
 from cds_hooks.service.models import HookRequest
 from cds_hooks.service.prefetch import resolve
-from cds_hooks.service.services import SERVICES_BY_ID
 from plugin import fhir
 from plugin.decision import Decision
-from plugin.knowledge import load_knowledge
 from plugin.orders import facts_for
 from plugin.rules import evaluate
 
+from .order_sign import OrderSign
 from .request import build
 
 TARGET_P99_MS = 1.0  # the p99 budget per order check, in milliseconds
@@ -42,11 +40,10 @@ def _percentile(samples: list[float], share: float) -> float:
 def measure(iterations: int) -> dict[str, list[float]]:
     """The stages of cds_hooks.service.app.call_service for order-sign, with everything prefetched
     (no FHIR read), timed one by one; authentication and the store are not included."""
-    settings = Settings()
-    knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
+    order_sign = OrderSign()
     freeze_long_lived()  # as create_app does
-    systems = settings.code_systems(knowledge.lab)
-    service = SERVICES_BY_ID["moldx-order-sign"]
+    settings, knowledge, systems, service = (order_sign.settings, order_sign.knowledge,
+                                             order_sign.systems, order_sign.service)
     body = json.dumps(build()).encode()
     today = settings.today()
     times: dict[str, list[float]] = {stage: [] for stage in STAGES}

@@ -97,12 +97,12 @@ class Server:
     def worker_memory_mb(self) -> tuple[float, float]:
         """(largest RSS, largest PSS) of the gunicorn workers: RSS counts the pages a worker
         shares with the master after --preload, PSS charges each its share."""
-        pids = self._worker_pids()
+        pids = self.processes()
         return (max((_memory_kb(p, "/proc/{}/status", "VmRSS:") for p in pids), default=0) / 1024,
                 max((_memory_kb(p, "/proc/{}/smaps_rollup", "Pss:") for p in pids), default=0)
                 / 1024)
 
-    def _worker_pids(self) -> list[int]:
+    def processes(self) -> list[int]:
         """Every process below the one started (serve's nginx and its worker too), or that
         one alone."""
         if self.alone:
@@ -118,7 +118,7 @@ class Server:
 
     def worker_cpu_s(self) -> float:
         """CPU seconds the workers have used (every thread: the audit writer's too)."""
-        return sum(_cpu_s(pid) for pid in self._worker_pids())
+        return sum(cpu_seconds(pid) for pid in self.processes())
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -135,7 +135,7 @@ class Result:
     cpu_ms: float = 0.0  # worker CPU per request: steadier than requests/s on a shared machine
 
 
-def _cpu_s(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:

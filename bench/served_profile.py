@@ -92,10 +92,10 @@ def main() -> None:
         target.check(body)
         load.drive(target.url, body, 2, args, target.tokens(workdir / "warm.txt", 2))
         tokens = target.tokens(workdir / "tokens.txt", args.duration)  # before the clock
-        pids = server._worker_pids()
+        pids = server.processes()
         nginx = [p for p in pids if Path(f"/proc/{p}/comm").read_text().strip() == "nginx"]
         workers = [p for p in pids if p not in nginx]
-        before = {p: load._cpu_s(p) for p in pids}
+        before = {p: load.cpu_seconds(p) for p in pids}
         spies = [subprocess.Popen(
             [py_spy, "record", "--pid", str(pid), "--duration", str(args.duration),
              "--rate", "200", "--gil", "--nonblocking", "--format", "raw",
@@ -104,7 +104,7 @@ def main() -> None:
         result = load.drive(target.url, body, args.duration, args, tokens)
         for spy in spies:
             spy.wait(timeout=args.duration + 30)
-        used = {p: load._cpu_s(p) - before[p] for p in pids}
+        used = {p: load.cpu_seconds(p) - before[p] for p in pids}
         samples: Counter = Counter()
         for pid in workers:
             out = workdir / f"spy-{pid}.txt"

@@ -44,12 +44,12 @@ def main() -> None:
         requests.post(url, data=body.read_bytes(), timeout=10, headers={
             "Content-Type": "application/json",
             "Authorization": f"Bearer {demo_token(url)}"}).raise_for_status()
-        workers = sorted(server._worker_pids())
+        workers = sorted(server.processes())
         tokens = _tokens(workdir / "tokens.txt", url, 1500 * args.seconds)
         with SlowClients(server.base, connections=args.slow, seconds=args.seconds + 5,
                          styles=("length", "expect", "chunked")) as slow:
             result = drive(url, body, args.seconds, args, tokens)
-        after = sorted(server._worker_pids())
+        after = sorted(server.processes())
         log = next(workdir.glob("server-*.log")).read_text()
     finally:
         server.stop()

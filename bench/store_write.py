@@ -25,43 +25,28 @@ import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cds_hooks.common.settings import Settings
 from cds_hooks.service import audit
 from cds_hooks.service.app import freeze_long_lived
-from cds_hooks.service.cards.renderer import Renderer
-from cds_hooks.service.crd import Configuration
 from cds_hooks.service.models import HookRequest
-from cds_hooks.service.prefetch import resolve
-from cds_hooks.service.services import SERVICES_BY_ID
 from cds_hooks.store import migrate
 from cds_hooks.store.db import Store
 from cds_hooks.store.recorder import Recorder
-from plugin.decision import decide
-from plugin.knowledge import load_knowledge
 
+from .order_sign import OrderSign
 from .request import build
 
 
 def call_records(count: int) -> list[dict[str, Any]]:
     """`count` records of the order-sign request, as cds_hooks.service.app.call_service
     makes them (each with its own hookInstance, so its own card uuids)."""
-    settings = Settings()
-    knowledge = load_knowledge(settings.knowledge_dir, settings.policy_store)
-    systems = settings.code_systems(knowledge.lab)
-    service = SERVICES_BY_ID["moldx-order-sign"]
+    order_sign = OrderSign()
+    service = order_sign.service
     body = build()
     records = []
     for _ in range(count):
         body["hookInstance"] = str(uuid.uuid4())
         request = HookRequest.model_validate(body)
-        resolved = resolve(request, service.needs, service.required, None)
-        decision = decide(request.orders(resolved.resources), resolved.resources, knowledge,
-                          systems, settings.today(), service.rules)
-        response = Renderer(
-            knowledge, systems, settings.source_label, system_actions=True,
-            hook_instance=request.hookInstance,
-            config=Configuration.from_extension(request.extension),
-            today=settings.today()).response(decision, resolved.gaps)
+        decision, response = order_sign.answer(request)
         records.append(audit.call_record(
             service=service.id, hook=service.hook, hook_instance=request.hookInstance,
             issuer="https://ehr.example.org/cds-client", patient=request.context.patientId,
