@@ -132,15 +132,14 @@ class _Resolution:
             if _complete(value):
                 self.resources += fhir.resources_in(value)
         self.gaps: list[Gap] = []
-        self._known: set[str] = set()
+        self._known: set[str | None] = set()
         self._known_count = -1
 
     def known(self, reference: str) -> bool:
         # Asked for every reference of every order (about 80 a 3-order call): a set, made
         # again only when resources were added (they are never removed).
         if self._known_count != len(self.resources):
-            # `Type/id` written out: the property's call cost most of making the set.
-            self._known = {f"{r.resourceType}/{r.id}" for r in self.resources if r.id}
+            self._known = {r.reference for r in self.resources}
             self._known_count = len(self.resources)
         return reference in self._known
 
