@@ -22,6 +22,7 @@ and override reasons on warnings.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -202,13 +203,9 @@ def _said_once(cards: list[Card]) -> list[Card]:
 
 def _derived_uuid(*parts: str) -> str:
     """A version-4-shaped UUID from a hash of `parts`: unique per hook call (it includes the
-    hookInstance) yet the same when the same call is retried. The version and variant bits
-    are set as uuid.UUID(bytes=..., version=4) sets them (RFC 9562), without its checks."""
-    digest = bytearray(hashlib.sha256("|".join(parts).encode()).digest()[:16])
-    digest[6] = digest[6] & 0x0F | 0x40  # version 4
-    digest[8] = digest[8] & 0x3F | 0x80  # the RFC variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    hookInstance) yet the same when the same call is retried."""
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def _system_action(fix: CodeFix | None, resource: dict, with_coverage: bool) -> Action:
